@@ -1,0 +1,8 @@
+"""warner: self-hosted shitstorm early warning and crisis response."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("warner")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
