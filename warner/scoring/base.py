@@ -1,0 +1,31 @@
+"""The scoring contract every scorer fulfils, so the worker does not care which one runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Language = Literal["de", "en", "other"]
+Sentiment = Literal["positive", "negative", "neutral"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextScore:
+    """The judgment about one text: language, polarity and offensiveness."""
+
+    lang: Language
+    sentiment: Sentiment
+    p_negative: float
+    toxicity: float
+    offensive: bool
+
+
+class Scorer(Protocol):
+    """Scores texts in batches; batching is what makes vectorised models fast."""
+
+    name: str
+
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[TextScore]:
+        """Return one score per text, in order. ``langs`` are hints from the source, may be None."""
+        ...
