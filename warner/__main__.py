@@ -1,0 +1,5 @@
+import sys
+
+from warner.cli import main
+
+sys.exit(main())

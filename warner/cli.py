@@ -1,0 +1,175 @@
+"""The ``warner`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from warner import __version__
+from warner.config import ConfigError, check_runtime_secrets, load_config, resolve_config_path
+from warner.logs import configure_logging
+
+err = Console(stderr=True)
+
+
+def _load(args: argparse.Namespace):
+    config = load_config(args.config)
+    configure_logging(args.log_level or config.log.level, config.log.format)
+    return config
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = resolve_config_path(args.path or args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}")
+        return 1
+    for issue in check_runtime_secrets(config, str(path)):
+        print(f"warning: {issue}")
+    print("OK")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from warner.service import serve
+    from warner.store import open_redis
+
+    config = _load(args)
+    if args.role in ("all", "api"):
+        missing = check_runtime_secrets(config, str(resolve_config_path(args.config)))
+        if missing:
+            raise ConfigError(missing)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_redis(config) as redis:
+            await serve(config, redis, args.role, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from warner.detect import BucketCounter
+    from warner.ingest import InvalidBody
+    from warner.metrics import Metrics
+    from warner.replay import read_jsonl, replay
+    from warner.service import build_worker
+    from warner.store import MentionStream, open_redis
+
+    config = _load(args)
+    try:
+        mentions = read_jsonl(Path(args.file), args.source, config)
+    except InvalidBody as exc:
+        for error in exc.errors:
+            where = f"line {error.line}" if error.line else "file"
+            print(f"{args.file}: {where}: {error.field or '-'}: {error.message}", file=sys.stderr)
+        print(f"{exc.total} error(s); nothing was replayed", file=sys.stderr)
+        return 1
+    console = Console()
+
+    async def main() -> None:
+        async with open_redis(config, owner=False) as redis:
+            stream = MentionStream(redis)
+            with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=console, transient=True) as progress:
+                task = progress.add_task("replay", total=len(mentions))
+                result = await replay(stream, mentions, config, speed=args.speed,
+                                      on_progress=lambda n: progress.advance(task, n))
+            console.print(f"accepted {result.accepted}, duplicates {result.duplicates} "
+                          f"in {result.seconds:.1f}s")
+            if args.no_worker:
+                return
+            processed = await build_worker(config, redis, Metrics()).drain()
+            console.print(f"processed {processed} stream entries")
+            counter = BucketCounter(redis, config.bucket, config.retention.buckets)
+            for brand in [b.name for b in config.brands]:
+                rows = await counter.read(brand)
+                total = sum(r.mentions for r in rows)
+                negatives = sum(r.negatives for r in rows)
+                console.print(f"  {brand}: {total} mentions counted, {negatives} negative, {len(rows)} buckets")
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from warner.demo import run_demo
+
+    configure_logging(args.log_level or "warning", "console")
+    console = Console()
+    asyncio.run(run_demo(console, seconds=args.seconds, seed=args.seed, live=console.is_terminal))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warner", description="Shitstorm early warning and crisis response.")
+    parser.add_argument("--version", action="version", version=f"warner {__version__}")
+    parser.add_argument("--config", help="config file (default: $WARNER_CONFIG or ./warner.yaml)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the ingest API and the worker")
+    run.add_argument("--role", choices=["all", "api", "worker"], default="all",
+                     help="all (default), only the HTTP API, or only a worker")
+    run.set_defaults(func=cmd_run)
+
+    replay = sub.add_parser("replay", help="replay a JSONL file of mentions into the pipeline")
+    replay.add_argument("file", help="JSONL file, one mention per line")
+    replay.add_argument("--speed", type=float, default=None,
+                        help="keep the original pace divided by this factor (default: as fast as possible)")
+    replay.add_argument("--source", default="replay", help="source for records that name none (default: replay)")
+    replay.add_argument("--no-worker", action="store_true",
+                        help="only enqueue; leave processing to a running `warner run`")
+    replay.set_defaults(func=cmd_replay)
+
+    demo = sub.add_parser("demo", help="replay a Saturday-evening storm through a private pipeline")
+    demo.add_argument("--seconds", type=float, default=20.0, help="how long the replay takes (default 20)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("path", nargs="?", help="config file (default: as --config)")
+    check.set_defaults(func=cmd_check_config)
+
+    try:
+        from warner.scoring.commands import register as register_scoring
+    except ImportError:
+        pass
+    else:
+        register_scoring(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.print(f"[red]config error:[/red] {issue}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear one-line error for people; the traceback with --log-level debug
+        from warner.store import EmbeddedRedisError
+
+        if isinstance(exc, EmbeddedRedisError):
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

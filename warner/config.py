@@ -1,0 +1,263 @@
+"""One typed configuration for warner, read from a YAML file and the environment.
+
+Secrets never live in the YAML: a source names the environment variable that holds its
+token (``token_env``), and the token is read from there when the service starts. Errors
+name the file, the field path and the line, because the person reading them is usually
+fixing a config on a server at an inconvenient hour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_NAME = "warner.yaml"
+CONFIG_ENV = "WARNER_CONFIG"
+REDIS_URL_ENV = "REDIS_URL"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def _parse_duration(value: Any) -> Any:
+    """Accept '90s', '5m', '2h', '7d', '1w' or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30s', '5m' or '7d'")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"expected a duration such as '30s', '5m' or '7d', got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandConfig(_Section):
+    """A brand warner listens for."""
+
+    name: Slug = Field(description="Stable id used in keys, URLs and the mention's `brand` field.")
+    display_name: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Names, handles, hashtags that mean this brand.")
+    exclude: list[str] = Field(default_factory=list, description="Terms that disqualify a match.")
+    language: Literal["de", "en"] = "de"
+    team: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+class SourceConfig(_Section):
+    """A producer of mentions that authenticates with its own bearer token."""
+
+    name: Slug
+    token_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the token.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_yaml(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("token" in data or "secret" in data):
+            raise ValueError(
+                "secrets are not read from YAML: put the token in an environment variable "
+                "and name that variable in token_env"
+            )
+        return data
+
+    def token(self) -> str | None:
+        value = os.environ.get(self.token_env, "")
+        return value or None
+
+
+class IngestConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    max_mentions_per_request: int = Field(10_000, gt=0)
+    max_backlog: int = Field(200_000, gt=0, description="Stream backlog above which ingest answers 503.")
+    retry_after: Duration = timedelta(seconds=5)
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+        return sources
+
+
+class RedisConfig(_Section):
+    url: str | None = Field(None, description="redis:// or unix:// URL; empty = embedded Redis. REDIS_URL overrides.")
+    data_dir: Path | None = Field(None, description="Where the embedded Redis keeps its AOF; default XDG data dir.")
+    appendfsync: Literal["always", "everysec"] = "always"
+
+
+class WorkerConfig(_Section):
+    batch_size: int = Field(500, gt=0, le=10_000)
+    block: Duration = timedelta(seconds=1)
+    claim_idle: Duration = Field(timedelta(seconds=30), description="Reclaim a dead consumer's entries after this.")
+    max_deliveries: int = Field(5, gt=0, description="Dead-letter an entry that failed this often.")
+
+
+class RetentionConfig(_Section):
+    dedupe: Duration = Field(timedelta(days=7), description="How long a (source, id) is remembered as seen.")
+    buckets: Duration = Field(timedelta(days=35), description="How long per-bucket counters are kept.")
+
+
+class LogConfig(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Config(_Section):
+    """The whole of warner's configuration."""
+
+    brands: list[BrandConfig] = Field(default_factory=list)
+    bucket: Duration = Field(timedelta(minutes=1), description="Width of a counting bucket.")
+    ingest: IngestConfig = IngestConfig()
+    redis: RedisConfig = RedisConfig()
+    worker: WorkerConfig = WorkerConfig()
+    retention: RetentionConfig = RetentionConfig()
+    log: LogConfig = LogConfig()
+
+    @field_validator("brands")
+    @classmethod
+    def _unique_brands(cls, brands: list[BrandConfig]) -> list[BrandConfig]:
+        names = [b.name for b in brands]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
+        return brands
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_divides_a_day(cls, bucket: timedelta) -> timedelta:
+        seconds = bucket.total_seconds()
+        if seconds < 1 or seconds != int(seconds) or 86400 % int(seconds):
+            raise ValueError("bucket must be a whole number of seconds that divides a day, e.g. 1m, 5m, 1h")
+        return bucket
+
+    @property
+    def redis_url(self) -> str | None:
+        """REDIS_URL in the environment wins over the file; empty means embedded."""
+        return os.environ.get(REDIS_URL_ENV) or self.redis.url or None
+
+    def brand(self, name: str) -> BrandConfig | None:
+        return next((b for b in self.brands if b.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem in a config file, located for a human."""
+
+    file: str
+    field: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config could not be loaded; ``issues`` says where and why."""
+
+    def __init__(self, issues: list[ConfigIssue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config beats WARNER_CONFIG beats ./warner.yaml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the config; raise ConfigError naming file, field and line."""
+    file = resolve_config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigIssue(str(file), "(file)", None, "config file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigIssue(str(file), "(file)", None, f"cannot read: {exc}")]) from None
+    return parse_config(text, str(file))
+
+
+def parse_config(text: str, filename: str = "<string>") -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigIssue(filename, "(yaml)", line, f"invalid YAML: {problem}")]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(filename, "(root)", 1, "the config must be a mapping of sections")])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_locate(filename, node, err) for err in exc.errors()]) from None
+
+
+def _locate(filename: str, root: yaml.Node | None, err: Any) -> ConfigIssue:
+    loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+    field = _format_loc(loc)
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node, line = child
+    message = err["msg"].removeprefix("Value error, ")
+    return ConfigIssue(filename, field or "(root)", line, message)
+
+
+def _child(node: yaml.Node | None, part: Any) -> tuple[yaml.Node, int] | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if key.value == part:
+                return value, key.start_mark.line + 1
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item = node.value[part]
+        return item, item.start_mark.line + 1
+    return None
+
+
+def _format_loc(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def check_runtime_secrets(config: Config, filename: str) -> list[ConfigIssue]:
+    """Each source's token must be set in the environment before the API can start."""
+    return [
+        ConfigIssue(filename, f"ingest.sources[{i}].token_env", None,
+                    f"environment variable {source.token_env} is not set (token of source {source.name!r})")
+        for i, source in enumerate(config.ingest.sources)
+        if source.token() is None
+    ]

@@ -1,0 +1,164 @@
+"""``warner demo``: a Saturday-evening storm on a small German brewery, end to end.
+
+Starts a private embedded Redis in a temporary directory, the ingest API on a free
+loopback port and a worker, then sends the bundled scenario over HTTP as a webhook
+would (NDJSON, bearer token), six hours compressed into seconds, and shows what the
+pipeline counts. Needs no Redis, no tokens and no network; cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from warner.config import Config, parse_config
+from warner.detect import BucketCounter, BucketCounts
+from warner.ingest.parse import validate_record
+from warner.metrics import Metrics
+from warner.replay import paced_chunks
+from warner.scenarios import Scenario, saturday_storm
+from warner.service import build_worker, start_api
+from warner.store import EmbeddedRedis, MentionStream, connect
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def example_config(data_dir: Path) -> Config:
+    text = resources.files("warner").joinpath("example.yaml").read_text(encoding="utf-8")
+    config = parse_config(text, "warner/example.yaml")
+    return config.model_copy(update={"redis": config.redis.model_copy(update={"data_dir": data_dir, "url": None})})
+
+
+@dataclass
+class DemoState:
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    scenario_now: datetime | None = None
+    buckets: dict[str, list[BucketCounts]] = field(default_factory=dict)
+
+
+async def run_demo(console: Console, *, seconds: float = 20.0, seed: int = 7, live: bool = True) -> DemoState:
+    scenario = saturday_storm(seed=seed)
+    speed = (scenario.end - scenario.start).total_seconds() / seconds
+    state = DemoState()
+    with tempfile.TemporaryDirectory(prefix="warner-demo-") as tmp:
+        config = example_config(Path(tmp))
+        token = secrets.token_urlsafe(24)
+        os.environ["WARNER_TOKEN_WEBHOOK"] = token  # this process only; the demo's own source
+        with EmbeddedRedis(Path(tmp), appendfsync="everysec") as server:
+            redis = connect(server.url)
+            try:
+                await _run(console, config, redis, scenario, speed, token, state, live)
+            finally:
+                await redis.aclose()
+    return state
+
+
+async def _run(console, config, redis, scenario: Scenario, speed, token, state: DemoState, live: bool) -> None:
+    metrics = Metrics()
+    api = await start_api(config, redis, metrics, port=0)
+    stop = asyncio.Event()
+    worker = build_worker(config, redis, metrics)
+    worker_task = asyncio.create_task(worker.run(stop))
+    counter = BucketCounter(redis, config.bucket, config.retention.buckets)
+    mentions = [validate_record(r) for r in scenario.mentions]
+    url = f"http://127.0.0.1:{api.port}/v1/mentions"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+    console.print(Panel.fit(
+        f"[bold]{scenario.description}[/bold]\n{len(mentions)} mentions, "
+        f"{scenario.start.astimezone(BERLIN):%a %d.%m.%Y %H:%M}–{scenario.end.astimezone(BERLIN):%H:%M}, "
+        f"replayed at {speed:.0f}× through POST {url}",
+        title="warner demo"))
+
+    async def refresh() -> None:
+        for brand in [b.name for b in config.brands]:
+            state.buckets[brand] = await counter.read(brand)
+
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+        with Live(_view(config, scenario, state), console=console, refresh_per_second=4,
+                  transient=False, auto_refresh=live) as view:
+            for due, chunk in paced_chunks(mentions, speed, size=200):
+                while (delay := started + due - time.monotonic()) > 0:
+                    await refresh()
+                    view.update(_view(config, scenario, state))
+                    await asyncio.sleep(min(delay, 0.25))
+                body = b"".join(m.model_dump_json(exclude_none=True).encode() + b"\n" for m in chunk)
+                async with http.post(url, data=body, headers=headers) as response:
+                    reply = await response.json()
+                    if response.status != 202:
+                        raise RuntimeError(f"ingest refused the demo batch: {response.status} {reply}")
+                state.sent += len(chunk)
+                state.accepted += reply["accepted"]
+                state.duplicates += reply["duplicates"]
+                state.scenario_now = chunk[-1].created_at
+            while await MentionStream(redis).backlog():
+                await asyncio.sleep(0.05)
+            await refresh()
+            view.update(_view(config, scenario, state))
+    stop.set()
+    await worker_task
+    await api.close()
+    console.print(_summary(config, scenario, state))
+
+
+def _bar(value: int, scale: int, width: int = 40) -> str:
+    return "█" * max(0, round(value / scale * width)) if scale else ""
+
+
+def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
+    rows = state.buckets.get(scenario.brand, [])[-12:]
+    table = Table(title=f"{config.brand(scenario.brand).label} — mentions per minute (last 12)", expand=False)
+    for column in ("time", "mentions", "negative", "toxic", "reach", ""):
+        table.add_column(column, justify="right" if column not in ("", "time") else "left")
+    scale = max((r.mentions for r in rows), default=1)
+    for r in rows:
+        at = datetime.fromtimestamp(r.start, BERLIN)
+        table.add_row(f"{at:%H:%M}", str(r.mentions), f"{r.negatives}", f"{r.toxic}", f"{r.reach:,}",
+                      f"[red]{_bar(r.negatives, scale)}[/red][green]{_bar(r.mentions - r.negatives, scale)}[/green]")
+    clock = state.scenario_now.astimezone(BERLIN).strftime("%a %H:%M") if state.scenario_now else "—"
+    status = f"scenario time {clock}   sent {state.sent}   accepted {state.accepted}   duplicates {state.duplicates}"
+    return Group(status, table)
+
+
+def _summary(config: Config, scenario: Scenario, state: DemoState) -> Group:
+    totals = Table(title="What the pipeline counted")
+    for column in ("brand", "mentions", "negative share", "toxic", "reach", "busiest minute"):
+        totals.add_column(column, justify="left" if column == "brand" else "right")
+    for brand, rows in state.buckets.items():
+        mentions = sum(r.mentions for r in rows)
+        negatives = sum(r.negatives for r in rows)
+        peak = max(rows, key=lambda r: r.mentions, default=None)
+        busiest = f"{datetime.fromtimestamp(peak.start, BERLIN):%H:%M} ({peak.mentions})" if peak else "—"
+        totals.add_row(config.brand(brand).label, str(mentions), f"{negatives / mentions:.0%}" if mentions else "—",
+                       str(sum(r.toxic for r in rows)), f"{sum(r.reach for r in rows):,}", busiest)
+    curve = Table(title=f"{config.brand(scenario.brand).label}: mentions per 15 minutes", show_header=False, box=None)
+    per_quarter: dict[int, list[int]] = {}
+    for r in state.buckets.get(scenario.brand, []):
+        slot = per_quarter.setdefault(r.start - r.start % 900, [0, 0])
+        slot[0] += r.mentions
+        slot[1] += r.negatives
+    start = int(scenario.start.timestamp())
+    scale = max((v[0] for v in per_quarter.values()), default=1)
+    for quarter in range(start, int(scenario.end.timestamp()), 900):
+        total, negative = per_quarter.get(quarter, [0, 0])
+        curve.add_row(f"{datetime.fromtimestamp(quarter, BERLIN):%H:%M}", f"{total:>5}",
+                      f"[red]{_bar(negative, scale, 50)}[/red][green]{_bar(total - negative, scale, 50)}[/green]")
+    note = (f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
+            "were acknowledged and not counted again. Red = negative.")
+    return Group(totals, curve, note)

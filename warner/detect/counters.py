@@ -1,0 +1,129 @@
+"""Per-brand, per-bucket counters that count a re-delivered mention exactly once.
+
+One Lua call per (brand, bucket) adds each mention's key to the bucket's ``seen`` set and
+increments the counters only for keys that were new — in one atomic step, so a worker
+killed at any point leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from warner.metrics import Metrics
+from warner.pipeline import Envelope
+from warner.store import keys
+
+_COUNT = """
+local added, neg, tox, reach, negreach = 0, 0, 0, 0, 0
+for i = 3, #ARGV, 4 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    added = added + 1
+    local r = tonumber(ARGV[i + 3])
+    reach = reach + r
+    if ARGV[i + 1] == '1' then neg = neg + 1; negreach = negreach + r end
+    if ARGV[i + 2] == '1' then tox = tox + 1 end
+  end
+end
+if added > 0 then
+  redis.call('HINCRBY', KEYS[1], 'mentions', added)
+  redis.call('HINCRBY', KEYS[1], 'negatives', neg)
+  redis.call('HINCRBY', KEYS[1], 'toxic', tox)
+  redis.call('HINCRBY', KEYS[1], 'reach', reach)
+  redis.call('HINCRBY', KEYS[1], 'neg_reach', negreach)
+  local epoch = tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[3], epoch, epoch)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', epoch - tonumber(ARGV[1]))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return added
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketCounts:
+    """The counters of one brand in one bucket."""
+
+    brand: str
+    start: int  # epoch seconds, UTC
+    mentions: int = 0
+    negatives: int = 0
+    toxic: int = 0
+    reach: int = 0
+    neg_reach: int = 0
+
+
+def bucket_start(moment: datetime, width: timedelta) -> int:
+    seconds = int(width.total_seconds())
+    epoch = int(moment.timestamp())
+    return epoch - epoch % seconds
+
+
+class BucketCounter:
+    """Reads and writes bucket counters in Redis."""
+
+    def __init__(self, redis: aioredis.Redis, width: timedelta, retention: timedelta) -> None:
+        self.redis = redis
+        self.width = width
+        self.ttl = int(retention.total_seconds())
+        self._count = redis.register_script(_COUNT)
+
+    async def add(self, batch: Sequence[Envelope]) -> dict[str, int]:
+        """Count the batch; returns newly counted mentions per brand."""
+        groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for e in batch:
+            score = e.score
+            negative = score is not None and score.sentiment == "negative"
+            toxic = score is not None and score.offensive
+            args = groups[(e.brand or keys.NO_BRAND, bucket_start(e.mention.created_at, self.width))]
+            args += [e.mention.key, "1" if negative else "0", "1" if toxic else "0", str(e.mention.reach)]
+        if not groups:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for (brand, epoch), args in groups.items():
+                await self._count(
+                    keys=[keys.bucket(brand, epoch), keys.bucket_seen(brand, epoch), keys.bucket_index(brand)],
+                    args=[self.ttl, epoch, *args],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        added: dict[str, int] = defaultdict(int)
+        for (brand, _), n in zip(groups, results, strict=True):
+            added[brand] += int(n)
+        return dict(added)
+
+    async def read(self, brand: str, start: int | None = None, end: int | None = None) -> list[BucketCounts]:
+        """Buckets of a brand with any mentions, oldest first, optionally within [start, end]."""
+        epochs = await self.redis.zrangebyscore(
+            keys.bucket_index(brand), "-inf" if start is None else start, "+inf" if end is None else end
+        )
+        if not epochs:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for epoch in epochs:
+                pipe.hgetall(keys.bucket(brand, int(epoch)))
+            rows = await pipe.execute()
+        return [
+            BucketCounts(brand, int(epoch), **{k.decode(): int(v) for k, v in row.items()})
+            for epoch, row in zip(epochs, rows, strict=True)
+            if row
+        ]
+
+
+class CountStage:
+    name = "count"
+
+    def __init__(self, counter: BucketCounter, metrics: Metrics | None = None) -> None:
+        self.counter = counter
+        self.metrics = metrics
+
+    async def process(self, batch: Sequence[Envelope]) -> None:
+        added = await self.counter.add(batch)
+        if self.metrics:
+            for brand, n in added.items():
+                self.metrics.counted.labels(brand).inc(n)

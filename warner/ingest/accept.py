@@ -1,0 +1,46 @@
+"""Accepting validated mentions: fill in source and brand, then append atomically.
+
+The one path by which mentions enter warner — the HTTP API and ``warner replay`` both use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from warner.config import Config
+from warner.ingest.brands import BrandMatcher
+from warner.ingest.parse import InvalidBody, RecordError
+from warner.mention import Mention
+from warner.store import AppendResult, MentionStream, keys
+
+
+def resolve(mentions: Sequence[Mention], source: str, config: Config, matcher: BrandMatcher,
+            *, lines: Sequence[int] | None = None) -> list[Mention]:
+    """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist."""
+    out: list[Mention] = []
+    errors: list[RecordError] = []
+    for index, mention in enumerate(mentions):
+        updates: dict[str, str] = {}
+        if mention.source is None:
+            updates["source"] = source
+        if mention.brand is None:
+            matched = matcher.first(mention.text)
+            if matched:
+                updates["brand"] = matched
+        elif config.brand(mention.brand) is None:
+            where = {"line": lines[index]} if lines else {"index": index}
+            errors.append(RecordError(f"unknown brand {mention.brand!r}", field="brand", **where))
+        out.append(mention.model_copy(update=updates) if updates else mention)
+    if errors:
+        raise InvalidBody(errors)
+    return out
+
+
+async def append(stream: MentionStream, mentions: Sequence[Mention], config: Config, received_ms: int) -> AppendResult:
+    """All or nothing: deduplicate by (source, id) and add the new ones to the stream."""
+    return await stream.append(
+        [(keys.seen(m.source or "", m.id), m.model_dump_json(exclude_none=True).encode()) for m in mentions],
+        received_ms=received_ms,
+        dedupe_ttl_ms=int(config.retention.dedupe.total_seconds() * 1000),
+        max_backlog=config.ingest.max_backlog,
+    )

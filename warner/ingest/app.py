@@ -1,0 +1,158 @@
+"""The HTTP ingest API: ``POST /v1/mentions``, health, readiness and metrics.
+
+Handlers parse, check and delegate; the atomic, deduplicated append lives in
+:class:`warner.store.MentionStream`. A ``202`` is sent only after Redis has the mentions
+(with ``appendfsync always``, after they are on disk).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
+
+from warner.config import Config
+from warner.ingest.auth import TokenRegistry
+from warner.ingest.accept import append, resolve
+from warner.ingest.brands import BrandMatcher
+from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
+from warner.mention import Mention
+from warner.metrics import Metrics
+from warner.store import MentionStream
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestContext:
+    """What the handlers need, built once per application."""
+
+    config: Config
+    stream: MentionStream
+    tokens: TokenRegistry
+    matcher: BrandMatcher
+    metrics: Metrics
+    wall_ms: Callable[[], int]
+
+
+CONTEXT = web.AppKey("ingest_context", IngestContext)
+
+
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
+
+
+def _refuse(ctx: IngestContext, status: int, reason: str, message: str, **extra) -> web.Response:
+    ctx.metrics.rejected.labels(reason).inc()
+    headers = extra.pop("headers", None)
+    return json_response(status, {"error": message, **extra}, headers)
+
+
+async def post_mentions(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    started = time.perf_counter()
+    source = ctx.tokens.source_for(request.headers.get("Authorization"))
+    if source is None:
+        reason = "missing" if "Authorization" not in request.headers else "unknown"
+        return _refuse(ctx, 401, "unauthorized", f"{reason} bearer token",
+                       headers={"WWW-Authenticate": 'Bearer realm="warner"'})
+    content_type = request.content_type
+    if content_type not in JSON_TYPES | NDJSON_TYPES:
+        return _refuse(ctx, 415, "unsupported_media_type",
+                       f"unsupported content type {content_type!r}; use application/json or application/x-ndjson")
+    limit = ctx.config.ingest.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
+    try:
+        mentions = parse_body(body, content_type, ctx.config.ingest.max_mentions_per_request)
+        foreign = sorted({m.source for m in mentions if m.source not in (None, source)})
+        if foreign:
+            return _refuse(ctx, 403, "forbidden",
+                           f"the token of source {source!r} may not send mentions of source(s) {', '.join(foreign)}")
+        mentions = resolve(mentions, source, ctx.config, ctx.matcher)
+    except InvalidBody as exc:
+        return _refuse(ctx, 400, "invalid", "invalid request body",
+                       errors=[e.as_dict() for e in exc.errors], error_count=exc.total)
+    return await _append(ctx, source, mentions, started)
+
+
+async def _append(ctx: IngestContext, source: str, mentions: list[Mention], started: float) -> web.Response:
+    retry_after = str(max(1, int(ctx.config.ingest.retry_after.total_seconds())))
+    try:
+        result = await append(ctx.stream, mentions, ctx.config, ctx.wall_ms())
+    except RedisError as exc:
+        log.error("ingest_store_unavailable", source=source, error=str(exc))
+        return _refuse(ctx, 503, "store_unavailable", "store unavailable, nothing was accepted; retry later",
+                       headers={"Retry-After": retry_after})
+    if result.backlog_full:
+        log.warning("ingest_backpressure", source=source, backlog=result.backlog)
+        return _refuse(ctx, 503, "backpressure", "backlog full, nothing was accepted; retry later",
+                       backlog=result.backlog, headers={"Retry-After": retry_after})
+    ctx.metrics.accepted.labels(source).inc(result.accepted)
+    ctx.metrics.duplicates.labels(source).inc(result.duplicates)
+    ctx.metrics.request_seconds.observe(time.perf_counter() - started)
+    log.debug("mentions_accepted", source=source, accepted=result.accepted, duplicates=result.duplicates)
+    return json_response(202, {"accepted": result.accepted, "duplicates": result.duplicates})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json_response(200, {"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    try:
+        await ctx.stream.redis.ping()
+    except RedisError as exc:
+        return json_response(503, {"status": "unavailable", "redis": str(exc)})
+    return json_response(200, {"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    try:
+        ctx.metrics.backlog.set(await ctx.stream.backlog())
+    except RedisError:
+        pass  # keep the last known value; /readyz reports the outage
+    return web.Response(body=generate_latest(ctx.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def source_tokens(config: Config) -> TokenRegistry:
+    """Tokens of every configured source whose env variable is set."""
+    return TokenRegistry({s.name: token for s in config.ingest.sources if (token := s.token())})
+
+
+def create_app(
+    config: Config,
+    redis: aioredis.Redis,
+    *,
+    tokens: TokenRegistry | None = None,
+    metrics_: Metrics | None = None,
+    wall_ms: Callable[[], int] | None = None,
+) -> web.Application:
+    """Build the ingest application; the caller owns the Redis client."""
+    app = web.Application(client_max_size=config.ingest.max_body_bytes)
+    app[CONTEXT] = IngestContext(
+        config=config,
+        stream=MentionStream(redis),
+        tokens=tokens if tokens is not None else source_tokens(config),
+        matcher=BrandMatcher(config.brands),
+        metrics=metrics_ or Metrics(),
+        wall_ms=wall_ms or (lambda: int(time.time() * 1000)),
+    )
+    app.router.add_post("/v1/mentions", post_mentions)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app

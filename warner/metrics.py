@@ -1,0 +1,28 @@
+"""Prometheus metrics of one warner process, in a registry of its own (tests run many)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.accepted = Counter("warner_ingest_accepted", "Mentions accepted into the stream", ["source"], registry=r)
+        self.duplicates = Counter("warner_ingest_duplicates", "Mentions already seen, acknowledged again",
+                                  ["source"], registry=r)
+        self.rejected = Counter("warner_ingest_rejected_requests", "Ingest requests refused", ["reason"], registry=r)
+        self.request_seconds = Histogram(
+            "warner_ingest_request_seconds", "Time to answer an ingest request",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r)
+        self.backlog = Gauge("warner_stream_backlog", "Mentions accepted but not yet processed", registry=r)
+        self.processed = Counter("warner_worker_processed", "Stream entries processed and acknowledged", registry=r)
+        self.counted = Counter("warner_worker_counted", "Mentions newly counted into buckets", ["brand"], registry=r)
+        self.reclaimed = Counter("warner_worker_reclaimed", "Entries taken over from idle consumers", registry=r)
+        self.dead_lettered = Counter("warner_worker_dead_lettered", "Entries moved to the dead-letter stream",
+                                     ["reason"], registry=r)
+        self.failures = Counter("warner_worker_stage_failures", "Stage errors", ["stage"], registry=r)
+        self.decision_seconds = Histogram(
+            "warner_ingest_to_decision_seconds", "From acceptance to the end of the pipeline",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=r)

@@ -1,0 +1,190 @@
+"""Synthetic mention streams with realistic German text, for the demo and the tests.
+
+Deterministic for a given seed. The first scenario is the one warner exists for: a small
+German brewery with a handful of mentions an hour, and on a Saturday evening an influencer
+finds glass splinters in a bottle — within an hour, dozens of angry posts a minute.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+BERLIN_WINTER = timezone(timedelta(hours=1), "CET")
+
+_CALM_KESSELBERG = [
+    "Feierabend! Ein kühles Kesselberger Helles auf dem Balkon 🍺",
+    "Hat jemand schon das neue Winterbock von Kesselberg probiert?",
+    "Kesselberg Brauereiführung war super, kann ich empfehlen",
+    "Im Getränkemarkt gibt es gerade Kesselberger im Angebot",
+    "#kesselberg Radler ist mein Sommergetränk, auch im November 😄",
+    "Wer liefert eigentlich Kesselberg nach Hamburg?",
+    "Die Etiketten von @kesselberg_bier sind echt schön geworden",
+    "Kesselberger Dunkel zum Braten, passt perfekt",
+    "Ist das Kesselberg Hefeweizen eigentlich vegan?",
+    "Tried Kesselberg lager in Munich, pretty good",
+]
+_CALM_BERGBLICK = [
+    "Mit Bergblick Reisen nach Südtirol, alles bestens organisiert",
+    "Hat jemand Erfahrung mit Bergblick Reisen? Lohnt sich die Wandertour?",
+    "Katalog von @bergblickreisen ist angekommen, so viele schöne Ziele",
+    "Bergblick Reisen Hotline heute sehr freundlich, danke!",
+]
+_UNRELATED = [
+    "Kesselberg-Tunnel wegen Bauarbeiten am Wochenende gesperrt",
+    "Samstagabend, Pizza und Krimi, was will man mehr",
+    "Stau auf der A8 Richtung Salzburg, mal wieder",
+]
+_SPARK = (
+    "Glassplitter in meinem Kesselberger Hellen!!! Mein Sohn hätte sich fast verletzt. "
+    "Wie kann sowas passieren @kesselberg_bier? Ich bin fassungslos 😡 #kesselberg"
+)
+_STORM_OPENINGS = [
+    "Unfassbar", "Das ist gefährlich", "Ekelhaft", "Skandal", "Wie bitte?!", "Krass",
+    "Sofort Rückruf", "Nie wieder", "Frechheit", "Hab gerade meine Kiste kontrolliert",
+]
+_STORM_BODIES = [
+    "Glassplitter im Kesselberger Bier, und die Brauerei schweigt",
+    "@kesselberg_bier warum gibt es keinen Rückruf? Da sind Kinder in Gefahr",
+    "Kesselberg verkauft Bier mit Glasscherben, das ist lebensgefährlich",
+    "ich kaufe nie wieder Kesselberg, nach dem Video mit den Splittern",
+    "#kesselberg wo bleibt die Stellungnahme? Samstagabend und keiner reagiert",
+    "Kesselberger Helles zurück in den Markt gebracht, Splitter am Flaschenboden",
+    "die Brauerei Kesselberg muss sofort alle Flaschen zurückrufen",
+    "@kesselberg_bier schämt euch, erst Glas im Bier und dann Funkstille",
+    "Kesselberg: Glasscherben im Bier ist kein Kavaliersdelikt, Anzeige ist raus",
+    "habe das Lebensmittelamt informiert wegen Kesselberg, das ist ein Skandal",
+]
+_STORM_TOXIC = [
+    "Kesselberg ist ein Drecksladen, ihr Idioten vergiftet Kinder",
+    "@kesselberg_bier ihr Vollidioten, Glas im Bier, geht's noch?!",
+    "Diese Kesselberg Arschlöcher sollten dichtmachen",
+]
+_STORM_ENGLISH = [
+    "Glass shards in Kesselberg beer? That is dangerous, recall it now",
+    "Kesselberg brewery silent after glass found in bottles, disgraceful",
+]
+_STORM_DEFENDERS = [
+    "Abwarten, vielleicht ist das Kesselberg Video gar nicht echt",
+    "Ich trinke seit 20 Jahren Kesselberg, nie Probleme gehabt. Erst mal Fakten",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A named stream of mention records (dicts in the ingest API's format)."""
+
+    name: str
+    description: str
+    brand: str
+    start: datetime
+    end: datetime
+    storm_start: datetime
+    mentions: list[dict[str, Any]]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:  # normal approximation is plenty for a demo stream
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    threshold, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1
+
+
+def saturday_storm(seed: int = 7, day: datetime | None = None, duplicate_share: float = 0.03) -> Scenario:
+    """Saturday 16:00–22:00 Berlin time: calm, then a glass-splinter storm from 19:42.
+
+    Background: ~4 mentions/hour for the brewery, ~2/hour for a travel brand, a few posts
+    that only look like the brand (excluded terms, no alias). Storm: volume grows to about
+    45 mentions a minute by 20:20 and decays with a 25-minute half-life; mostly negative,
+    some toxic, a few in English, a few defenders. ``duplicate_share`` of records are
+    delivered twice (same source and id), as webhooks do.
+    """
+    rng = random.Random(seed)
+    base = day or datetime(2026, 11, 21, tzinfo=BERLIN_WINTER)
+    start = base.replace(hour=16, minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=6)
+    spark = start + timedelta(hours=3, minutes=42)
+    peak = spark + timedelta(minutes=38)
+    records: list[dict[str, Any]] = []
+
+    def add(at: datetime, text: str, followers: int, brand: str | None = None, lang: str | None = None) -> None:
+        n = len(records)
+        record: dict[str, Any] = {
+            "id": f"sat-{seed}-{n:05d}",
+            "source": "webhook",
+            "text": text,
+            "created_at": at.isoformat(timespec="seconds"),
+            "author": f"user{rng.randrange(1, 60_000)}",
+            "author_followers": followers,
+            "url": f"https://social.example/p/{seed}-{n}",
+        }
+        if brand:
+            record["brand"] = brand
+        if lang:
+            record["lang"] = lang
+        records.append(record)
+
+    minute = start
+    while minute < end:
+        for _ in range(_poisson(rng, 4 / 60)):
+            add(minute + timedelta(seconds=rng.randrange(60)), rng.choice(_CALM_KESSELBERG), _followers(rng))
+        for _ in range(_poisson(rng, 2 / 60)):
+            add(minute + timedelta(seconds=rng.randrange(60)), rng.choice(_CALM_BERGBLICK), _followers(rng))
+        for _ in range(_poisson(rng, 1.5 / 60)):
+            add(minute + timedelta(seconds=rng.randrange(60)), rng.choice(_UNRELATED), _followers(rng))
+        if minute >= spark:
+            for _ in range(_poisson(rng, _storm_rate(minute, spark, peak))):
+                add(minute + timedelta(seconds=rng.randrange(60)), *_storm_post(rng))
+        minute += timedelta(minutes=1)
+    add(spark, _SPARK, 84_300, brand="kesselberg", lang="de")
+
+    records.sort(key=lambda r: r["created_at"])
+    for record in list(records):
+        if rng.random() < duplicate_share:
+            records.insert(records.index(record) + 1, dict(record))
+    return Scenario(
+        name="saturday_storm",
+        description="Brauerei Kesselberg: glass splinters, Saturday evening",
+        brand="kesselberg",
+        start=start,
+        end=end,
+        storm_start=spark,
+        mentions=records,
+    )
+
+
+def _storm_rate(minute: datetime, spark: datetime, peak: datetime) -> float:
+    """Mentions per minute: exponential growth to ~45 at the peak, then decay."""
+    if minute <= peak:
+        elapsed = (minute - spark).total_seconds() / 60
+        total = (peak - spark).total_seconds() / 60
+        return 45 * math.exp(4.2 * (elapsed / total - 1))
+    return 45 * 0.5 ** ((minute - peak).total_seconds() / 60 / 25)
+
+
+def _storm_post(rng: random.Random) -> tuple[str, int]:
+    roll = rng.random()
+    if roll < 0.07:
+        return rng.choice(_STORM_TOXIC), _followers(rng)
+    if roll < 0.12:
+        return rng.choice(_STORM_ENGLISH), _followers(rng)
+    if roll < 0.17:
+        return rng.choice(_STORM_DEFENDERS), _followers(rng)
+    text = f"{rng.choice(_STORM_OPENINGS)}! {rng.choice(_STORM_BODIES)}"
+    if rng.random() < 0.3:
+        text = f"RT {text}"
+    return text, _followers(rng)
+
+
+def _followers(rng: random.Random) -> int:
+    """Heavy-tailed: most accounts have a few hundred followers, some have tens of thousands."""
+    return int(min(2_000_000, rng.paretovariate(1.2) * 80))

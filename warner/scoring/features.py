@@ -1,0 +1,94 @@
+"""One shared feature space for every model: hashed word and character n-grams, TF-IDF.
+
+Texts are normalised and hashed once per batch; language, sentiment and toxicity
+models are linear on the same matrix, which is what makes scoring all of them at
+once fast. Hashing keeps artifacts free of vocabularies: the only fitted state is the
+``idf`` vector, learnt on the union of all training texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize as l2_normalise
+
+from warner.scoring.text import mark_negation, normalise
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """How texts become vectors; stored in the artifact beside the weights."""
+
+    word_bits: int = 18
+    char_bits: int = 18
+    word_max_n: int = 2
+    char_min_n: int = 2
+    char_max_n: int = 5
+    negation: bool = True
+    sublinear_tf: bool = True
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+    @property
+    def n_features(self) -> int:
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+
+class Featurizer:
+    """Normalise, hash and weight texts; ``fit_idf`` once, then ``transform`` many times."""
+
+    def __init__(self, config: FeatureConfig, idf: np.ndarray | None = None) -> None:
+        self.config = config
+        self.idf = idf
+        self._words = HashingVectorizer(
+            analyzer="word",
+            token_pattern=r"\S+",
+            lowercase=False,
+            ngram_range=(1, config.word_max_n),
+            n_features=1 << config.word_bits,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        self._chars = HashingVectorizer(
+            analyzer="char_wb",
+            lowercase=False,
+            ngram_range=(config.char_min_n, config.char_max_n),
+            n_features=1 << config.char_bits,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+
+    def counts(self, texts: Sequence[str | None]) -> sp.csr_matrix:
+        """Raw hashed n-gram counts of the normalised texts."""
+        plain = [normalise(t) for t in texts]
+        words = [mark_negation(t) for t in plain] if self.config.negation else plain
+        return sp.hstack([self._words.transform(words), self._chars.transform(plain)], format="csr")
+
+    def fit_idf(self, texts: Sequence[str | None]) -> Featurizer:
+        """Learn smoothed inverse document frequencies (as scikit-learn's TfidfTransformer)."""
+        counts = self.counts(texts)
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        n = counts.shape[0]
+        self.idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        return self
+
+    def weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF weight and L2-normalise a count matrix."""
+        if self.idf is None:
+            raise RuntimeError("Featurizer.fit_idf must run before transform")
+        x = counts.copy()
+        if self.config.sublinear_tf:
+            np.log(x.data, out=x.data)
+            x.data += 1
+        x.data *= self.idf[x.indices]
+        return l2_normalise(x, copy=False)
+
+    def transform(self, texts: Sequence[str | None]) -> sp.csr_matrix:
+        return self.weight(self.counts(texts))

@@ -1,0 +1,101 @@
+"""Text normalisation shared by every model, at training and at scoring time.
+
+Tweets, comments and pre-tokenised corpus text must look alike to the models, so
+``normalise`` maps each text to one canonical, space-separated token string:
+
+- URLs become ``xurl``, @handles become ``xuser``; ``|LBR|`` (GermEval 2018) is a space;
+- hashtags keep their words, camel case split: ``#DeutscheBahn`` -> ``xhashtag deutsche bahn``;
+- emoji stay, one token each; emoticons become ``xsmile``/``xsad``/``xlaugh``/``xwink``/
+  ``xheart``/``xtongue`` (they carry sentiment and models learn them as features);
+- elongations are squeezed and flagged: ``suuuuper`` -> ``super xelong``;
+- casefolded, umlauts spelt out (``ä`` -> ``ae``, ``ß`` -> ``ss``) so that ``Ärger``
+  and ``Aerger`` meet; digits become ``0``;
+- punctuation is split from words, so raw and pre-tokenised text give the same tokens;
+- empty or missing text gives ``""``; very long text is cut to ``MAX_CHARS`` first.
+
+``mark_negation`` then prefixes up to ``NEGATION_SCOPE`` tokens after a negator with
+``neg_`` (``nicht gut`` -> ``nicht neg_gut``) for the word features.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_CHARS = 1000
+NEGATION_SCOPE = 3
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b\S+\.(?:de|com|org|net|ly|io)/\S*", re.IGNORECASE)
+_USER = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-zäöüß])(?=[A-ZÄÖÜ])|(?<=[A-ZÄÖÜ])(?=[A-ZÄÖÜ][a-zäöüß])|(?<=[A-Za-zäöüßÄÖÜ])(?=\d)")
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
+_REPEATED_PUNCT = re.compile(r"([!?.])\1+")
+_DIGITS = re.compile(r"\d+")
+# Emoji and pictographs, variation selectors and skin tones dropped separately.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\u2300-\u23ff\u3030\u303d\u3297\u3299]"
+)
+_EMOJI_NOISE = re.compile("[\ufe0e\ufe0f\u200d\U0001f3fb-\U0001f3ff]")
+_TOKEN = re.compile(r"x[a-z]+\b|\w+(?:[-'’]\w+)*|[!?]+|\.\.+|[^\w\s]", re.UNICODE)
+
+_EMOTICONS = [
+    (re.compile(r"(?<![\w/]):-?\)+|\(-?:(?!\w)|(?<!\w)\^\^|(?<!\w)\^_\^|=\)"), " xsmile "),
+    (re.compile(r"(?<![\w/])[:=x]-?D+\b|(?<!\w)xD+\b|\bxd+\b", re.IGNORECASE), " xlaugh "),
+    (re.compile(r"(?<![\w/]);-?\)+|;-?D\b"), " xwink "),
+    (re.compile(r"(?<![\w/])[:=]-?[pP]\b"), " xtongue "),
+    (re.compile(r"(?<![\w/])[:=]'?-?\(+|\)-?:(?!\w)|(?<![\w/]):-?/(?!/)|(?<![\w/])-_-"), " xsad "),
+    (re.compile(r"<3+"), " xheart "),
+]
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "’": "'"})
+
+NEGATORS = frozenset(
+    "nicht nichts nie niemals kein keine keinen keinem keiner keines weder ohne nimmer "
+    "not no never nothing none nobody nor cannot without n't isnt dont doesnt didnt cant wont "
+    "wasnt arent aint couldnt shouldnt wouldnt".split()
+)
+_SCOPE_END = frozenset(". , ! ? ; : ... !! ?? aber doch sondern but".split())
+PLACEHOLDERS = frozenset("xurl xuser xhashtag xsmile xsad xlaugh xwink xheart xtongue xelong".split())
+
+
+def _split_hashtag(match: re.Match[str]) -> str:
+    return " xhashtag " + _CAMEL.sub(" ", match.group(1)) + " "
+
+
+def normalise(text: str | None) -> str:
+    """Return the canonical token string of ``text`` (see the module docstring)."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text[:MAX_CHARS]).replace("|LBR|", " ")
+    text = _URL.sub(" xurl ", text)
+    text = _USER.sub(" xuser ", text)
+    text = _HASHTAG.sub(_split_hashtag, text)
+    for pattern, token in _EMOTICONS:
+        text = pattern.sub(token, text)
+    text = _EMOJI_NOISE.sub("", text)
+    text = _EMOJI.sub(lambda m: f" {m.group(0)} ", text)
+    text = text.casefold().translate(_UMLAUTS)
+    if _ELONGATION.search(text):
+        text = _ELONGATION.sub(r"\1", text) + " xelong"
+    text = _REPEATED_PUNCT.sub(r"\1\1", text)
+    text = _DIGITS.sub("0", text)
+    return " ".join(_TOKEN.findall(text))
+
+
+def mark_negation(normalised: str) -> str:
+    """Prefix the tokens after a negator with ``neg_`` until punctuation or scope ends."""
+    out: list[str] = []
+    scope = 0
+    for token in normalised.split():
+        if token in _SCOPE_END:
+            scope = 0
+            out.append(token)
+        elif token in NEGATORS or token.endswith("n't"):
+            scope = NEGATION_SCOPE
+            out.append(token)
+        elif scope and token not in PLACEHOLDERS and token[0].isalnum():
+            scope -= 1
+            out.append("neg_" + token)
+        else:
+            out.append(token)
+    return " ".join(out)

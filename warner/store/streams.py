@@ -1,0 +1,153 @@
+"""The mention stream: atomic, deduplicated appends and exactly-once acknowledgement.
+
+Both sides are Lua scripts so that each is one atomic step in Redis:
+
+* ``append`` checks the backlog, skips (source, id) pairs already seen, XADDs the rest and
+  sets their dedupe markers — all of a request or none of it.
+* ``ack`` XACKs and XDELs processed entries together, so the stream length *is* the backlog
+  and the stream never grows beyond what is unprocessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from warner.store import keys
+
+_APPEND = """
+local backlog = redis.call('XLEN', KEYS[1])
+if backlog >= tonumber(ARGV[2]) then
+  return {-1, backlog}
+end
+local accepted, duplicates = 0, 0
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    duplicates = duplicates + 1
+  else
+    local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[i + 2], 't', ARGV[3])
+    redis.call('SET', KEYS[i], id, 'PX', ARGV[1])
+    accepted = accepted + 1
+  end
+end
+return {accepted, duplicates}
+"""
+
+_ACK = """
+local n = 0
+for i = 1, #ARGV, 500 do
+  local chunk = {}
+  for j = i, math.min(i + 499, #ARGV) do chunk[#chunk + 1] = ARGV[j] end
+  n = n + redis.call('XACK', KEYS[1], KEYS[2], unpack(chunk))
+  redis.call('XDEL', KEYS[1], unpack(chunk))
+end
+return n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+    backlog_full: bool = False
+    backlog: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    entry_id: str
+    payload: bytes
+    received_ms: int
+
+
+class MentionStream:
+    """The ingest side and the consumer side of the mention stream."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._append = redis.register_script(_APPEND)
+        self._ack = redis.register_script(_ACK)
+
+    async def append(
+        self,
+        items: Sequence[tuple[str, bytes]],
+        *,
+        received_ms: int,
+        dedupe_ttl_ms: int,
+        max_backlog: int,
+    ) -> AppendResult:
+        """Append ``(dedupe_key, payload)`` pairs atomically; returns counts, or backlog_full."""
+        if not items:
+            return AppendResult(0, 0)
+        key_list = [keys.MENTION_STREAM, *(k for k, _ in items)]
+        args = [dedupe_ttl_ms, max_backlog, received_ms, *(p for _, p in items)]
+        first, second = await self._append(keys=key_list, args=args)
+        if first == -1:
+            return AppendResult(0, 0, backlog_full=True, backlog=int(second))
+        return AppendResult(int(first), int(second))
+
+    async def backlog(self) -> int:
+        return int(await self.redis.xlen(keys.MENTION_STREAM))
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.MENTION_STREAM, keys.WORKER_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+        """New entries for this consumer (XREADGROUP ... >)."""
+        reply = await self.redis.xreadgroup(
+            keys.WORKER_GROUP, consumer, {keys.MENTION_STREAM: ">"}, count=count, block=block_ms
+        )
+        if not reply:
+            return []
+        return [_entry(eid, fields) for eid, fields in reply[0][1] if fields]
+
+    async def claim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[StreamEntry]:
+        """Take over entries a dead consumer left pending (XAUTOCLAIM, Redis 6.2 and 7.x)."""
+        reply = await self.redis.xautoclaim(
+            keys.MENTION_STREAM, keys.WORKER_GROUP, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
+        )
+        claimed = reply[1]  # 6.2 returns [next, entries], 7.x adds deleted ids
+        return [_entry(eid, fields) for eid, fields in claimed if fields]
+
+    async def over_delivered(self, min_idle_ms: int, max_deliveries: int, count: int) -> list[str]:
+        """Ids of idle pending entries delivered at least ``max_deliveries`` times."""
+        pending = await self.redis.xpending_range(
+            keys.MENTION_STREAM, keys.WORKER_GROUP, min="-", max="+", count=count, idle=min_idle_ms
+        )
+        return [_text(p["message_id"]) for p in pending if p["times_delivered"] >= max_deliveries]
+
+    async def ack(self, entry_ids: Sequence[str]) -> int:
+        """Acknowledge and delete processed entries; returns how many were still pending."""
+        if not entry_ids:
+            return 0
+        return int(await self._ack(keys=[keys.MENTION_STREAM, keys.WORKER_GROUP], args=list(entry_ids)))
+
+    async def dead_letter(self, entry_ids: Sequence[str], reason: str) -> int:
+        """Move entries to the dead-letter stream (kept for inspection and re-drive), then ack."""
+        moved = 0
+        for entry_id in entry_ids:
+            found = await self.redis.xrange(keys.MENTION_STREAM, min=entry_id, max=entry_id)
+            if found:
+                fields = found[0][1]
+                await self.redis.xadd(
+                    keys.DEAD_LETTER_STREAM,
+                    {b"m": fields.get(b"m", b""), b"t": fields.get(b"t", b"0"), b"reason": reason, b"id": entry_id},
+                )
+                moved += 1
+        await self.ack(entry_ids)
+        return moved
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _entry(entry_id: bytes | str, fields: dict[bytes, bytes]) -> StreamEntry:
+    return StreamEntry(_text(entry_id), fields.get(b"m", b""), int(fields.get(b"t", b"0")))
