@@ -15,9 +15,6 @@ from warner import __version__
 from warner.config import ConfigError, check_runtime_secrets, load_config, resolve_config_path
 from warner.logs import configure_logging
 
-err = Console(stderr=True)
-
-
 def _load(args: argparse.Namespace):
     config = load_config(args.config)
     configure_logging(args.log_level or config.log.level, config.log.format)
@@ -158,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         for issue in exc.issues:
-            err.print(f"[red]config error:[/red] {issue}", highlight=False)
+            print(f"config error: {issue}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -166,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         from warner.store import EmbeddedRedisError
 
         if isinstance(exc, EmbeddedRedisError):
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            print(f"error: {exc}", file=sys.stderr)
             return 1
         raise
 

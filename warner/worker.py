@@ -55,10 +55,10 @@ class Worker:
         self.wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.log = log.bind(consumer=self.consumer)
         self._last_claim = 0.0
+        self._group_ready = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set; survives Redis outages by waiting and retrying."""
-        await self.stream.ensure_group()
         self.log.info("worker_started", stages=[s.name for s in self.stages])
         backoff = 0.1
         while not stop.is_set():
@@ -66,6 +66,7 @@ class Worker:
                 await self.step()
                 backoff = 0.1
             except RedisError as exc:
+                self._group_ready = False  # the stream may be gone (Redis restarted without data)
                 self.log.warning("worker_redis_error", error=str(exc), retry_in=backoff)
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
@@ -76,6 +77,9 @@ class Worker:
 
     async def step(self, block_ms: int | None = None) -> int:
         """One round: reclaim if due, read a batch, process it. Returns entries acknowledged."""
+        if not self._group_ready:
+            await self.stream.ensure_group()
+            self._group_ready = True
         done = 0
         claim_every = self.config.claim_idle.total_seconds() / 2
         if time.monotonic() - self._last_claim >= claim_every:
@@ -156,7 +160,6 @@ class Worker:
 
     async def drain(self, idle_rounds: int = 1) -> int:
         """Process until the stream is empty (used by replay, the demo and tests)."""
-        await self.stream.ensure_group()
         total, quiet = 0, 0
         while quiet < idle_rounds:
             n = await self.step(block_ms=50)

@@ -1,0 +1,79 @@
+"""Shared fixtures: one private, real redis-server per test session; a clean db per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warner.config import Config, parse_config
+from warner.store import EmbeddedRedis, connect
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+from support import CONFIG_YAML, TOKENS
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendfsync="everysec")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    return redis_server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Any]:
+    client = connect(redis_url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def tokens(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name, value in TOKENS.items():
+        monkeypatch.setenv(name, value)
+    return {"webhook": TOKENS["TEST_TOKEN_WEBHOOK"], "forum": TOKENS["TEST_TOKEN_FORUM"]}
+
+
+@pytest.fixture
+def config(tokens: dict[str, str]) -> Config:
+    return parse_config(CONFIG_YAML, "test.yaml")
+
+
+@pytest.fixture
+def make_mention() -> Callable[..., dict[str, Any]]:
+    counter = iter(range(1_000_000))
+
+    def make(**fields: Any) -> dict[str, Any]:
+        n = next(counter)
+        record = {
+            "id": f"m{n}",
+            "text": f"Kesselberger Helles Nummer {n}",
+            "created_at": "2026-11-21T19:42:10+01:00",
+            "author": "anna",
+            "author_followers": 120,
+        }
+        record.update(fields)
+        return record
+
+    return make
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str, name: str = "warner.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

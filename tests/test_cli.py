@@ -1,0 +1,126 @@
+"""The command line end to end, as a person runs it: real processes, real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from warner import __version__
+from warner.scenarios import saturday_storm
+
+from support import CONFIG_YAML
+
+
+def warner(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "warner", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """An isolated XDG data home, so the embedded Redis lives in the test's tmp dir."""
+    return {"XDG_DATA_HOME": str(tmp_path / "xdg"), "REDIS_URL": ""}
+
+
+def test_version() -> None:
+    result = warner("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"warner {__version__}"
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_replay_runs_the_file_through_the_pipeline(tmp_path, home, config_file) -> None:
+    config = config_file(CONFIG_YAML)
+    records = saturday_storm(seed=3).mentions
+    path = write_jsonl(tmp_path / "storm.jsonl", records)
+    result = warner("--config", str(config), "replay", str(path), env=home)
+    assert result.returncode == 0, result.stderr
+    unique = len({r["id"] for r in records})
+    assert f"accepted {unique}, duplicates {len(records) - unique}" in result.stdout
+    assert f"processed {unique} stream entries" in result.stdout
+    kesselberg = [line for line in result.stdout.splitlines() if line.strip().startswith("kesselberg:")]
+    assert kesselberg and int(kesselberg[0].split()[1]) > 1500
+    again = warner("--config", str(config), "replay", str(path), env=home)  # same data dir: all duplicates
+    assert f"accepted 0, duplicates {len(records)}" in again.stdout
+
+
+def test_replay_of_a_bad_file_names_the_lines_and_accepts_nothing(tmp_path, home, config_file) -> None:
+    config = config_file(CONFIG_YAML)
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "1", "text": "Kesselberg", "created_at": "2026-11-21T19:00:00Z"}\n'
+                    '{"id": "2", "text": "Kesselberg"}\n'
+                    "not json\n", encoding="utf-8")
+    result = warner("--config", str(config), "replay", str(path), env=home)
+    assert result.returncode == 1
+    assert "line 2: created_at: Field required" in result.stderr
+    assert "line 3: -: malformed JSON" in result.stderr
+    assert "nothing was replayed" in result.stderr
+
+
+def test_run_serves_the_api_and_a_second_run_on_the_same_data_dir_is_refused(tmp_path, home, config_file) -> None:
+    config = config_file(CONFIG_YAML.replace("ingest:\n", "ingest:\n  port: 0\n"))
+    env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": "t-forum", "WARNER_CONFIG": str(config)}
+    first = subprocess.Popen([sys.executable, "-m", "warner", "--log-level", "info", "run"],
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    try:
+        port = None
+        deadline = time.monotonic() + 30
+        while port is None and time.monotonic() < deadline:
+            line = first.stderr.readline()
+            if "api_listening" in line:
+                port = int(json.loads(line)["port"])
+        assert port, "warner run did not start its API"
+        second = warner("run", env=env, timeout=30)
+        assert second.returncode == 1
+        assert "is in use by another warner process" in second.stderr
+
+        async def post_and_read_metrics() -> tuple[int, str]:
+            async with aiohttp.ClientSession() as http:
+                body = {"id": "1", "text": "Kesselberg", "created_at": "2026-11-21T19:00:00Z"}
+                async with http.post(f"http://127.0.0.1:{port}/v1/mentions", json=body,
+                                     headers={"Authorization": "Bearer t-webhook"}) as response:
+                    status = response.status
+                for _ in range(100):
+                    async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                        text = await response.text()
+                    if "warner_worker_processed_total 1.0" in text:
+                        break
+                    await asyncio.sleep(0.05)
+                return status, text
+
+        status, metrics = asyncio.run(post_and_read_metrics())
+        assert status == 202
+        assert "warner_worker_processed_total 1.0" in metrics
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=15)
+        first.stderr.close()
+    assert first.returncode == 0
+
+
+def test_run_without_tokens_names_the_missing_variable(home, config_file) -> None:
+    config = config_file(CONFIG_YAML)
+    result = warner("--config", str(config), "run", env={**home, "TEST_TOKEN_WEBHOOK": "", "TEST_TOKEN_FORUM": ""})
+    assert result.returncode == 1
+    assert "TEST_TOKEN_WEBHOOK is not set" in result.stderr
+
+
+def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
+    started = time.monotonic()
+    result = warner("demo", "--seconds", "3", env=home)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 60
+    assert "Brauerei Kesselberg" in result.stdout
+    assert "duplicate deliveries were acknowledged and not counted again" in result.stdout
