@@ -103,6 +103,11 @@ def test_run_serves_the_api_and_a_second_run_on_the_same_data_dir_is_refused(tmp
         status, metrics = asyncio.run(post_and_read_metrics())
         assert status == 202
         assert "warner_worker_processed_total 1.0" in metrics
+
+        records = [{"id": f"r{i}", "text": "Kesselberg", "created_at": "2026-11-21T19:00:00Z"} for i in range(3)]
+        replayed = warner("replay", "--no-worker", str(write_jsonl(tmp_path / "r.jsonl", records)), env=env)
+        assert replayed.returncode == 0, replayed.stderr  # attached to the running server, not refused
+        assert "accepted 3, duplicates 0" in replayed.stdout
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=15)

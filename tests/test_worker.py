@@ -185,3 +185,19 @@ async def test_worker_killed_at_a_random_moment_loses_and_doubles_nothing(
 
 async def _counted_at_least(redis, config, share: int) -> bool:
     return (await totals(redis, config))["mentions"] >= max(1, share)
+
+
+async def test_dead_consumers_without_pending_entries_are_forgotten(redis, config, make_mention):
+    await enqueue(redis, config, [make_mention()])
+    stream = MentionStream(redis)
+    await stream.ensure_group()
+    await stream.read("gone-1", 10, 10)  # a consumer that read, then died …
+    worker = build_worker(config, redis, Metrics(), LexiconScorer())
+    await asyncio.sleep(config.worker.claim_idle.total_seconds())
+    await worker.drain()  # … its entry is reclaimed, after which it holds nothing
+    quick = config.worker.model_copy(update={"forget_consumers_after": config.worker.claim_idle})
+    worker = Worker(stream, [], quick, consumer="survivor")
+    await asyncio.sleep(config.worker.claim_idle.total_seconds())
+    await worker.reclaim()
+    names = {c["name"] for c in await redis.xinfo_consumers(keys.MENTION_STREAM, keys.WORKER_GROUP)}
+    assert b"gone-1" not in names

@@ -115,6 +115,10 @@ class WorkerConfig(_Section):
     block: Duration = timedelta(seconds=1)
     claim_idle: Duration = Field(timedelta(seconds=30), description="Reclaim a dead consumer's entries after this.")
     max_deliveries: int = Field(5, gt=0, description="Dead-letter an entry that failed this often.")
+    metrics_port: int | None = Field(None, ge=0, le=65535,
+                                     description="Serve /metrics and /healthz here when running --role worker.")
+    forget_consumers_after: Duration = Field(timedelta(hours=1),
+                                             description="Remove idle consumers without pending entries after this.")
 
 
 class RetentionConfig(_Section):

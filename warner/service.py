@@ -9,6 +9,7 @@ from typing import Literal
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from warner.config import Config
 from warner.detect import BucketCounter, CountStage
@@ -57,10 +58,33 @@ async def start_api(config: Config, redis: aioredis.Redis, metrics: Metrics, *, 
     return RunningApi(runner, bound)
 
 
+async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> RunningApi:
+    """A worker-only process still exposes /metrics and /healthz (no ingest routes)."""
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/healthz", health)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.ingest.host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else 0  # type: ignore[union-attr]
+    log.info("worker_metrics_listening", host=config.ingest.host, port=bound)
+    return RunningApi(runner, bound)
+
+
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
     api = await start_api(config, redis, metrics) if role in ("all", "api") else None
+    if role == "worker" and config.worker.metrics_port is not None:
+        api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
     worker_task = None
     if role in ("all", "worker"):
         worker_task = asyncio.create_task(build_worker(config, redis, metrics).run(stop), name="worker")

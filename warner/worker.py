@@ -100,6 +100,10 @@ class Worker:
             self.metrics.dead_lettered.labels("max_deliveries").inc(moved)
             self.log.error("entries_dead_lettered", reason="max_deliveries", count=moved, entry_ids=poisoned[:10])
         entries = await self.stream.claim_idle(self.consumer, idle_ms, self.config.batch_size)
+        forgotten = await self.stream.forget_idle_consumers(
+            int(self.config.forget_consumers_after.total_seconds() * 1000), keep=self.consumer)
+        if forgotten:
+            self.log.info("consumers_forgotten", consumers=forgotten)
         if not entries:
             return 0
         self.metrics.reclaimed.inc(len(entries))

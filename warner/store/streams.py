@@ -123,6 +123,16 @@ class MentionStream:
         )
         return [_text(p["message_id"]) for p in pending if p["times_delivered"] >= max_deliveries]
 
+    async def forget_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
+        """Remove consumers that hold no entries and were idle for ``idle_ms`` (dead processes)."""
+        removed = []
+        for info in await self.redis.xinfo_consumers(keys.MENTION_STREAM, keys.WORKER_GROUP):
+            name = _text(info["name"])
+            if name != keep and int(info["pending"]) == 0 and int(info["idle"]) >= idle_ms:
+                await self.redis.xgroup_delconsumer(keys.MENTION_STREAM, keys.WORKER_GROUP, name)
+                removed.append(name)
+        return removed
+
     async def ack(self, entry_ids: Sequence[str]) -> int:
         """Acknowledge and delete processed entries; returns how many were still pending."""
         if not entry_ids:

@@ -1,0 +1,59 @@
+"""The CLI hook: three subcommands whose handlers return exit codes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from warner.scoring.commands import register
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="warner")
+    register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_register_adds_train_eval_score() -> None:
+    args = _parse(["train", "--commercial-only"])
+    assert args.commercial_only and args.data_dir == Path("../shared/data") and callable(args.func)
+    assert _parse(["eval", "toxicity", "--data", "x.tsv"]).task == "toxicity"
+    assert _parse(["score"]).input is None
+
+
+def test_train_with_missing_data_dir_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parse(["train", "--data-dir", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert args.func(args) == 2
+    assert "data directory not found" in capsys.readouterr().err
+
+
+def test_score_reads_input_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in.tsv"
+    source.write_text("id\ttext\n7\tAlles super, danke!\n", encoding="utf-8")
+    args = _parse(["score", "--input", str(source), "--models-dir", str(MODELS)])
+    assert args.func(args) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == "id\ttext\tlang\tsentiment\tp_negative\ttoxicity\toffensive"
+    assert row.startswith("7\tAlles super, danke!\tde\t")
+
+
+def test_eval_prints_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "gold.tsv"
+    data.write_text("text\tlabel\nIhr Vollidioten!\toffense\nSchönen Tag noch\tother\n", encoding="utf-8")
+    args = _parse(["eval", "toxicity", "--data", str(data), "--models-dir", str(MODELS)])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "macro-F1" in out and "confusion" in out
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> object:
+    """``warner score`` may configure structlog for stderr; keep other tests unaffected."""
+    import structlog
+
+    yield
+    structlog.reset_defaults()
