@@ -201,3 +201,19 @@ async def test_dead_consumers_without_pending_entries_are_forgotten(redis, confi
     await worker.reclaim()
     names = {c["name"] for c in await redis.xinfo_consumers(keys.MENTION_STREAM, keys.WORKER_GROUP)}
     assert b"gone-1" not in names
+
+
+async def test_a_worker_only_process_serves_its_metrics(config):
+    import aiohttp
+
+    from warner.service import start_worker_metrics
+
+    metrics = Metrics()
+    metrics.processed.inc(7)
+    running = await start_worker_metrics(config, metrics, 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{running.port}/metrics") as response:
+                assert "warner_worker_processed_total 7.0" in await response.text()
+    finally:
+        await running.close()

@@ -45,6 +45,12 @@ Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
+def _reject_repeated(kind: str, names: list[str]) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{kind} names must be unique, repeated: {', '.join(repeated)}")
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,10 +103,7 @@ class IngestConfig(_Section):
     @field_validator("sources")
     @classmethod
     def _unique_sources(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
-        names = [s.name for s in sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+        _reject_repeated("source", [s.name for s in sources])
         return sources
 
 
@@ -145,10 +148,7 @@ class Config(_Section):
     @field_validator("brands")
     @classmethod
     def _unique_brands(cls, brands: list[BrandConfig]) -> list[BrandConfig]:
-        names = [b.name for b in brands]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
+        _reject_repeated("brand", [b.name for b in brands])
         return brands
 
     @field_validator("bucket")

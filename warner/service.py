@@ -49,12 +49,16 @@ class RunningApi:
 async def start_api(config: Config, redis: aioredis.Redis, metrics: Metrics, *, port: int | None = None) -> RunningApi:
     """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``)."""
     app = create_app(config, redis, metrics_=metrics)
+    return await _listen(app, config.ingest.host, config.ingest.port if port is None else port, "api_listening")
+
+
+async def _listen(app: web.Application, host: str, port: int, event: str) -> RunningApi:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, config.ingest.host, config.ingest.port if port is None else port)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else 0  # type: ignore[union-attr]
-    log.info("api_listening", host=config.ingest.host, port=bound)
+    log.info(event, host=host, port=bound)
     return RunningApi(runner, bound)
 
 
@@ -70,13 +74,7 @@ async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> R
     app = web.Application()
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", health)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.ingest.host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else 0  # type: ignore[union-attr]
-    log.info("worker_metrics_listening", host=config.ingest.host, port=bound)
-    return RunningApi(runner, bound)
+    return await _listen(app, config.ingest.host, port, "worker_metrics_listening")
 
 
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
