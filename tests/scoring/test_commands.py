@@ -57,3 +57,15 @@ def _restore_structlog() -> object:
 
     yield
     structlog.reset_defaults()
+
+
+def test_score_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    payload = "text\tid\nGrüße aus Köln 😍\t1\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload), encoding="latin-1"))
+    args = _parse(["score", "--models-dir", str(MODELS)])
+    assert args.func(args) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[1].startswith("Grüße aus Köln 😍\t1\tde\t")

@@ -106,3 +106,16 @@ def test_batched_equals_single(scorer: ModelScorer) -> None:
 def test_mismatched_hints_are_rejected(scorer: ModelScorer) -> None:
     with pytest.raises(ValueError, match="langs"):
         scorer.score(["a", "b"], ["de"])
+
+
+def test_saved_bundle_is_byte_reproducible(tmp_path: Path) -> None:
+    import numpy as np
+
+    from warner.scoring.models import FORMAT_VERSION, save_bundle
+
+    bundle = {"format": FORMAT_VERSION, "idf": np.arange(5, dtype=np.float32), "heads": {"a": np.ones((2, 3))}}
+    save_bundle(bundle, tmp_path / "one.skops")
+    save_bundle(bundle, tmp_path / "two.skops")
+    assert (tmp_path / "one.skops").read_bytes() == (tmp_path / "two.skops").read_bytes()
+    loaded = load_bundle(tmp_path / "one.skops")
+    assert np.array_equal(loaded["heads"]["a"], np.ones((2, 3)))

@@ -25,7 +25,7 @@ import unicodedata
 MAX_CHARS = 1000
 NEGATION_SCOPE = 3
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b\S+\.(?:de|com|org|net|ly|io)/\S*", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _USER = re.compile(r"@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-zäöüß])(?=[A-ZÄÖÜ])|(?<=[A-ZÄÖÜ])(?=[A-ZÄÖÜ][a-zäöüß])|(?<=[A-Za-zäöüßÄÖÜ])(?=\d)")
@@ -39,14 +39,18 @@ _EMOJI = re.compile(
 _EMOJI_NOISE = re.compile("[\ufe0e\ufe0f\u200d\U0001f3fb-\U0001f3ff]")
 _TOKEN = re.compile(r"x[a-z]+\b|\w+(?:[-'’]\w+)*|[!?]+|\.\.+|[^\w\s]", re.UNICODE)
 
-_EMOTICONS = [
-    (re.compile(r"(?<![\w/]):-?\)+|\(-?:(?!\w)|(?<!\w)\^\^|(?<!\w)\^_\^|=\)"), " xsmile "),
-    (re.compile(r"(?<![\w/])[:=x]-?D+\b|(?<!\w)xD+\b|\bxd+\b", re.IGNORECASE), " xlaugh "),
-    (re.compile(r"(?<![\w/]);-?\)+|;-?D\b"), " xwink "),
-    (re.compile(r"(?<![\w/])[:=]-?[pP]\b"), " xtongue "),
-    (re.compile(r"(?<![\w/])[:=]'?-?\(+|\)-?:(?!\w)|(?<![\w/]):-?/(?!/)|(?<![\w/])-_-"), " xsad "),
-    (re.compile(r"<3+"), " xheart "),
-]
+# Every branch starts with its first character and looks back past it (fast scanning).
+_EMOTICON = re.compile(
+    r"""
+      (?P<smile>[:=](?<![\w/].)-?\)+|\((?<!\w.)-?:(?!\w)|\^_?\^)
+    | (?P<laugh>[:=](?<![\w/].)-?D+\b|[xX](?<!\w.)D+\b)
+    | (?P<wink>;(?<![\w/].)-?[)D]+)
+    | (?P<tongue>[:=](?<![\w/].)-?[pP]\b)
+    | (?P<sad>[:=](?<![\w/].)'?-?\(+|\)(?<!\w.)-?:(?!\w)|:(?<![\w/].)-?/(?!/)|-_-)
+    | (?P<heart><3+)
+    """,
+    re.VERBOSE,
+)
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "’": "'"})
 
 NEGATORS = frozenset(
@@ -62,6 +66,10 @@ def _split_hashtag(match: re.Match[str]) -> str:
     return " xhashtag " + _CAMEL.sub(" ", match.group(1)) + " "
 
 
+def _emoticon_token(match: re.Match[str]) -> str:
+    return f" x{match.lastgroup} "
+
+
 def normalise(text: str | None) -> str:
     """Return the canonical token string of ``text`` (see the module docstring)."""
     if not text:
@@ -70,8 +78,7 @@ def normalise(text: str | None) -> str:
     text = _URL.sub(" xurl ", text)
     text = _USER.sub(" xuser ", text)
     text = _HASHTAG.sub(_split_hashtag, text)
-    for pattern, token in _EMOTICONS:
-        text = pattern.sub(token, text)
+    text = _EMOTICON.sub(_emoticon_token, text)
     text = _EMOJI_NOISE.sub("", text)
     text = _EMOJI.sub(lambda m: f" {m.group(0)} ", text)
     text = text.casefold().translate(_UMLAUTS)

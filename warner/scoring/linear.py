@@ -1,0 +1,87 @@
+"""Linear heads on the shared feature space: fitted compactly, scored with dense weights.
+
+Only the hashed columns seen in training can carry weight, so a head stores those
+column indices and their coefficients (small artifacts) and expands them to a dense
+``n_features x n_classes`` matrix when loaded (fast scoring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+
+@dataclass(slots=True)
+class LinearHead:
+    """Multinomial (or binary) logistic regression over selected feature columns."""
+
+    classes: list[str]
+    columns: np.ndarray  # int32, sorted indices into the shared feature space
+    coef: np.ndarray  # float32, (n_outputs, n_columns); n_outputs = 1 for binary
+    intercept: np.ndarray  # float32, (n_outputs,)
+    n_features: int
+    _dense: np.ndarray | None = field(default=None, repr=False)
+
+    def decision(self, x: sp.csr_matrix) -> np.ndarray:
+        if self._dense is None:
+            dense = np.zeros((self.n_features, self.coef.shape[0]), dtype=np.float32)
+            dense[self.columns] = self.coef.T
+            self._dense = dense
+        return np.asarray(x @ self._dense) + self.intercept
+
+    def predict_proba(self, x: sp.csr_matrix) -> np.ndarray:
+        """Class probabilities, columns in ``classes`` order."""
+        z = self.decision(x).astype(np.float64)
+        if len(self.classes) == 2:
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, x: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(self.classes)[self.predict_proba(x).argmax(axis=1)]
+
+    def to_state(self) -> dict[str, object]:
+        return {
+            "classes": list(self.classes),
+            "columns": self.columns,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "n_features": int(self.n_features),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> LinearHead:
+        return cls(
+            classes=[str(c) for c in state["classes"]],  # type: ignore[attr-defined]
+            columns=np.asarray(state["columns"], dtype=np.int64),
+            coef=np.asarray(state["coef"], dtype=np.float32),
+            intercept=np.asarray(state["intercept"], dtype=np.float32),
+            n_features=int(state["n_features"]),  # type: ignore[call-overload]
+        )
+
+
+def fit_head(
+    x: sp.csr_matrix,
+    y: np.ndarray,
+    c: float,
+    sample_weight: np.ndarray | None = None,
+    class_weight: str | None = None,
+    seed: int = 0,
+) -> LinearHead:
+    """Fit an L2 logistic regression (saga, fixed seed) on the columns the data uses."""
+    columns = np.unique(x.indices)
+    compact = x[:, columns].astype(np.float64)
+    model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=seed, class_weight=class_weight)
+    model.fit(compact, y, sample_weight=sample_weight)
+    return LinearHead(
+        classes=[str(k) for k in model.classes_],
+        columns=columns.astype(np.int32),
+        coef=model.coef_.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        n_features=x.shape[1],
+    )
