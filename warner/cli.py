@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(args.log_level or "warning", "auto")  # logs go to stderr; commands with a config refine this
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
