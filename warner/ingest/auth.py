@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 
 def digest(token: str) -> bytes:
@@ -17,10 +17,6 @@ class TokenRegistry:
     def __init__(self, tokens: Mapping[str, str]) -> None:
         """``tokens`` maps source name to its token."""
         self._by_digest = {digest(token): source for source, token in tokens.items()}
-
-    @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> TokenRegistry:
-        return cls(dict(pairs))
 
     def source_for(self, authorization: str | None) -> str | None:
         """The source whose token is in an ``Authorization: Bearer …`` header, or None."""
