@@ -16,14 +16,30 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG_NAME = "warner.yaml"
 CONFIG_ENV = "WARNER_CONFIG"
 REDIS_URL_ENV = "REDIS_URL"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+    None: 1,
+}
 
 
 def _parse_duration(value: Any) -> Any:
@@ -60,10 +76,23 @@ class BrandConfig(_Section):
 
     name: Slug = Field(description="Stable id used in keys, URLs and the mention's `brand` field.")
     display_name: str | None = None
-    aliases: list[str] = Field(default_factory=list, description="Names, handles, hashtags that mean this brand.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Names, handles, hashtags that mean this brand.",
+    )
     exclude: list[str] = Field(default_factory=list, description="Terms that disqualify a match.")
     language: Literal["de", "en"] = "de"
     team: str | None = None
+    expected_per_day: float | None = Field(
+        None,
+        gt=0,
+        description="Mentions a day expected before warner has learnt the brand (default detect.prior_per_day).",
+    )
+    alert_budget_per_week: float | None = Field(
+        None,
+        gt=0,
+        description="At most this many alert episodes a week: raises the threshold if needed.",
+    )
 
     @property
     def label(self) -> str:
@@ -74,7 +103,10 @@ class SourceConfig(_Section):
     """A producer of mentions that authenticates with its own bearer token."""
 
     name: Slug
-    token_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the token.")
+    token_env: str = Field(
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding the token.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -108,25 +140,101 @@ class IngestConfig(_Section):
 
 
 class RedisConfig(_Section):
-    url: str | None = Field(None, description="redis:// or unix:// URL; empty = embedded Redis. REDIS_URL overrides.")
-    data_dir: Path | None = Field(None, description="Where the embedded Redis keeps its AOF; default XDG data dir.")
+    url: str | None = Field(
+        None,
+        description="redis:// or unix:// URL; empty = embedded Redis. REDIS_URL overrides.",
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="Where the embedded Redis keeps its AOF; default XDG data dir.",
+    )
     appendfsync: Literal["always", "everysec"] = "always"
 
 
 class WorkerConfig(_Section):
     batch_size: int = Field(500, gt=0, le=10_000)
     block: Duration = timedelta(seconds=1)
-    claim_idle: Duration = Field(timedelta(seconds=30), description="Reclaim a dead consumer's entries after this.")
+    claim_idle: Duration = Field(
+        timedelta(seconds=30),
+        description="Reclaim a dead consumer's entries after this.",
+    )
     max_deliveries: int = Field(5, gt=0, description="Dead-letter an entry that failed this often.")
-    metrics_port: int | None = Field(None, ge=0, le=65535,
-                                     description="Serve /metrics and /healthz here when running --role worker.")
-    forget_consumers_after: Duration = Field(timedelta(hours=1),
-                                             description="Remove idle consumers without pending entries after this.")
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Serve /metrics and /healthz here when running --role worker.",
+    )
+    forget_consumers_after: Duration = Field(
+        timedelta(hours=1),
+        description="Remove idle consumers without pending entries after this.",
+    )
 
 
 class RetentionConfig(_Section):
     dedupe: Duration = Field(timedelta(days=7), description="How long a (source, id) is remembered as seen.")
     buckets: Duration = Field(timedelta(days=35), description="How long per-bucket counters are kept.")
+
+
+class DetectConfig(_Section):
+    """The storm detector. One default for every brand and every bucket width; see detect/."""
+
+    sensitivity: float = Field(
+        5.0,
+        gt=0,
+        description="Evidence that opens an episode; lower = earlier and noisier.",
+    )
+    windows: list[Duration] = Field(
+        default_factory=lambda: [timedelta(hours=1), timedelta(hours=3)],
+        min_length=1,
+        description="Volume is compared with the baseline over each of these trailing windows.",
+    )
+    scale_half_life: Duration = Field(timedelta(days=7), description="How fast each window learns its normal spread.")
+    min_excess: float = Field(
+        10,
+        ge=0,
+        description="Mentions above expected, at least, before any episode opens.",
+    )
+    min_negative_excess: float = Field(8, ge=0, description="Negative mentions above normal before a negativity alert.")
+    negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
+    cooldown: Duration = Field(
+        timedelta(hours=1),
+        description="An episode ends after this long without evidence.",
+    )
+    merge_gap: Duration = Field(
+        timedelta(hours=2),
+        description="A new alert this soon after an episode continues it.",
+    )
+    timezone: str = Field("Europe/Berlin", description="Hour-of-week profiles are in this local time.")
+    prior_per_day: float = Field(
+        10.0,
+        gt=0,
+        description="Mentions a day assumed for a brand warner has not learnt yet.",
+    )
+    warning_at: float = Field(3.0, gt=0, description="Severity index from which an episode is a warning.")
+    critical_at: float = Field(6.0, gt=0, description="Severity index from which an episode is critical.")
+    alert_budget_per_week: float | None = Field(None, gt=0, description="Default per-brand alert budget (none = off).")
+    lateness: Duration = Field(
+        timedelta(seconds=30),
+        description="Wait this long after a bucket ends before closing it.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
+        return name
+
+    @model_validator(mode="after")
+    def _ordered_levels(self) -> DetectConfig:
+        if self.critical_at <= self.warning_at:
+            raise ValueError("critical_at must be above warning_at")
+        return self
 
 
 class LogConfig(_Section):
@@ -143,6 +251,7 @@ class Config(_Section):
     redis: RedisConfig = RedisConfig()
     worker: WorkerConfig = WorkerConfig()
     retention: RetentionConfig = RetentionConfig()
+    detect: DetectConfig = DetectConfig()
     log: LogConfig = LogConfig()
 
     @field_validator("brands")
@@ -260,8 +369,12 @@ def _format_loc(loc: list[Any]) -> str:
 def check_runtime_secrets(config: Config, filename: str) -> list[ConfigIssue]:
     """Each source's token must be set in the environment before the API can start."""
     return [
-        ConfigIssue(filename, f"ingest.sources[{i}].token_env", None,
-                    f"environment variable {source.token_env} is not set (token of source {source.name!r})")
+        ConfigIssue(
+            filename,
+            f"ingest.sources[{i}].token_env",
+            None,
+            f"environment variable {source.token_env} is not set (token of source {source.name!r})",
+        )
         for i, source in enumerate(config.ingest.sources)
         if source.token() is None
     ]

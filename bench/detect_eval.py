@@ -1,0 +1,182 @@
+"""Evaluate the storm detector on NAB realTweets (dev half) and on the synthetic scenarios.
+
+Scoring follows ../shared/data/nab_realtweets/NOTE.txt: the first 750 rows are warm-up
+(alerts ignored, brand-weeks counted from there); a window is detected if an alert (an
+episode start, exactly what ``warner detect`` prints) falls inside it; false alarms are
+alert episodes (alerts <= 60 min apart merged) that start outside every window.
+
+    python bench/detect_eval.py [--data ../shared/data/nab_realtweets] [--sweep] [--plot DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warner.config import DetectConfig
+from warner.detect.offline import (
+    detect_counts,
+    episode_starts,
+    infer_bucket,
+    parse_time,
+    read_counts,
+)
+
+WARMUP_ROWS = 750
+MERGE_S = 3600
+
+
+@dataclass
+class SeriesResult:
+    name: str
+    windows: int
+    detected: int
+    false_alarms: int
+    weeks: float
+    leads_window_min: list[float]
+    leads_label_min: list[float]
+    alerts: list[int]
+
+
+def evaluate_series(
+    path: Path, windows: list[tuple[int, int]], labels: list[int], config: DetectConfig
+) -> SeriesResult:
+    rows = read_counts(path)
+    bucket = infer_bucket(rows)
+    warm_end = rows[min(WARMUP_ROWS, len(rows) - 1)][0]
+    alerts = [e.start for e in episode_starts(detect_counts(rows, bucket, config)) if e.start >= warm_end]
+    merged: list[int] = []
+    for a in alerts:
+        if not merged or a - merged[-1] > MERGE_S:
+            merged.append(a)
+    detected = 0
+    leads_w: list[float] = []
+    leads_l: list[float] = []
+    for ws, we in windows:
+        inside = [a for a in alerts if ws <= a <= we]
+        if inside:
+            detected += 1
+            leads_w.append((inside[0] - ws) / 60)
+            points = [p for p in labels if ws <= p <= we]
+            if points:
+                leads_l.append((inside[0] - min(points)) / 60)
+    false = sum(1 for a in merged if not any(ws <= a <= we for ws, we in windows))
+    weeks = (rows[-1][0] - warm_end) / (7 * 86400)
+    return SeriesResult(path.name, len(windows), detected, false, weeks, leads_w, leads_l, alerts)
+
+
+def evaluate_nab(data: Path, config: DetectConfig) -> list[SeriesResult]:
+    windows = json.loads((data / "windows.json").read_text())
+    labels = json.loads((data / "labels.json").read_text())
+    results = []
+    for key in sorted(windows):
+        name = key.split("/")[-1]
+        w = [(parse_time(a), parse_time(b)) for a, b in windows[key]]
+        results.append(evaluate_series(data / name, w, [parse_time(p) for p in labels[key]], config))
+    return results
+
+
+def summary(results: list[SeriesResult]) -> dict[str, float]:
+    weeks = sum(r.weeks for r in results)
+    leads_l = [x for r in results for x in r.leads_label_min]
+    leads_w = [x for r in results for x in r.leads_window_min]
+    return {
+        "detected": sum(r.detected for r in results),
+        "windows": sum(r.windows for r in results),
+        "false_alarms": sum(r.false_alarms for r in results),
+        "fa_per_week": sum(r.false_alarms for r in results) / weeks,
+        "median_lead_label_min": statistics.median(leads_l) if leads_l else float("nan"),
+        "median_lead_window_min": statistics.median(leads_w) if leads_w else float("nan"),
+    }
+
+
+def print_nab(results: list[SeriesResult]) -> None:
+    print(
+        f"{'series':28} {'windows':>8} {'false':>6} {'FA/week':>8} {'lead vs window (min)':>22} {'lead vs label (min)':>22}"
+    )
+    for r in results:
+        lw = ",".join(f"{x:+.0f}" for x in r.leads_window_min) or "-"
+        ll = ",".join(f"{x:+.0f}" for x in r.leads_label_min) or "-"
+        print(
+            f"{r.name:28} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6} {r.false_alarms / r.weeks:>8.2f} {lw:>22} {ll:>22}"
+        )
+    s = summary(results)
+    print(
+        f"{'overall':28} {s['detected']:>3}/{s['windows']:<4} {s['false_alarms']:>6} {s['fa_per_week']:>8.2f}"
+        f"   median lead vs window {s['median_lead_window_min']:+.0f} min, vs labelled point {s['median_lead_label_min']:+.0f} min"
+    )
+
+
+def plot(results: list[SeriesResult], data: Path, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    windows = json.loads((data / "windows.json").read_text())
+    fig, axes = plt.subplots(len(results), 1, figsize=(14, 2.6 * len(results)))
+    for ax, r in zip(axes, results, strict=True):
+        rows = read_counts(data / r.name)
+        ts = [datetime.fromtimestamp(t, UTC) for t, _ in rows]
+        ax.plot(ts, [v for _, v in rows], lw=0.5, color="#555")
+        for a, b in windows[f"realTweets/{r.name}"]:
+            ax.axvspan(
+                datetime.fromtimestamp(parse_time(a), UTC),
+                datetime.fromtimestamp(parse_time(b), UTC),
+                color="#fc8",
+                alpha=0.4,
+            )
+        for a in r.alerts:
+            ax.axvline(datetime.fromtimestamp(a, UTC), color="#c00", lw=0.8)
+        ax.set_title(
+            f"{r.name}: {r.detected}/{r.windows} windows, {r.false_alarms} false alarms",
+            fontsize=9,
+        )
+        ax.axvline(ts[WARMUP_ROWS], color="#08c", ls="--", lw=0.8)
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "nab_alerts.png", dpi=90)
+    print(f"wrote {out / 'nab_alerts.png'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / ".." / "shared/data/nab_realtweets",
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also print the recall / false-alarm trade-off",
+    )
+    parser.add_argument("--plot", type=Path, help="write a PNG of every series with windows and alerts")
+    args = parser.parse_args(argv)
+    if not (args.data / "windows.json").exists():
+        print(f"no NAB data at {args.data}", file=sys.stderr)
+        return 2
+    config = DetectConfig()
+    print(f"NAB realTweets dev half, default settings (sensitivity {config.sensitivity})")
+    results = evaluate_nab(args.data, config)
+    print_nab(results)
+    if args.plot:
+        plot(results, args.data, args.plot)
+    if args.sweep:
+        print("\ntrade-off: sensitivity -> windows detected, false alarms per brand-week, median lead vs label")
+        for sensitivity in (3, 4, 5, 6, 7, 8, 10, 12, 15, 20):
+            s = summary(evaluate_nab(args.data, config.model_copy(update={"sensitivity": sensitivity})))
+            print(
+                f"  {sensitivity:>5}  {s['detected']:>2}/{s['windows']}  {s['fa_per_week']:.2f}/week"
+                f"  {s['median_lead_label_min']:+.0f} min"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

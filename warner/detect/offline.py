@@ -1,0 +1,128 @@
+"""Run the service's detector over a file: ``warner detect --counts`` / ``--mentions``.
+
+Same ``Detector``, same ``DetectConfig`` defaults, fed one bucket at a time in order, so
+what this prints is what the service would have paged — and truncating the input at T
+cannot change an episode that started before T.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warner.config import DetectConfig
+from warner.detect.detector import Decision, Detector, Observation
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class CountsError(ValueError):
+    """The counts file does not follow the ``timestamp,value`` contract."""
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeStart:
+    start: int
+    severity: str
+    score: float
+    brand: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "start": datetime.fromtimestamp(self.start, UTC).strftime(TIME_FORMAT),
+            "severity": self.severity,
+            "score": round(self.score, 1),
+        }
+        if self.brand is not None:
+            out["brand"] = self.brand
+        return out
+
+
+def parse_time(text: str) -> int:
+    """``YYYY-MM-DD HH:MM:SS`` (UTC) to epoch seconds; fractional seconds are ignored."""
+    try:
+        return int(datetime.strptime(text.strip()[:19], TIME_FORMAT).replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        raise CountsError(f"timestamp {text!r} is not YYYY-MM-DD HH:MM:SS") from None
+
+
+def read_counts(path: Path) -> list[tuple[int, int]]:
+    """(epoch, count) rows of a ``timestamp,value`` CSV, checked and in time order."""
+    rows: list[tuple[int, int]] = []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = [h.strip() for h in next(reader, [])]
+        if header[:2] != ["timestamp", "value"]:
+            raise CountsError(f"{path}: header must be 'timestamp,value', got {','.join(header)!r}")
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            try:
+                value = float(row[1])
+            except (IndexError, ValueError):
+                raise CountsError(f"{path}:{line}: value must be a number") from None
+            if value < 0:
+                raise CountsError(f"{path}:{line}: value must not be negative")
+            try:
+                epoch = parse_time(row[0])
+            except CountsError as exc:
+                raise CountsError(f"{path}:{line}: {exc}") from None
+            if rows and epoch <= rows[-1][0]:
+                raise CountsError(f"{path}:{line}: timestamps must increase")
+            rows.append((epoch, round(value)))
+    return rows
+
+
+def infer_bucket(rows: list[tuple[int, int]]) -> timedelta:
+    """The most common step between rows (gaps are allowed; they count as zero)."""
+    steps = Counter(b[0] - a[0] for a, b in itertools.pairwise(rows))
+    if not steps:
+        raise CountsError("need at least two rows to infer the bucket size; pass --bucket")
+    return timedelta(seconds=steps.most_common(1)[0][0])
+
+
+def detect_counts(
+    rows: Iterable[tuple[int, int]],
+    bucket: timedelta,
+    config: DetectConfig | None = None,
+) -> Iterator[Decision]:
+    """Every decision of the detector over a single counts series."""
+    detector = Detector(config or DetectConfig(), bucket)
+    state = detector.new_state()
+    for epoch, value in rows:
+        yield from detector.observe(state, Observation(epoch, value))
+
+
+def episode_starts(decisions: Iterable[Decision], brand: str | None = None) -> Iterator[EpisodeStart]:
+    for d in decisions:
+        if d.event == "start" and d.episode is not None:
+            yield EpisodeStart(d.start, d.episode.severity, d.score, brand)
+
+
+def mention_observations(
+    rows: Iterable[tuple[str, int, bool, bool, int, str]], bucket: timedelta
+) -> dict[str, list[Observation]]:
+    """Bucket scored mentions (brand, epoch, negative, toxic, reach, author) per brand."""
+    width = int(bucket.total_seconds())
+    grouped: dict[str, dict[int, list[tuple[bool, bool, int, str]]]] = defaultdict(lambda: defaultdict(list))
+    for brand, epoch, negative, toxic, reach, author in rows:
+        grouped[brand][epoch - epoch % width].append((negative, toxic, reach, author))
+    out: dict[str, list[Observation]] = {}
+    for brand, buckets in grouped.items():
+        out[brand] = [
+            Observation(
+                start,
+                len(items),
+                negatives=sum(n for n, _, _, _ in items),
+                toxic=sum(t for _, t, _, _ in items),
+                reach=sum(r for _, _, r, _ in items),
+                authors=len({a for _, _, _, a in items}),
+            )
+            for start, items in sorted(buckets.items())
+        ]
+    return out
