@@ -10,19 +10,34 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.accepted = Counter("warner_ingest_accepted", "Mentions accepted into the stream", ["source"], registry=r)
-        self.duplicates = Counter("warner_ingest_duplicates", "Mentions already seen, acknowledged again",
-                                  ["source"], registry=r)
+        self.duplicates = Counter(
+            "warner_ingest_duplicates", "Mentions already seen, acknowledged again", ["source"], registry=r
+        )
         self.rejected = Counter("warner_ingest_rejected_requests", "Ingest requests refused", ["reason"], registry=r)
         self.request_seconds = Histogram(
-            "warner_ingest_request_seconds", "Time to answer an ingest request",
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r)
+            "warner_ingest_request_seconds",
+            "Time to answer an ingest request",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
         self.backlog = Gauge("warner_stream_backlog", "Mentions accepted but not yet processed", registry=r)
         self.processed = Counter("warner_worker_processed", "Stream entries processed and acknowledged", registry=r)
         self.counted = Counter("warner_worker_counted", "Mentions newly counted into buckets", ["brand"], registry=r)
         self.reclaimed = Counter("warner_worker_reclaimed", "Entries taken over from idle consumers", registry=r)
-        self.dead_lettered = Counter("warner_worker_dead_lettered", "Entries moved to the dead-letter stream",
-                                     ["reason"], registry=r)
+        self.dead_lettered = Counter(
+            "warner_worker_dead_lettered", "Entries moved to the dead-letter stream", ["reason"], registry=r
+        )
         self.failures = Counter("warner_worker_stage_failures", "Stage errors", ["stage"], registry=r)
         self.decision_seconds = Histogram(
-            "warner_ingest_to_decision_seconds", "From acceptance to the end of the pipeline",
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=r)
+            "warner_ingest_to_decision_seconds",
+            "From acceptance to the end of the pipeline",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self.detect_score = Gauge(
+            "warner_detect_score", "Storm evidence of the last closed bucket", ["brand"], registry=r
+        )
+        self.detect_threshold = Gauge(
+            "warner_detect_threshold", "Evidence that opens an episode", ["brand"], registry=r
+        )
+        self.incident_events = Counter("warner_incident_events", "Incident events", ["brand", "kind"], registry=r)

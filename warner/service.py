@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from warner.config import Config
 from warner.detect import BucketCounter, CountStage
+from warner.detect.stage import DetectStage, IncidentHook
 from warner.ingest import create_app
 from warner.metrics import Metrics
 from warner.pipeline import Stage
@@ -25,16 +27,49 @@ log = structlog.get_logger(__name__)
 Role = Literal["all", "api", "worker"]
 
 
-def build_stages(config: Config, redis: aioredis.Redis, metrics: Metrics, scorer: Scorer | None = None) -> list[Stage]:
-    """The pipeline, in order. Later stages (detect, incidents, …) are appended here."""
+def build_stages(
+    config: Config,
+    redis: aioredis.Redis,
+    metrics: Metrics,
+    scorer: Scorer | None = None,
+    hooks: Sequence[IncidentHook] = (),
+) -> list[Stage]:
+    """The pipeline, in order: score, count, detect (which opens and updates incidents)."""
+    counter = BucketCounter(redis, config.bucket, config.retention.buckets)
     return [
         ScoreStage(scorer or default_scorer()),
-        CountStage(BucketCounter(redis, config.bucket, config.retention.buckets), metrics),
+        CountStage(counter, metrics),
+        DetectStage(redis, config, counter, hooks=hooks, metrics=metrics),
     ]
 
 
-def build_worker(config: Config, redis: aioredis.Redis, metrics: Metrics, scorer: Scorer | None = None) -> Worker:
-    return Worker(MentionStream(redis), build_stages(config, redis, metrics, scorer), config.worker, metrics=metrics)
+def build_worker(
+    config: Config,
+    redis: aioredis.Redis,
+    metrics: Metrics,
+    scorer: Scorer | None = None,
+    hooks: Sequence[IncidentHook] = (),
+) -> Worker:
+    stages = build_stages(config, redis, metrics, scorer, hooks)
+    return Worker(MentionStream(redis), stages, config.worker, metrics=metrics)
+
+
+async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) -> None:
+    """Every bucket, let live brands' detectors see the wall clock (quiet minutes, endings)."""
+    stages = [s for s in worker.stages if isinstance(s, DetectStage)]
+    period = config.bucket.total_seconds()
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=period)
+        except TimeoutError:
+            pass
+        if stop.is_set():
+            return
+        for stage in stages:
+            try:
+                await stage.tick()
+            except Exception:  # Redis away for a moment: the next tick catches up
+                log.exception("detect_tick_failed")
 
 
 @dataclass
@@ -83,9 +118,11 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
     api = await start_api(config, redis, metrics) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
-    worker_task = None
+    worker_task = ticker = None
     if role in ("all", "worker"):
-        worker_task = asyncio.create_task(build_worker(config, redis, metrics).run(stop), name="worker")
+        worker = build_worker(config, redis, metrics)
+        worker_task = asyncio.create_task(worker.run(stop), name="worker")
+        ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
     try:
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())
@@ -98,3 +135,5 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             await api.close()
         if worker_task:
             await asyncio.gather(worker_task, return_exceptions=True)
+        if ticker:
+            await asyncio.gather(ticker, return_exceptions=True)

@@ -19,14 +19,15 @@ from warner.pipeline import Envelope
 from warner.store import keys
 
 _COUNT = """
-local added, neg, tox, reach, negreach = 0, 0, 0, 0, 0
-for i = 3, #ARGV, 4 do
+local added, neg, tox, reach, negreach, authors = 0, 0, 0, 0, 0, 0
+for i = 3, #ARGV, 5 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     added = added + 1
     local r = tonumber(ARGV[i + 3])
     reach = reach + r
     if ARGV[i + 1] == '1' then neg = neg + 1; negreach = negreach + r end
     if ARGV[i + 2] == '1' then tox = tox + 1 end
+    authors = authors + redis.call('SADD', KEYS[4], ARGV[i + 4])
   end
 end
 if added > 0 then
@@ -35,12 +36,14 @@ if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'toxic', tox)
   redis.call('HINCRBY', KEYS[1], 'reach', reach)
   redis.call('HINCRBY', KEYS[1], 'neg_reach', negreach)
+  redis.call('HINCRBY', KEYS[1], 'authors', authors)
   local epoch = tonumber(ARGV[2])
   redis.call('ZADD', KEYS[3], epoch, epoch)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', epoch - tonumber(ARGV[1]))
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[1])
 return added
 """
 
@@ -56,6 +59,7 @@ class BucketCounts:
     toxic: int = 0
     reach: int = 0
     neg_reach: int = 0
+    authors: int = 0  # distinct authors (a mention without one counts as its own author)
 
 
 def bucket_start(moment: datetime, width: timedelta) -> int:
@@ -81,13 +85,19 @@ class BucketCounter:
             negative = score is not None and score.sentiment == "negative"
             toxic = score is not None and score.offensive
             args = groups[(e.brand or keys.NO_BRAND, bucket_start(e.mention.created_at, self.width))]
-            args += [e.mention.key, "1" if negative else "0", "1" if toxic else "0", str(e.mention.reach)]
+            author = e.mention.author or f"~{e.mention.key}"
+            args += [e.mention.key, "1" if negative else "0", "1" if toxic else "0", str(e.mention.reach), author]
         if not groups:
             return {}
         async with self.redis.pipeline(transaction=False) as pipe:
             for (brand, epoch), args in groups.items():
                 await self._count(
-                    keys=[keys.bucket(brand, epoch), keys.bucket_seen(brand, epoch), keys.bucket_index(brand)],
+                    keys=[
+                        keys.bucket(brand, epoch),
+                        keys.bucket_seen(brand, epoch),
+                        keys.bucket_index(brand),
+                        keys.bucket_authors(brand, epoch),
+                    ],
                     args=[self.ttl, epoch, *args],
                     client=pipe,
                 )

@@ -92,7 +92,7 @@ class Decision:
     threshold: float
     active: bool
     event: EventKind | None = None
-    episode: Episode | None = None
+    episode: Episode | None = None  # a snapshot of the episode open in (or closed by) this bucket
     severity_index: float = 0.0
 
     @property

@@ -16,7 +16,16 @@ warner:{<brand>}:bucket:<epoch>        hash    counters of one bucket: mentions,
                                                reach, neg_reach (TTL retention.buckets)
 warner:{<brand>}:bucket:<epoch>:seen   set     mentions already counted in that bucket — makes a
                                                re-delivered mention count once
+warner:{<brand>}:bucket:<epoch>:authors set    distinct authors in that bucket
 warner:{<brand>}:buckets               zset    bucket epochs with counters (score = epoch)
+warner:{<brand>}:detector              string  JSON state of the brand's storm detector (baseline,
+                                               evidence, open episode); survives restarts
+warner:{<brand>}:detector:lock         string  lock held while a worker advances that state
+warner:{<brand>}:recent                zset    recent mentions (score = epoch; member = JSON)
+                                               for an incident's top mentions; trimmed to hours
+warner:{<brand>}:incident:<n>          hash    incident n of the brand (see incidents/)
+warner:{<brand>}:incident:<n>:timeline list    JSON events of that incident, oldest first
+warner:{incidents}:index               zset    "<brand>:<n>" of every incident (score = start)
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -48,3 +57,30 @@ def bucket_seen(brand: str, epoch: int) -> str:
 
 def bucket_index(brand: str) -> str:
     return f"{PREFIX}:{{{brand}}}:buckets"
+
+
+def bucket_authors(brand: str, epoch: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:bucket:{epoch}:authors"
+
+
+def detector(brand: str) -> str:
+    return f"{PREFIX}:{{{brand}}}:detector"
+
+
+def detector_lock(brand: str) -> str:
+    return f"{PREFIX}:{{{brand}}}:detector:lock"
+
+
+def recent_mentions(brand: str) -> str:
+    return f"{PREFIX}:{{{brand}}}:recent"
+
+
+def incident(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}"
+
+
+def incident_timeline(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}:timeline"
+
+
+INCIDENT_INDEX = f"{PREFIX}:{{incidents}}:index"
