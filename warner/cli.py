@@ -9,11 +9,23 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from warner import __version__
-from warner.config import ConfigError, check_runtime_secrets, load_config, resolve_config_path
+from warner.config import (
+    ConfigError,
+    check_runtime_secrets,
+    load_config,
+    resolve_config_path,
+)
 from warner.logs import configure_logging
+
 
 def _load(args: argparse.Namespace):
     config = load_config(args.config)
@@ -140,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="config file (default: as --config)")
     check.set_defaults(func=cmd_check_config)
 
+    from warner.detect.commands import register as register_detect
+
+    register_detect(sub)
     try:
         from warner.scoring.commands import register as register_scoring
     except ImportError:

@@ -58,6 +58,14 @@ def _parse_duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+
+
+def parse_duration_text(text: str) -> timedelta:
+    """'5m', '1h', '30s' to a timedelta (for command-line options)."""
+    value = _parse_duration(text)
+    if not isinstance(value, timedelta) or value.total_seconds() <= 0:
+        raise ValueError(f"not a duration: {text!r} (e.g. 5m, 1h)")
+    return value
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 

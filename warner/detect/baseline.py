@@ -37,7 +37,7 @@ class BaselineSettings:
     alpha_min: float = 0.02
     alpha_max: float = 2.0
     prior_hours: float = 2.0  # weight of the prior level, in hours of data
-    warmup_hours: float = 6.0  # learn unclipped until this much data is seen
+    warmup_hours: float = 2.0  # learn unclipped until this much data is seen
     max_factor: float = 20.0  # clip a single seasonal learning target
 
 
@@ -101,8 +101,12 @@ class SeasonalBaseline:
         base = max(self.level * hours, 1e-9)
         target_day = min(s.max_factor, x / (base * self._weekly_part(slot, s)))
         target_week = min(s.max_factor, x / (base * self._daily_part(hour, s)))
-        self.daily[hour] += _decay(hours, s.daily_half_life_days) * (target_day - self.daily[hour])
-        self.weekly[slot] += _decay(hours, s.weekly_half_life_weeks) * (target_week - self.weekly[slot])
+        # A running mean over the first observations (no bias towards the initial 1.0; the
+        # shrinkage in ``factor`` is the prior), exponential forgetting after that.
+        a_day = max(_decay(hours, s.daily_half_life_days), hours / (self.daily_seen_h[hour] + hours))
+        a_week = max(_decay(hours, s.weekly_half_life_weeks), hours / (self.weekly_seen_h[slot] + hours))
+        self.daily[hour] += a_day * (target_day - self.daily[hour])
+        self.weekly[slot] += a_week * (target_week - self.weekly[slot])
         self.daily_seen_h[hour] += hours
         self.weekly_seen_h[slot] += hours
 

@@ -257,6 +257,8 @@ class Detector:
 
         active = state.episode is not None
         base.learn(slot, self.hours, x, 1.5 if active else 3.0, s)
+        # Learnt in storms too (residuals clipped at 4 scales): measured on NAB realTweets
+        # this pages a third less often on bursty brands than learning only when calm.
         state.volume.learn(windows, self.scale_rate)
         if not active and o.negatives is not None and x:
             self._learn_negative_share(state, o)

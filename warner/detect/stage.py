@@ -109,7 +109,8 @@ class DetectStage:
         """Close every bucket of ``brand`` that ended ``lateness`` before ``until``."""
         closable = (until - self.lateness) // self.width * self.width - self.width
         detector = self.detector(brand)
-        async with self.redis.lock(keys.detector_lock(brand), timeout=60, blocking_timeout=30):
+        # Expires 15 s after a holder died (kill -9); waiting longer than that always wins it.
+        async with self.redis.lock(keys.detector_lock(brand), timeout=15, blocking_timeout=20):
             raw = await self.redis.get(keys.detector(brand))
             state = BrandDetector.from_dict(orjson.loads(raw)) if raw else self._new_state(brand)
             if state.last_bucket is not None and closable <= state.last_bucket:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 SMOOTHING = 2.0
 SCALE_PRIOR = 0.5
-SCALE_CLIP = 4.0  # a residual counts at most this many scales when the scale is learnt
+SCALE_CLIP = 4.0
+SCALE_PRIOR_WEIGHT = 288  # the prior scale counts as this many buckets  # a residual counts at most this many scales when the scale is learnt
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class WindowEvidence:
     observed: list[float] = field(default_factory=list)  # newest last
     expected: list[float] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)
+    learnt: int = 0  # buckets learnt so far: a running mean at first, then exponential
 
     def push(self, x: float, mu: float, sizes: list[int]) -> list[WindowScore]:
         """Add one bucket; the score of every window (``sizes`` in buckets) ending with it."""
@@ -61,7 +63,9 @@ class WindowEvidence:
         return out
 
     def learn(self, scores: list[WindowScore], rate: float) -> None:
-        """Update each window's scale with its latest residual (outside episodes only)."""
+        """Update each window's scale with its latest residual."""
+        self.learnt += 1
+        rate = max(rate, 1.0 / (self.learnt + SCALE_PRIOR_WEIGHT))
         for i, s in enumerate(scores):
             residual = abs(s.z * self.scales[i])
             self.scales[i] += rate * (min(residual, SCALE_CLIP * self.scales[i]) - self.scales[i])
