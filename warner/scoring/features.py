@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalise
 
+from warner.scoring.polarity import lexicon_tokens
 from warner.scoring.text import mark_negation, normalise
 
 
@@ -30,6 +31,9 @@ class FeatureConfig:
     char_max_n: int = 5
     negation: bool = True
     sublinear_tf: bool = True
+    # Polarity-lexicon tokens (``warner.scoring.polarity``) counted in the word block.
+    # Off by default so bundles written before it existed keep their meaning.
+    lexicon: bool = False
 
     def to_dict(self) -> dict[str, int | bool]:
         return asdict(self)
@@ -55,6 +59,15 @@ class Featurizer:
             norm=None,
             dtype=np.float32,
         )
+        self._lexicon = HashingVectorizer(
+            analyzer="word",
+            token_pattern=r"\S+",
+            lowercase=False,
+            n_features=1 << config.word_bits,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
         self._chars = HashingVectorizer(
             analyzer="char_wb",
             lowercase=False,
@@ -74,7 +87,11 @@ class Featurizer:
         if not plain:
             return sp.csr_matrix((0, self.config.n_features), dtype=np.float32)
         words = [mark_negation(t) for t in plain] if self.config.negation else plain
-        return sp.hstack([self._words.transform(words), self._char_counts(plain)], format="csr")
+        word_counts = self._words.transform(words)
+        if self.config.lexicon:
+            # Unigrams in the word block, not appended to the text (no bigrams with real words).
+            word_counts = word_counts + self._lexicon.transform([" ".join(lexicon_tokens(w)) for w in words])
+        return sp.hstack([word_counts, self._char_counts(plain)], format="csr")
 
     def _char_counts(self, plain: list[str]) -> sp.csr_matrix:
         """``char_wb`` n-grams work word by word, so hash each distinct word once per batch.

@@ -85,3 +85,34 @@ def fit_head(
         intercept=model.intercept_.astype(np.float32),
         n_features=x.shape[1],
     )
+
+
+def augment_domain(x: sp.csr_matrix, in_domain: np.ndarray) -> sp.csr_matrix:
+    """"Frustratingly easy" domain adaptation (Daumé III 2007): ``[x, x if in_domain else 0]``.
+
+    A model fitted on this has shared weights (first block) and in-domain corrections
+    (second block), each with its own L2 penalty, so the few in-domain rows can move the
+    weights without being drowned by the larger out-of-domain corpora.
+    """
+    mask = sp.diags(np.asarray(in_domain, dtype=x.dtype))
+    return sp.hstack([x, mask @ x], format="csr")
+
+
+def collapse_domain(head: LinearHead, n_features: int) -> LinearHead:
+    """The in-domain view of a head fitted on ``augment_domain`` features: shared + in-domain weights.
+
+    Scoring ``x`` with the result equals scoring ``[x, x]`` with ``head``, so the scorer pays
+    nothing for the adaptation.
+    """
+    shared = head.columns < n_features
+    columns = np.where(shared, head.columns, head.columns - n_features)
+    merged = np.unique(columns)
+    coef = np.zeros((head.coef.shape[0], len(merged)), dtype=np.float64)
+    np.add.at(coef.T, np.searchsorted(merged, columns), head.coef.T.astype(np.float64))
+    return LinearHead(
+        classes=list(head.classes),
+        columns=merged.astype(np.int32),
+        coef=coef.astype(np.float32),
+        intercept=head.intercept.copy(),
+        n_features=n_features,
+    )

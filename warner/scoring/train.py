@@ -23,7 +23,7 @@ from warner.scoring import data
 from warner.scoring.evaluate import expected_calibration_error, report
 from warner.scoring.features import FeatureConfig, Featurizer
 from warner.scoring.langid_data import pseudo_sentences
-from warner.scoring.linear import LinearHead, fit_head
+from warner.scoring.linear import LinearHead, augment_domain, collapse_domain, fit_head
 from warner.scoring.models import BUNDLE_NAME, FORMAT_VERSION, save_bundle
 from warner.scoring.text import normalise
 
@@ -40,9 +40,15 @@ class TrainSettings:
     commercial_only: bool = False
     cross_validate: bool = True
     seed: int = 0
-    features: FeatureConfig = field(default_factory=FeatureConfig)
+    features: FeatureConfig = field(default_factory=lambda: FeatureConfig(lexicon=True))
     c_sentiment_de: float = 2.0
     germeval2017_repeats: int = 4  # in-domain posts count this many times
+    # GermEval 2017 rows get their own copy of the features (shared + in-domain weights,
+    # summed into one head after fitting), see ``augment_domain``.
+    domain_adaptation: bool = False
+    # Class weights (n / (k * n_class)) ** power: 0 = none, 1 = "balanced". Between the
+    # two, negatives are no longer swallowed by neutral and p_negative stays calibrated.
+    class_weight_power_de: float = 0.5
     c_sentiment_en: float = 1.0
     c_toxicity: float = 16.0
     c_lang: float = 10.0
@@ -110,6 +116,14 @@ def _train(settings: TrainSettings, say: Progress) -> dict[str, object]:
     return metrics
 
 
+def partial_class_weights(y: np.ndarray, power: float) -> dict[str, float] | None:
+    """``(n / (k * n_class)) ** power`` per class: 0 gives None (unweighted), 1 scikit-learn's "balanced"."""
+    if power == 0:
+        return None
+    classes, counts = np.unique(y, return_counts=True)
+    return {str(c): float((len(y) / (len(classes) * n)) ** power) for c, n in zip(classes, counts, strict=True)}
+
+
 def _repeat_in_domain(idx: np.ndarray, corpus: np.ndarray, repeats: int) -> np.ndarray:
     """Oversample GermEval 2017 rows (saga converges badly with large sample weights)."""
     in_domain = idx[corpus[idx] == "germeval2017"]
@@ -125,9 +139,14 @@ def _german_sentiment(
     split = np.array([e.split for e in examples])
     everything = np.arange(len(y))
 
+    in_domain = corpus == "germeval2017"
+    x_fit = augment_domain(x, in_domain) if s.domain_adaptation else x
+
     def fit(idx: np.ndarray) -> LinearHead:
         idx = _repeat_in_domain(idx, corpus, s.germeval2017_repeats)
-        return fit_head(x[idx], y[idx], s.c_sentiment_de, seed=s.seed)
+        weights = partial_class_weights(y[idx], s.class_weight_power_de)
+        head = fit_head(x_fit[idx], y[idx], s.c_sentiment_de, class_weight=weights, seed=s.seed)
+        return collapse_domain(head, x.shape[1]) if s.domain_adaptation else head
 
     out: dict[str, object] = {}
     if s.cross_validate:
