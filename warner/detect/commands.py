@@ -81,7 +81,7 @@ def _from_mentions(
     path: Path, bucket: timedelta | None, config: Config | None, settings: DetectConfig
 ) -> Iterator[dict[str, object]]:
     from warner.detect.detector import Detector
-    from warner.detect.offline import CountsError, EpisodeStart, mention_observations
+    from warner.detect.offline import CountsError, EpisodeStart, episode_starts, mention_observations
     from warner.ingest.brands import BrandMatcher
     from warner.mention import Mention
     from warner.scoring import default_scorer
@@ -108,9 +108,6 @@ def _from_mentions(
         b = config.brand(brand) if config else None
         detector = Detector(settings, width, budget_per_week=b.alert_budget_per_week if b else None)
         state = detector.new_state(b.expected_per_day if b else None)
-        for o in observations:
-            for d in detector.observe(state, o):
-                if d.event == "start" and d.episode is not None:
-                    starts.append(EpisodeStart(d.start, d.episode.severity, d.score, brand))
+        starts += episode_starts((d for o in observations for d in detector.observe(state, o)), brand)
     for start in sorted(starts, key=lambda s: (s.start, s.brand or "")):
         yield start.as_json()

@@ -23,7 +23,7 @@ The state is plain data (``to_dict``/``from_dict``) so the service keeps it in R
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -209,10 +209,9 @@ class Detector:
         if state.last_bucket is not None:
             if o.start <= state.last_bucket:
                 return []  # already seen: idempotent on re-delivery
-            gap = (o.start - state.last_bucket) // self.bucket_s - 1
             # A long silence (a stopped service) is not learnt bucket by bucket beyond a week.
             first_missing = max(state.last_bucket + self.bucket_s, o.start - 7 * 86400)
-            for t in range(first_missing, o.start, self.bucket_s) if gap > 0 else ():
+            for t in range(first_missing, o.start, self.bucket_s):
                 decisions.append(self._step(state, Observation(t, 0, 0 if o.negatives is not None else None)))
         decisions.append(self._step(state, o))
         return decisions
@@ -232,23 +231,25 @@ class Detector:
         negativity_score = self._negativity_score(state)
         score = max(volume_score, negativity_score)
         threshold = self._threshold(state, o.start)
-        self._track_excursion(state, o.start, score, threshold)
+        self._track_excursion(state, o.start, score)
 
         event: EventKind | None = None
-        sev_index = self._severity_index(state)
+        inputs = self._severity_inputs(state)
+        sev_index = severity_index(inputs)
+        level = classify(sev_index, inputs, self.thresholds)
         ep = state.episode
         if ep is None and score >= threshold:
             if state.last_episode is not None and o.start - (state.last_end or 0) <= self.merge_s:
                 ep = state.episode = self._resume(state, o.start)
-                event = "escalate" if ep.severity != self._classify(sev_index, state) else None
+                event = "escalate" if ep.severity != level else None
             else:
                 state.episodes += 1
-                ep = state.episode = Episode(state.episodes, o.start, o.start, self._classify(sev_index, state))
+                ep = state.episode = Episode(state.episodes, o.start, o.start, level)
                 event = "start"
         if ep is not None:
             if score >= threshold / 2 or x > mu + 2 * base.sd(mu, s):
                 ep.last_evidence = o.start
-            event = self._update_episode(state, ep, o, mu, score, sev_index) or event
+            event = self._update_episode(ep, o, mu, score, inputs.velocity, level) or event
             if o.start - ep.last_evidence >= self.cooldown_s:
                 event = "end"
                 state.episode = None
@@ -278,7 +279,7 @@ class Detector:
             threshold,
             active,
             event,
-            ep if event else None,
+            replace(ep) if ep is not None else None,
             sev_index,
         )
 
@@ -311,12 +312,6 @@ class Detector:
             author_share=r.authors / r.mentions if r.mentions >= 5 else None,
         )
 
-    def _severity_index(self, state: BrandDetector) -> float:
-        return severity_index(self._severity_inputs(state))
-
-    def _classify(self, index: float, state: BrandDetector) -> Severity:
-        return classify(index, self._severity_inputs(state), self.thresholds)
-
     def _resume(self, state: BrandDetector, start: int) -> Episode:
         """Continue the episode that ended less than ``merge_gap`` ago."""
         ep = state.last_episode
@@ -329,24 +324,23 @@ class Detector:
 
     def _update_episode(
         self,
-        state: BrandDetector,
         ep: Episode,
         o: Observation,
         mu: float,
         score: float,
-        sev_index: float,
+        velocity: float,
+        level: Severity,
     ) -> EventKind | None:
         ep.mentions += o.mentions
         ep.expected += mu
         ep.negatives += o.negatives or 0
         ep.toxic += o.toxic or 0
         ep.reach += o.reach or 0
-        velocity = (state.recent.mentions + 1.0) / (state.recent.expected + 1.0)
         if o.mentions > ep.peak_count:
             ep.peak_count, ep.peak_bucket = o.mentions, o.start
         ep.peak_score = max(ep.peak_score, score)
         ep.peak_velocity = max(ep.peak_velocity, velocity)
-        new_severity = raise_only(ep.severity, self._classify(sev_index, state))
+        new_severity = raise_only(ep.severity, level)
         if new_severity != ep.severity:
             ep.severity = new_severity
             return "escalate"
@@ -371,7 +365,7 @@ class Detector:
         peaks = sorted((p for _, p in state.excursions), reverse=True)
         return max(base, peaks[allowed] + 1e-9) if allowed < len(peaks) else base
 
-    def _track_excursion(self, state: BrandDetector, start: int, score: float, threshold: float) -> None:
+    def _track_excursion(self, state: BrandDetector, start: int, score: float) -> None:
         """Remember the peak of every run of evidence above a low floor (for the budget)."""
         floor = self.config.sensitivity / 2
         if score >= floor:

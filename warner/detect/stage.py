@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 import redis.asyncio as aioredis
@@ -165,7 +165,7 @@ class DetectStage:
             "incident_" + event.kind,
             incident=event.incident.id,
             severity=event.incident.severity,
-            at=datetime.fromtimestamp(event.at).isoformat(),
+            at=datetime.fromtimestamp(event.at, UTC).isoformat(),
             mentions=event.incident.mentions,
             expected=round(event.incident.expected, 1),
             negatives=event.incident.negatives,
