@@ -66,6 +66,8 @@ def parse_duration_text(text: str) -> timedelta:
     if not isinstance(value, timedelta) or value.total_seconds() <= 0:
         raise ValueError(f"not a duration: {text!r} (e.g. 5m, 1h)")
     return value
+
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
@@ -203,7 +205,9 @@ class DetectConfig(_Section):
         ge=0,
         description="Mentions above expected, at least, before any episode opens.",
     )
-    min_negative_excess: float = Field(8, ge=0, description="Negative mentions above normal before a negativity alert.")
+    min_negative_excess: float = Field(
+        6, ge=0, description="Negative mentions above normal (recent half hour) before a negativity alert."
+    )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
     cooldown: Duration = Field(
         timedelta(hours=1),

@@ -7,7 +7,9 @@ Per closed bucket, strictly in time order and using nothing after it:
    * volume: the self-calibrating log-ratio score of the last hour and last three hours
      against expectation (``windows.py``) — sustained rises, not one-bucket bursts;
    * negativity: a binomial tail (-log10 p, halved for burstiness) of the recent negative
-     share against the brand's normal share — a shift at normal volume.
+     share against the brand's normal share — a shift at normal volume; and a count tail
+     of the recent negatives against expected volume x normal share — a pile-on on a
+     quiet brand, seen within minutes where the hour-long volume windows need twenty.
    Volume evidence counts only once a window holds ``min_excess`` mentions above
    expectation, negativity evidence once it holds ``min_negative_excess`` negatives:
    four mentions never page anyone, however quiet the brand usually is.
@@ -38,7 +40,7 @@ from warner.detect.severity import (
     raise_only,
     severity_index,
 )
-from warner.detect.stats import binomial_upper_tail_score
+from warner.detect.stats import binomial_upper_tail_score, count_upper_tail_score
 from warner.detect.windows import WindowEvidence
 
 BUDGET_HISTORY = timedelta(weeks=4)
@@ -228,7 +230,7 @@ class Detector:
         windows = state.volume.push(x, mu, self.window_sizes)
         volume_score = max((w.z for w in windows if w.excess >= c.min_excess), default=0.0)
         state.recent.add(self.recent_decay, o, mu)
-        negativity_score = self._negativity_score(state)
+        negativity_score = self._negativity_score(state, windows[0].alpha)
         score = max(volume_score, negativity_score)
         threshold = self._threshold(state, o.start)
         self._track_excursion(state, o.start, score)
@@ -283,15 +285,27 @@ class Detector:
             sev_index,
         )
 
-    def _negativity_score(self, state: BrandDetector) -> float:
+    def _negativity_score(self, state: BrandDetector, alpha: float) -> float:
+        """Evidence from negative mentions: their share, and their count against normal.
+
+        The share (a binomial tail of the recent negatives among the recent mentions) sees
+        a turn of mood at normal volume. The count (a negative-binomial tail of the recent
+        negatives against the baseline's expected volume times the normal share) sees a
+        pile-on on a quiet brand within minutes: twelve angry posts in half an hour where
+        one is normal is decisive long before the hour-long volume windows move.
+        """
         r = state.recent
         if r.known <= 0:
             return 0.0
-        share = state.negative_share
-        if r.negatives - r.known * share < self.config.min_negative_excess:
-            return 0.0
-        # Negatives come in correlated bursts (retweets, pile-ons): halve the evidence.
-        return binomial_upper_tail_score(r.negatives, r.known, share) / 2.0
+        share, least = state.negative_share, self.config.min_negative_excess
+        by_share = by_count = 0.0
+        if r.negatives - r.known * share >= least:
+            # Negatives come in correlated bursts (retweets, pile-ons): halve the evidence.
+            by_share = binomial_upper_tail_score(r.negatives, r.known, share) / 2.0
+        expected = r.expected * share * (r.known / r.mentions if r.mentions else 1.0)
+        if r.negatives - expected >= least:
+            by_count = count_upper_tail_score(r.negatives, expected, alpha)
+        return max(by_share, by_count)
 
     def _learn_negative_share(self, state: BrandDetector, o: Observation) -> None:
         weight = min(state.negative_weight + o.mentions, 2000.0)  # ~ the last 2000 mentions

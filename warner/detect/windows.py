@@ -22,7 +22,18 @@ from dataclasses import dataclass, field
 SMOOTHING = 2.0
 SCALE_PRIOR = 0.5
 SCALE_CLIP = 4.0
-SCALE_PRIOR_WEIGHT = 288  # the prior scale counts as this many buckets  # a residual counts at most this many scales when the scale is learnt
+SCALE_PRIOR_WEIGHT = 288  # the prior scale counts as this many buckets
+ALPHA_MIN = 0.01
+
+
+def dispersion(scale: float, expected: float) -> float:
+    """The negative-binomial ``alpha`` implied by a window's learnt log-scale.
+
+    The variance of a log count is about ``1/mean + alpha``; the learnt scale is a mean
+    absolute deviation (~0.8 standard deviations) of all of it, so what is left after the
+    Poisson part is the brand's extra burstiness.
+    """
+    return max(ALPHA_MIN, (scale / 0.8) ** 2 - 1.0 / (expected + SMOOTHING))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,7 @@ class WindowScore:
     z: float
     observed: float
     expected: float
+    alpha: float  # negative-binomial dispersion implied by the learnt scale
 
     @property
     def excess(self) -> float:
@@ -59,7 +71,8 @@ class WindowEvidence:
         for size, scale in zip(sizes, self.scales, strict=True):
             obs = sum(self.observed[-size:])
             exp = sum(self.expected[-size:])
-            out.append(WindowScore(math.log((obs + SMOOTHING) / (exp + SMOOTHING)) / scale, obs, exp))
+            z = math.log((obs + SMOOTHING) / (exp + SMOOTHING)) / scale
+            out.append(WindowScore(z, obs, exp, dispersion(scale, exp)))
         return out
 
     def learn(self, scores: list[WindowScore], rate: float) -> None:
