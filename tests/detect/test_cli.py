@@ -93,4 +93,4 @@ def test_mentions_are_scored_bucketed_and_detected_per_brand(tmp_path):
     episodes = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["brand"] for e in episodes] == ["kesselberg"]
     start = datetime.strptime(episodes[0]["start"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    assert timedelta(0) <= start - scenario.storm_start <= timedelta(minutes=30)  # measured: 26 min
+    assert timedelta(0) <= start - scenario.storm_start <= timedelta(minutes=20)  # measured: 14 min

@@ -80,34 +80,10 @@ def _from_counts(path: Path, bucket: timedelta | None, settings: DetectConfig) -
 def _from_mentions(
     path: Path, bucket: timedelta | None, config: Config | None, settings: DetectConfig
 ) -> Iterator[dict[str, object]]:
-    from warner.detect.detector import Detector
-    from warner.detect.offline import CountsError, EpisodeStart, episode_starts, mention_observations
-    from warner.ingest.brands import BrandMatcher
-    from warner.mention import Mention
-    from warner.scoring import default_scorer
+    from warner.detect.offline import detect_mentions, episode_starts, read_mentions
 
     width = bucket or (config.bucket if config else timedelta(minutes=1))
-    matcher = BrandMatcher(config.brands) if config else None
-    mentions: list[Mention] = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                mentions.append(Mention.model_validate_json(line))
-            except ValueError as exc:
-                raise CountsError(f"{path}:{number}: not a valid mention: {str(exc).splitlines()[0]}") from None
-    scores = default_scorer().score([m.text for m in mentions])
-    rows = []
-    for m, s in zip(mentions, scores, strict=True):
-        brand = m.brand or (matcher.first(m.text) if matcher else None) or "_all"
-        author = m.author or f"~{m.key}"
-        rows.append((brand, int(m.created_at.timestamp()), s.sentiment == "negative", s.offensive, m.reach, author))
-    starts: list[EpisodeStart] = []
-    for brand, observations in mention_observations(rows, width).items():
-        b = config.brand(brand) if config else None
-        detector = Detector(settings, width, budget_per_week=b.alert_budget_per_week if b else None)
-        state = detector.new_state(b.expected_per_day if b else None)
-        starts += episode_starts((d for o in observations for d in detector.observe(state, o)), brand)
+    decisions = detect_mentions(read_mentions(path), width, config, settings)
+    starts = [start for brand, ds in decisions.items() for start in episode_starts(ds, brand)]
     for start in sorted(starts, key=lambda s: (s.start, s.brand or "")):
         yield start.as_json()

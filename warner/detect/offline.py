@@ -10,13 +10,18 @@ from __future__ import annotations
 import csv
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from warner.config import DetectConfig
+from warner.config import Config, DetectConfig
 from warner.detect.detector import Decision, Detector, Observation
+
+if TYPE_CHECKING:
+    from warner.mention import Mention
+    from warner.scoring.base import Scorer
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -125,4 +130,54 @@ def mention_observations(
             )
             for start, items in sorted(buckets.items())
         ]
+    return out
+
+
+def read_mentions(path: Path) -> list[Mention]:
+    """The mentions of a JSONL file (the ingest API's format), with the line of a bad one."""
+    from warner.mention import Mention
+
+    mentions: list[Mention] = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                mentions.append(Mention.model_validate_json(line))
+            except ValueError as exc:
+                raise CountsError(f"{path}:{number}: not a valid mention: {str(exc).splitlines()[0]}") from None
+    return mentions
+
+
+def detect_mentions(
+    mentions: Sequence[Mention],
+    bucket: timedelta,
+    config: Config | None = None,
+    settings: DetectConfig | None = None,
+    scorer: Scorer | None = None,
+) -> dict[str, list[Decision]]:
+    """Score, match and bucket mentions as the service does; every decision, per brand.
+
+    Brands come from the mention (``brand``) or from the config's matcher; without a
+    config, unmatched mentions count for ``_all``. Duplicates (same source and id) count
+    once, as in the service's counters.
+    """
+    from warner.ingest.brands import BrandMatcher
+    from warner.scoring import default_scorer
+
+    settings = settings or (config.detect if config else DetectConfig())
+    matcher = BrandMatcher(config.brands) if config else None
+    unique = list({m.key: m for m in mentions}.values())
+    scores = (scorer or default_scorer()).score([m.text for m in unique])
+    rows = []
+    for m, s in zip(unique, scores, strict=True):
+        brand = m.brand or (matcher.first(m.text) if matcher else None) or "_all"
+        author = m.author or f"~{m.key}"
+        rows.append((brand, int(m.created_at.timestamp()), s.sentiment == "negative", s.offensive, m.reach, author))
+    out: dict[str, list[Decision]] = {}
+    for brand, observations in mention_observations(rows, bucket).items():
+        b = config.brand(brand) if config else None
+        detector = Detector(settings, bucket, budget_per_week=b.alert_budget_per_week if b else None)
+        state = detector.new_state(b.expected_per_day if b else None)
+        out[brand] = [d for o in observations for d in detector.observe(state, o)]
     return out
