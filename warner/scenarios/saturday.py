@@ -1,17 +1,22 @@
-"""Synthetic mention streams with realistic German text, for the demo and the tests.
+"""The Saturday-evening storm: the scenario warner exists for (``warner demo`` replays it).
 
-Deterministic for a given seed. The first scenario is the one warner exists for: a small
-German brewery with a handful of mentions an hour, and on a Saturday evening an influencer
-finds glass splinters in a bottle — within an hour, dozens of angry posts a minute.
+A small German brewery with a handful of mentions an hour, and on a Saturday evening an
+influencer finds glass splinters in a bottle — within an hour, dozens of angry posts a
+minute. Six hours, no history: the stream tests and the demo have always used, kept
+byte-for-byte identical for a given seed.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from warner.scenarios import brands
+from warner.scenarios.rhythm import followers as _followers
+from warner.scenarios.rhythm import poisson as _poisson
+from warner.scenarios.scenario import BRAND, EVENT, LOOKALIKE, NEIGHBOUR, Scenario
 
 BERLIN_WINTER = timezone(timedelta(hours=1), "CET")
 
@@ -43,8 +48,16 @@ _SPARK = (
     "Wie kann sowas passieren @kesselberg_bier? Ich bin fassungslos 😡 #kesselberg"
 )
 _STORM_OPENINGS = [
-    "Unfassbar", "Das ist gefährlich", "Ekelhaft", "Skandal", "Wie bitte?!", "Krass",
-    "Sofort Rückruf", "Nie wieder", "Frechheit", "Hab gerade meine Kiste kontrolliert",
+    "Unfassbar",
+    "Das ist gefährlich",
+    "Ekelhaft",
+    "Skandal",
+    "Wie bitte?!",
+    "Krass",
+    "Sofort Rückruf",
+    "Nie wieder",
+    "Frechheit",
+    "Hab gerade meine Kiste kontrolliert",
 ]
 _STORM_BODIES = [
     "Glassplitter im Kesselberger Bier, und die Brauerei schweigt",
@@ -71,32 +84,6 @@ _STORM_DEFENDERS = [
     "Abwarten, vielleicht ist das Kesselberg Video gar nicht echt",
     "Ich trinke seit 20 Jahren Kesselberg, nie Probleme gehabt. Erst mal Fakten",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """A named stream of mention records (dicts in the ingest API's format)."""
-
-    name: str
-    description: str
-    brand: str
-    start: datetime
-    end: datetime
-    storm_start: datetime
-    mentions: list[dict[str, Any]]
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 30:  # normal approximation is plenty for a demo stream
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    threshold, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= threshold:
-            return k
-        k += 1
 
 
 def saturday_storm(seed: int = 7, day: datetime | None = None, duplicate_share: float = 0.03) -> Scenario:
@@ -157,8 +144,14 @@ def saturday_storm(seed: int = 7, day: datetime | None = None, duplicate_share: 
         brand="kesselberg",
         start=start,
         end=end,
-        storm_start=spark,
+        onset=spark,
         mentions=records,
+        judged_from=start,
+        event_end=end,
+        expect_alert=True,
+        max_severity="critical",
+        brands=[brands.KESSELBERG, brands.BERGBLICK],
+        kinds={r["id"]: _kind(r["text"]) for r in records},
     )
 
 
@@ -185,6 +178,12 @@ def _storm_post(rng: random.Random) -> tuple[str, int]:
     return text, _followers(rng)
 
 
-def _followers(rng: random.Random) -> int:
-    """Heavy-tailed: most accounts have a few hundred followers, some have tens of thousands."""
-    return int(min(2_000_000, rng.paretovariate(1.2) * 80))
+def _kind(text: str) -> str:
+    """What a saturday_storm record is, recovered from its text (the stream predates ``kinds``)."""
+    if text in _CALM_KESSELBERG:
+        return BRAND
+    if text in _CALM_BERGBLICK:
+        return NEIGHBOUR
+    if text in _UNRELATED:
+        return LOOKALIKE
+    return EVENT
