@@ -3,6 +3,10 @@
 One Lua call per (brand, bucket) adds each mention's key to the bucket's ``seen`` set and
 increments the counters only for keys that were new — in one atomic step, so a worker
 killed at any point leaves either both or neither.
+
+``authors`` counts *fresh* authors: accounts not heard from on this brand in the hour
+before. A storm brings hundreds of new voices; a bot flood is the same dozen accounts
+again and again, which per-bucket distinct counts cannot see with one-minute buckets.
 """
 
 from __future__ import annotations
@@ -18,16 +22,23 @@ from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
 
+AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
+
 _COUNT = """
 local added, neg, tox, reach, negreach, authors = 0, 0, 0, 0, 0, 0
-for i = 3, #ARGV, 5 do
+for i = 4, #ARGV, 5 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     added = added + 1
     local r = tonumber(ARGV[i + 3])
     reach = reach + r
     if ARGV[i + 1] == '1' then neg = neg + 1; negreach = negreach + r end
     if ARGV[i + 2] == '1' then tox = tox + 1 end
-    authors = authors + redis.call('SADD', KEYS[4], ARGV[i + 4])
+    local author, epoch = ARGV[i + 4], tonumber(ARGV[2])
+    local seen = redis.call('ZSCORE', KEYS[5], author)
+    if (not seen or tonumber(seen) < epoch - tonumber(ARGV[3])) and redis.call('SADD', KEYS[4], author) == 1 then
+      authors = authors + 1
+    end
+    if not seen or tonumber(seen) < epoch then redis.call('ZADD', KEYS[5], epoch, author) end
   end
 end
 if added > 0 then
@@ -40,6 +51,8 @@ if added > 0 then
   local epoch = tonumber(ARGV[2])
   redis.call('ZADD', KEYS[3], epoch, epoch)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', epoch - tonumber(ARGV[1]))
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', epoch - tonumber(ARGV[3]))
+  redis.call('EXPIRE', KEYS[5], ARGV[1])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
@@ -59,7 +72,7 @@ class BucketCounts:
     toxic: int = 0
     reach: int = 0
     neg_reach: int = 0
-    authors: int = 0  # distinct authors (a mention without one counts as its own author)
+    authors: int = 0  # fresh authors: not heard from on this brand in the hour before (see AUTHOR_MEMORY)
 
 
 def bucket_start(moment: datetime, width: timedelta) -> int:
@@ -97,8 +110,9 @@ class BucketCounter:
                         keys.bucket_seen(brand, epoch),
                         keys.bucket_index(brand),
                         keys.bucket_authors(brand, epoch),
+                        keys.recent_authors(brand),
                     ],
-                    args=[self.ttl, epoch, *args],
+                    args=[self.ttl, epoch, AUTHOR_MEMORY_S, *args],
                     client=pipe,
                 )
             results = await pipe.execute()

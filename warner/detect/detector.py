@@ -57,7 +57,7 @@ class Observation:
     negatives: int | None = None
     toxic: int | None = None
     reach: int | None = None
-    authors: int | None = None
+    authors: int | None = None  # fresh authors: not heard from on the brand in the hour before
 
 
 @dataclass(slots=True)
@@ -324,6 +324,7 @@ class Detector:
             if r.mentions >= 1 and state.reach_per_mention > 0 and r.reach > 0
             else None,
             author_share=r.authors / r.mentions if r.mentions >= 5 else None,
+            authors=r.authors,
         )
 
     def _resume(self, state: BrandDetector, start: int) -> Episode:

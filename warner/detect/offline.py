@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from warner.config import Config, DetectConfig
+from warner.detect.counters import AUTHOR_MEMORY_S
 from warner.detect.detector import Decision, Detector, Observation
 
 if TYPE_CHECKING:
@@ -112,24 +113,32 @@ def episode_starts(decisions: Iterable[Decision], brand: str | None = None) -> I
 def mention_observations(
     rows: Iterable[tuple[str, int, bool, bool, int, str]], bucket: timedelta
 ) -> dict[str, list[Observation]]:
-    """Bucket scored mentions (brand, epoch, negative, toxic, reach, author) per brand."""
+    """Bucket scored mentions (brand, epoch, negative, toxic, reach, author) per brand.
+
+    ``authors`` counts fresh authors as the service's counters do (``AUTHOR_MEMORY_S``).
+    """
     width = int(bucket.total_seconds())
     grouped: dict[str, dict[int, list[tuple[bool, bool, int, str]]]] = defaultdict(lambda: defaultdict(list))
     for brand, epoch, negative, toxic, reach, author in rows:
         grouped[brand][epoch - epoch % width].append((negative, toxic, reach, author))
     out: dict[str, list[Observation]] = {}
     for brand, buckets in grouped.items():
-        out[brand] = [
-            Observation(
-                start,
-                len(items),
-                negatives=sum(n for n, _, _, _ in items),
-                toxic=sum(t for _, t, _, _ in items),
-                reach=sum(r for _, _, r, _ in items),
-                authors=len({a for _, _, _, a in items}),
+        last_heard: dict[str, int] = {}
+        out[brand] = []
+        for start, items in sorted(buckets.items()):
+            authors = {a for _, _, _, a in items}
+            fresh = sum(1 for a in authors if last_heard.get(a, -AUTHOR_MEMORY_S - 1) < start - AUTHOR_MEMORY_S)
+            last_heard.update(dict.fromkeys(authors, start))
+            out[brand].append(
+                Observation(
+                    start,
+                    len(items),
+                    negatives=sum(n for n, _, _, _ in items),
+                    toxic=sum(t for _, t, _, _ in items),
+                    reach=sum(r for _, _, r, _ in items),
+                    authors=fresh,
+                )
             )
-            for start, items in sorted(buckets.items())
-        ]
     return out
 
 

@@ -15,6 +15,8 @@ from typing import Literal
 
 Severity = Literal["info", "warning", "critical"]
 LEVELS: tuple[Severity, ...] = ("info", "warning", "critical")
+MIN_AUTHOR_SHARE = 0.3
+MIN_CRITICAL_AUTHORS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,8 @@ class SeverityInputs:
     normal_negative_share: float
     toxic_share: float | None
     reach_ratio: float | None  # reach per mention now / normally
-    author_share: float | None  # distinct authors / mentions; low = bot-like flood
+    author_share: float | None  # fresh authors / mentions; low = the same accounts again: a flood
+    authors: float | None = None  # fresh authors recently (smoothed count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,20 @@ def classify(index: float, inputs: SeverityInputs, thresholds: SeverityThreshold
     level: Severity = (
         "critical" if index >= thresholds.critical else "warning" if index >= thresholds.warning else "info"
     )
-    if level == "critical" and inputs.author_share is not None and inputs.author_share < 0.3:
+    if level == "critical" and not _broad(inputs):
         level = "warning"  # a flood from a handful of accounts: look, but do not wake everyone
     return level
+
+
+def _broad(inputs: SeverityInputs) -> bool:
+    """Many different people, not a few accounts posting again and again.
+
+    Waking everyone needs both: most mentions from fresh authors, and enough of them —
+    a dozen bots look "fresh" for their first few posts.
+    """
+    if inputs.author_share is not None and inputs.author_share < MIN_AUTHOR_SHARE:
+        return False
+    return inputs.authors is None or inputs.authors >= MIN_CRITICAL_AUTHORS
 
 
 def raise_only(current: Severity | None, new: Severity) -> Severity:

@@ -37,7 +37,7 @@ LIVE_SECONDS = 86400  # a brand with a mention this recent follows the wall cloc
 
 
 def observation(c: BucketCounts) -> Observation:
-    return Observation(c.start, c.mentions, c.negatives, c.toxic, c.reach, c.authors or c.mentions)
+    return Observation(c.start, c.mentions, c.negatives, c.toxic, c.reach, c.authors)
 
 
 class DetectStage:

@@ -16,7 +16,9 @@ warner:{<brand>}:bucket:<epoch>        hash    counters of one bucket: mentions,
                                                reach, neg_reach (TTL retention.buckets)
 warner:{<brand>}:bucket:<epoch>:seen   set     mentions already counted in that bucket — makes a
                                                re-delivered mention count once
-warner:{<brand>}:bucket:<epoch>:authors set    distinct authors in that bucket
+warner:{<brand>}:bucket:<epoch>:authors set    fresh authors counted in that bucket
+warner:{<brand>}:authors:recent        zset    author -> last bucket heard from (trimmed to an hour):
+                                               what makes an author fresh
 warner:{<brand>}:buckets               zset    bucket epochs with counters (score = epoch)
 warner:{<brand>}:detector              string  JSON state of the brand's storm detector (baseline,
                                                evidence, open episode); survives restarts
@@ -61,6 +63,10 @@ def bucket_index(brand: str) -> str:
 
 def bucket_authors(brand: str, epoch: int) -> str:
     return f"{PREFIX}:{{{brand}}}:bucket:{epoch}:authors"
+
+
+def recent_authors(brand: str) -> str:
+    return f"{PREFIX}:{{{brand}}}:authors:recent"
 
 
 def detector(brand: str) -> str:
