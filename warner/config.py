@@ -226,6 +226,12 @@ class DetectConfig(_Section):
     warning_at: float = Field(3.0, gt=0, description="Severity index from which an episode is a warning.")
     critical_at: float = Field(6.0, gt=0, description="Severity index from which an episode is critical.")
     alert_budget_per_week: float | None = Field(None, gt=0, description="Default per-brand alert budget (none = off).")
+    novelty_rate: float | None = Field(
+        1.0,
+        gt=0,
+        description="A burst is routine (no alert) if the brand had this many a week at least as big (none = off).",
+    )
+    novelty_half_life: Duration = Field(timedelta(days=3), description="How fast a brand forgets its past bursts.")
     lateness: Duration = Field(
         timedelta(seconds=30),
         description="Wait this long after a bucket ends before closing it.",
