@@ -248,24 +248,28 @@ def test_everyday_talk_is_mostly_not_negative(scorer):
 
 
 def test_slow_burn_grows_for_two_days_and_turns_negative(scorer):
+    """Volume against the same hours on the four weekday evenings of the history week."""
     scenario = default("slow_burn")
     mentions = brand_mentions(scenario)
-    onset = scenario.onset
 
-    def ratio(begin: datetime, hours: int) -> float:
-        end = begin + timedelta(hours=hours)
-        return count(mentions, begin, end) / count(mentions, begin - WEEK, end - WEEK)
+    def times_normal(day: int, hour: int, hours: int) -> float:
+        def window(d: int) -> int:
+            begin = datetime(2026, 11, d, hour, tzinfo=BERLIN)
+            return count(mentions, begin, begin + timedelta(hours=hours))
 
-    day_one = ratio(datetime(2026, 11, 9, 17, tzinfo=BERLIN), 6)
-    day_two = ratio(datetime(2026, 11, 10, 19, tzinfo=BERLIN), 3)
-    assert 1.3 < day_one < 3.5  # a thread, not yet a storm (measured 2.0)
-    assert 4.0 < day_two < 12  # five to eight times normal by Tuesday evening (measured 6.3)
-    before = [r for at, r in mentions if at < onset]
-    evening = [r for at, r in mentions if datetime(2026, 11, 10, 19, tzinfo=BERLIN) <= at < onset + timedelta(hours=37)]
-    assert negative_share(scorer, before) < 0.15  # measured 9 %
-    assert negative_share(scorer, evening) > 0.45  # measured 58 %; ~75 % intended (a complaint post)
-    first = [r for at, r in mentions if at == min(t for t, rr in mentions if scenario.kinds[rr["id"]] == EVENT)]
-    assert first[0]["created_at"] == onset.isoformat()
+        return window(day) / (sum(window(d) for d in (2, 3, 4, 5)) / 4)
+
+    assert min(at for at, r in mentions if scenario.kinds[r["id"]] == EVENT) == scenario.onset
+    assert 1.3 < times_normal(9, 17, 6) < 3.5  # Monday evening: a thread, not yet a storm (measured 2.0)
+    assert 4.0 < times_normal(10, 19, 3) < 12  # Tuesday 19-22 h: five to eight times normal (measured 6.3)
+    before = [r for at, r in mentions if at < scenario.onset]
+    tuesday_evening = [
+        r
+        for at, r in mentions
+        if datetime(2026, 11, 10, 19, tzinfo=BERLIN) <= at < datetime(2026, 11, 10, 23, tzinfo=BERLIN)
+    ]
+    assert negative_share(scorer, before) < 0.2  # measured 14 %
+    assert negative_share(scorer, tuesday_evening) > 0.45  # measured 56 %; ~75 % meant negative
 
 
 def test_praise_wave_is_fifteen_times_normal_many_voices_and_warmly_positive(scorer):
@@ -273,7 +277,7 @@ def test_praise_wave_is_fifteen_times_normal_many_voices_and_warmly_positive(sco
     mentions = brand_mentions(scenario)
     wave = count(mentions, scenario.onset, scenario.event_end)
     week_before = count(mentions, scenario.onset - WEEK, scenario.event_end - WEEK)
-    assert wave >= 15 * week_before  # measured 18.7×
+    assert wave >= 15 * week_before  # measured 20×
     posts = [r for at, r in mentions if scenario.onset <= at < scenario.event_end and scenario.kinds[r["id"]] == EVENT]
     scores = scorer.score([r["text"] for r in posts], [r.get("lang") for r in posts])
     assert sum(s.sentiment == "positive" for s in scores) >= 0.85 * len(posts)  # measured 95 %
@@ -309,7 +313,7 @@ def test_quiet_week_has_no_hour_far_above_the_same_hour_a_week_earlier():
         k: (hours[k] - hours[(k[0] - WEEK, k[1])]) / math.sqrt(hours[k] + hours[(k[0] - WEEK, k[1])] + 1)
         for k in judged
     }
-    assert max(z.values()) < 4  # measured 2.0 (largest of 60 seeds: 3.5)
+    assert max(z.values()) < 4  # measured 2.9 (60 seeds: 1.8–3.5)
     weeks = [sum(n for (d, _), n in hours.items() if (d >= scenario.judged_from.date()) == judged) for judged in (0, 1)]
     assert 0.75 < weeks[1] / weeks[0] < 1.25
     friday_ad = hours[(date(2026, 10, 30), 20)] + hours[(date(2026, 10, 30), 21)]
@@ -330,4 +334,4 @@ def test_holiday_lull_drops_to_a_third_and_the_next_day_is_normal_again():
 
     assert day(HOLIDAY) <= 0.45 * day(HOLIDAY - WEEK)  # measured 35 %
     after = HOLIDAY + timedelta(days=1)
-    assert day(after) >= 0.75 * day(after - WEEK)  # measured 90 %
+    assert day(after) >= 0.75 * day(after - WEEK)  # measured 116 %

@@ -90,14 +90,16 @@ _AFTER_STATEMENT = (
 )
 
 
-def slow_burn(seed: int = 11) -> Scenario:
+def slow_burn(seed: int = 3) -> Scenario:
     """Sonnenhof Molkerei, Mon 2 Nov – Wed 11 Nov 2026: a week of history, then a slow burn.
 
     Judged from Monday 9 November 00:00 (Berlin); onset 10:14, when the first complaint is
     posted. The complaint adds ``PEAK_GROWTH × normal`` at its peak on Tuesday 21:00, growing
     as the 1.7th power of the time since onset and following the daily rhythm (the thread
-    sleeps at night), then halves every ten hours. Negative share of the brand's posts: ~12 %
-    before, ~70 % on Tuesday evening. Expect an alert; a storm may be critical.
+    sleeps at night), then halves every ten hours. Share of the brand's posts meant as
+    negative: ~15 % before, ~75 % on Tuesday evening (a weak sentiment model sees less:
+    complaints stated as plain facts read as neutral). Expect an alert; a storm may be
+    critical.
     """
     rng = random.Random(seed)
     start = datetime(2026, 11, 2, tzinfo=BERLIN)
