@@ -15,7 +15,7 @@ import json
 import statistics
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warner.config import DetectConfig
@@ -144,6 +144,34 @@ def plot(results: list[SeriesResult], data: Path, out: Path) -> None:
     print(f"wrote {out / 'nab_alerts.png'}")
 
 
+def print_scenarios(buckets: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=5))) -> bool:
+    """Every synthetic scenario through the mention path (scoring included); True if all pass."""
+    from warner.detect.judge import judge
+    from warner.scenarios import SCENARIOS
+    from warner.scoring import default_scorer
+
+    scorer = default_scorer()
+    print(
+        f"\n{'scenario':16} {'bucket':>6} {'mentions':>8} {'alert after onset':>18} {'buckets':>7} "
+        f"{'severity':>9} {'allowed':>8} {'false pages':>11}  verdict"
+    )
+    all_ok = True
+    for name, make in SCENARIOS.items():
+        scenario = make()
+        for bucket in buckets:
+            v = judge(scenario, bucket, scorer=scorer)
+            tta = v.time_to_alert
+            after = f"{tta.total_seconds() / 60:.0f} min" if tta is not None else "-"
+            late = "-" if v.buckets_to_alert is None else str(v.buckets_to_alert)
+            verdict = "ok" if v.ok else "; ".join(v.problems)
+            all_ok &= v.ok
+            print(
+                f"{name:16} {bucket.total_seconds() / 60:>5.0f}m {len(scenario.mentions):>8} {after:>18} {late:>7} "
+                f"{v.highest or '-':>9} {scenario.max_severity or 'none':>8} {v.false_pages:>11}  {verdict}"
+            )
+    return all_ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -157,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also print the recall / false-alarm trade-off",
     )
     parser.add_argument("--plot", type=Path, help="write a PNG of every series with windows and alerts")
+    parser.add_argument("--no-scenarios", action="store_true", help="skip the synthetic scenarios")
     args = parser.parse_args(argv)
     if not (args.data / "windows.json").exists():
         print(f"no NAB data at {args.data}", file=sys.stderr)
@@ -167,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     print_nab(results)
     if args.plot:
         plot(results, args.data, args.plot)
+    if not args.no_scenarios:
+        print_scenarios()
     if args.sweep:
         print("\ntrade-off: sensitivity -> windows detected, false alarms per brand-week, median lead vs label")
         for sensitivity in (3, 4, 5, 6, 7, 8, 10, 12, 15, 20):

@@ -209,6 +209,9 @@ class DetectConfig(_Section):
         6, ge=0, description="Negative mentions above normal (recent half hour) before a negativity alert."
     )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
+    slow_negativity_window: Duration = Field(
+        timedelta(hours=3), description="Half-life of the second, slower one: complaints that grow over days."
+    )
     cooldown: Duration = Field(
         timedelta(hours=1),
         description="An episode ends after this long without evidence.",

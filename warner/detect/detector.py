@@ -146,6 +146,7 @@ class BrandDetector:
     last_bucket: int | None = None
     volume: WindowEvidence = field(default_factory=WindowEvidence)
     recent: _Smoothed = field(default_factory=_Smoothed)
+    slow: _Smoothed = field(default_factory=_Smoothed)  # the same over hours
     negative_share: float = 0.15  # the brand's normal share of negative mentions
     negative_weight: float = 20.0  # pseudo-mentions behind it (a prior at first)
     reach_per_mention: float = 0.0
@@ -172,6 +173,7 @@ class BrandDetector:
         d = dict(data)
         d["baseline"] = SeasonalBaseline.from_dict(d["baseline"])  # type: ignore[arg-type]
         d["recent"] = _Smoothed(**d["recent"])  # type: ignore[arg-type]
+        d["slow"] = _Smoothed(**d.get("slow", {}))  # type: ignore[arg-type]
         d["volume"] = WindowEvidence(**d["volume"])  # type: ignore[arg-type]
         for name in ("episode", "last_episode"):
             d[name] = Episode(**d[name]) if d.get(name) else None  # type: ignore[arg-type]
@@ -198,6 +200,7 @@ class Detector:
         self.thresholds = SeverityThresholds(config.warning_at, config.critical_at)
         self.budget = budget_per_week if budget_per_week is not None else config.alert_budget_per_week
         self.recent_decay = 0.5 ** (self.bucket_s / config.negativity_window.total_seconds())
+        self.slow_decay = 0.5 ** (self.bucket_s / config.slow_negativity_window.total_seconds())
         self.cooldown_s = int(config.cooldown.total_seconds())
         self.merge_s = int(config.merge_gap.total_seconds())
         self.window_sizes = [max(1, round(w.total_seconds() / self.bucket_s)) for w in config.windows]
@@ -221,7 +224,10 @@ class Detector:
             # A long silence (a stopped service) is not learnt bucket by bucket beyond a week.
             first_missing = max(state.last_bucket + self.bucket_s, o.start - 7 * 86400)
             for t in range(first_missing, o.start, self.bucket_s):
-                decisions.append(self._step(state, Observation(t, 0, 0 if o.negatives is not None else None)))
+                known = 0 if o.negatives is not None else None
+                decisions.append(
+                    self._step(state, Observation(t, 0, known, known, known, 0 if o.authors is not None else None))
+                )
         decisions.append(self._step(state, o))
         return decisions
 
@@ -234,14 +240,23 @@ class Detector:
         mu = max(base.expected(slot, self.hours, s), 1e-6)
         x = o.mentions
 
-        windows = state.volume.push(x, mu, self.window_sizes)
-        volume_score = max((w.z for w in windows if w.excess >= c.min_excess), default=0.0)
+        windows = state.volume.push(x, mu, self.window_sizes, o.authors)
+        volume_score = max(
+            (
+                max(w.z, w.people if w.people_excess >= c.min_excess else 0.0)
+                for w in windows
+                if w.excess >= c.min_excess
+            ),
+            default=0.0,
+        )
         state.recent.add(self.recent_decay, o, mu)
-        negativity_score = self._negativity_score(state, windows[0].alpha)
+        state.slow.add(self.slow_decay, o, mu)
+        negativity_score = self._negativity_score(state, [w.alpha for w in windows])
         score = max(volume_score, negativity_score)
         threshold = self._threshold(state, o.start)
         self._track_excursion(state, o.start, score, x - mu)
-        if state.episode is None and score >= threshold and self._routine(state, o.start):
+        routine = negativity_score < threshold and self._routine(state, o.start)  # a pile-on never is
+        if state.episode is None and score >= threshold and routine:
             threshold = score + 1e-9  # reported as the bar this bucket did not clear
 
         event: EventKind | None = None
@@ -294,19 +309,26 @@ class Detector:
             sev_index,
         )
 
-    def _negativity_score(self, state: BrandDetector, alpha: float) -> float:
+    def _negativity_score(self, state: BrandDetector, alphas: list[float]) -> float:
         """Evidence from negative mentions: their share, and their count against normal.
 
         The share (a binomial tail of the recent negatives among the recent mentions) sees
         a turn of mood at normal volume. The count (a negative-binomial tail of the recent
         negatives against the baseline's expected volume times the normal share) sees a
         pile-on on a quiet brand within minutes: twelve angry posts in half an hour where
-        one is normal is decisive long before the hour-long volume windows move.
+        one is normal is decisive long before the hour-long volume windows move. Both are
+        judged over the last half hour and, for complaints that grow over days, the last
+        few hours (``slow_negativity_window``).
         """
-        r = state.recent
+        return max(
+            self._negativity_of(state.recent, state.negative_share, alphas[0]),
+            self._negativity_of(state.slow, state.negative_share, alphas[-1]),
+        )
+
+    def _negativity_of(self, r: _Smoothed, share: float, alpha: float) -> float:
         if r.known <= 0:
             return 0.0
-        share, least = state.negative_share, self.config.min_negative_excess
+        least = self.config.min_negative_excess
         by_share = by_count = 0.0
         if r.negatives - r.known * share >= least:
             # Negatives come in correlated bursts (retweets, pile-ons): halve the evidence.

@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from warner.detect.stats import count_upper_tail_score
+
 SMOOTHING = 2.0
 SCALE_PRIOR = 0.5
 SCALE_CLIP = 4.0
 SCALE_PRIOR_WEIGHT = 288  # the prior scale counts as this many buckets
-ALPHA_MIN = 0.01
+ALPHA_MIN = 0.15
 
 
 def dispersion(scale: float, expected: float) -> float:
@@ -42,6 +44,8 @@ class WindowScore:
     observed: float
     expected: float
     alpha: float  # negative-binomial dispersion implied by the learnt scale
+    people: float = 0.0  # -log10 tail of the fresh authors against expected mentions (0 = unknown)
+    people_excess: float = 0.0
 
     @property
     def excess(self) -> float:
@@ -56,15 +60,17 @@ class WindowEvidence:
     expected: list[float] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)
     learnt: int = 0  # buckets learnt so far: a running mean at first, then exponential
+    authors: list[float] = field(default_factory=list)  # fresh authors per bucket, -1 = unknown
 
-    def push(self, x: float, mu: float, sizes: list[int]) -> list[WindowScore]:
+    def push(self, x: float, mu: float, sizes: list[int], authors: int | None = None) -> list[WindowScore]:
         """Add one bucket; the score of every window (``sizes`` in buckets) ending with it."""
         self.observed.append(float(x))
         self.expected.append(float(mu))
+        self.authors.append(-1.0 if authors is None else float(authors))
         longest = max(sizes)
-        if len(self.observed) > longest:
-            del self.observed[: len(self.observed) - longest]
-            del self.expected[: len(self.expected) - longest]
+        for recent in (self.observed, self.expected, self.authors):
+            if len(recent) > longest:
+                del recent[: len(recent) - longest]
         if len(self.scales) != len(sizes):
             self.scales = [SCALE_PRIOR] * len(sizes)
         out = []
@@ -72,7 +78,10 @@ class WindowEvidence:
             obs = sum(self.observed[-size:])
             exp = sum(self.expected[-size:])
             z = math.log((obs + SMOOTHING) / (exp + SMOOTHING)) / scale
-            out.append(WindowScore(z, obs, exp, dispersion(scale, exp)))
+            alpha = dispersion(scale, exp)
+            people = self.authors[-size:]
+            count = 0.0 if min(people) < 0 else count_upper_tail_score(sum(people), exp, alpha)
+            out.append(WindowScore(z, obs, exp, alpha, count, 0.0 if min(people) < 0 else sum(people) - exp))
         return out
 
     def learn(self, scores: list[WindowScore], rate: float) -> None:
