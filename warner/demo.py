@@ -27,6 +27,7 @@ from rich.table import Table
 
 from warner.config import Config, parse_config
 from warner.detect import BucketCounter, BucketCounts
+from warner.incidents import Incident, IncidentStore
 from warner.ingest.parse import validate_record
 from warner.metrics import Metrics
 from warner.replay import paced_chunks
@@ -50,6 +51,8 @@ class DemoState:
     duplicates: int = 0
     scenario_now: datetime | None = None
     buckets: dict[str, list[BucketCounts]] = field(default_factory=dict)
+    incidents: list[Incident] = field(default_factory=list)
+    timelines: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
 
 async def run_demo(console: Console, *, seconds: float = 20.0, seed: int = 7, live: bool = True) -> DemoState:
@@ -85,9 +88,14 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
         f"replayed at {speed:.0f}× through POST {url}",
         title="warner demo"))
 
+    incidents = IncidentStore(redis)
+
     async def refresh() -> None:
         for brand in [b.name for b in config.brands]:
             state.buckets[brand] = await counter.read(brand)
+        state.incidents = await incidents.recent()
+        for incident in state.incidents:
+            state.timelines[incident.id] = await incidents.timeline(incident.brand, incident.number)
 
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
@@ -115,6 +123,7 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
     await worker_task
     await api.close()
     console.print(_summary(config, scenario, state))
+    console.print(_incidents(config, scenario, state))
     console.print(f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
                   "were acknowledged and not counted again. Red = negative.", soft_wrap=True)
 
@@ -135,7 +144,40 @@ def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
                       f"[red]{_bar(r.negatives, scale)}[/red][green]{_bar(r.mentions - r.negatives, scale)}[/green]")
     clock = state.scenario_now.astimezone(BERLIN).strftime("%a %H:%M") if state.scenario_now else "—"
     status = f"scenario time {clock}   sent {state.sent}   accepted {state.accepted}   duplicates {state.duplicates}"
-    return Group(status, table)
+    alerts = [
+        f"[bold red]INCIDENT {i.id}[/bold red] since {datetime.fromtimestamp(i.started_at, BERLIN):%H:%M}: "
+        f"{i.severity}, {i.status}, {i.mentions} mentions ({i.volume_ratio:.0f}x normal), {i.negative_share:.0%} negative"
+        for i in state.incidents
+    ]
+    return Group(status, table, *alerts)
+
+
+def _incidents(config: Config, scenario: Scenario, state: DemoState) -> Group | str:
+    """What the detector made of it: each incident, how soon it opened, and its timeline."""
+    if not state.incidents:
+        return "[bold]No incident[/bold]: the detector saw nothing unusual."
+    parts: list[object] = []
+    for i in state.incidents:
+        opened = datetime.fromtimestamp(i.started_at, BERLIN)
+        lead = ""
+        if scenario.onset is not None and i.brand == scenario.brand:
+            lead = f", {(i.started_at - scenario.onset.timestamp()) / 60:.0f} min after the first storm post"
+        table = Table(
+            title=f"Incident {i.id} — {config.brand(i.brand).label}: opened {opened:%H:%M}{lead}",
+            title_justify="left",
+        )
+        for column in ("time", "event", "severity", "mentions", "expected", "negative"):
+            table.add_column(column, justify="left" if column in ("time", "event", "severity") else "right")
+        for entry in state.timelines.get(i.id, []):
+            at = datetime.fromtimestamp(int(entry["at"]), BERLIN)  # type: ignore[call-overload]
+            mentions, negatives = int(entry["mentions"]), int(entry["negatives"])  # type: ignore[call-overload]
+            share = f"{negatives / mentions:.0%}" if mentions else "—"
+            table.add_row(f"{at:%H:%M}", str(entry["kind"]), str(entry["severity"]), str(mentions),
+                          str(entry["expected"]), share)
+        parts.append(table)
+        for m in i.top[:3]:
+            parts.append(f"  reach {m.reach:>9,}  {m.text[:100]}")
+    return Group(*parts)
 
 
 def _summary(config: Config, scenario: Scenario, state: DemoState) -> Group:
