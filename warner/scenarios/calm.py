@@ -8,7 +8,9 @@ and nothing a social-media team would want to hear about.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import datetime
+
+import holidays
 
 from warner.scenarios import brands
 from warner.scenarios.background import surroundings
@@ -45,7 +47,8 @@ _WHIT_MONDAY = (
     "Ist Hofmann Fenster heute am Feiertag eigentlich erreichbar?",
 )
 
-HOLIDAY = date(2026, 5, 25)  # Pfingstmontag (Whit Monday): a public holiday in every German state
+# Pfingstmontag (Whit Monday) 2026: a public holiday in every German state.
+HOLIDAY = next(d for d, name in holidays.Germany(years=2026, language="en_US").items() if name == "Pentecost Monday")
 HOLIDAY_SHARE = 0.32  # of a normal Monday's volume
 
 
