@@ -5,7 +5,7 @@ Scoring follows ../shared/data/nab_realtweets/NOTE.txt: the first 750 rows are w
 episode start, exactly what ``warner detect`` prints) falls inside it; false alarms are
 alert episodes (alerts <= 60 min apart merged) that start outside every window.
 
-    python bench/detect_eval.py [--data ../shared/data/nab_realtweets] [--sweep] [--plot DIR]
+    python bench/detect_eval.py [--data ../shared/data/nab_realtweets] [--sweep] [--plot DIR] [--seeds N]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections import Counter
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -144,32 +145,91 @@ def plot(results: list[SeriesResult], data: Path, out: Path) -> None:
     print(f"wrote {out / 'nab_alerts.png'}")
 
 
-def print_scenarios(buckets: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=5))) -> bool:
-    """Every synthetic scenario through the mention path (scoring included); True if all pass."""
+def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
+    """Every synthetic scenario through the mention path (scoring included); True if all pass.
+
+    With ``seeds`` > 1 each scenario is generated again with other seeds: pass rate, time to
+    first alert (median and worst) and false pages over all of them.
+    """
     from warner.detect.judge import judge
     from warner.scenarios import SCENARIOS
     from warner.scoring import default_scorer
 
     scorer = default_scorer()
+    buckets = (timedelta(minutes=1), timedelta(minutes=5))
     print(
-        f"\n{'scenario':16} {'bucket':>6} {'mentions':>8} {'alert after onset':>18} {'buckets':>7} "
-        f"{'severity':>9} {'allowed':>8} {'false pages':>11}  verdict"
+        f"\nsynthetic scenarios ({'default seed' if seeds == 1 else f'{seeds} seeds each'}), mention path with scoring"
+    )
+    print(
+        f"{'scenario':16} {'bucket':>6} {'pass':>7} {'alert after onset (min)':>24} {'buckets':>8} "
+        f"{'severities':>22} {'allowed':>8} {'false pages':>11}"
     )
     all_ok = True
+    verdicts = {}
     for name, make in SCENARIOS.items():
-        scenario = make()
         for bucket in buckets:
-            v = judge(scenario, bucket, scorer=scorer)
-            tta = v.time_to_alert
-            after = f"{tta.total_seconds() / 60:.0f} min" if tta is not None else "-"
-            late = "-" if v.buckets_to_alert is None else str(v.buckets_to_alert)
-            verdict = "ok" if v.ok else "; ".join(v.problems)
-            all_ok &= v.ok
+            runs = [judge(make() if i == 0 else make(1000 + i), bucket, scorer=scorer) for i in range(seeds)]
+            verdicts[(name, bucket)] = runs[0]
+            passed = sum(v.ok for v in runs)
+            all_ok &= passed == len(runs)
+            minutes = sorted(v.time_to_alert.total_seconds() / 60 for v in runs if v.time_to_alert is not None)
+            after = f"{statistics.median(minutes):.0f} (max {minutes[-1]:.0f})" if minutes else "-"
+            late = sorted(v.buckets_to_alert for v in runs if v.buckets_to_alert is not None)
+            severities = Counter(v.highest or "none" for v in runs)
+            allowed = runs[0].max_severity or "none"
             print(
-                f"{name:16} {bucket.total_seconds() / 60:>5.0f}m {len(scenario.mentions):>8} {after:>18} {late:>7} "
-                f"{v.highest or '-':>9} {scenario.max_severity or 'none':>8} {v.false_pages:>11}  {verdict}"
+                f"{name:16} {bucket.total_seconds() / 60:>5.0f}m {passed:>3}/{len(runs):<3} {after:>24} "
+                f"{(str(late[len(late) // 2]) if late else '-'):>8} "
+                f"{', '.join(f'{k} {n}' for k, n in severities.most_common()):>22} {allowed:>8} "
+                f"{sum(v.false_pages for v in runs):>11}"
             )
+            for v in runs:
+                if not v.ok:
+                    print(f"{'':24} fails: {'; '.join(v.problems)}")
+    if plot_dir:
+        plot_scenarios(verdicts, plot_dir)
     return all_ok
+
+
+def plot_scenarios(verdicts: dict, out: Path) -> None:
+    """One panel per scenario (default seed, 5-minute buckets): volume, onset, alerts by severity."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from warner.scenarios import SCENARIOS
+
+    colours = {"info": "#888", "warning": "#e80", "critical": "#c00"}
+    names = list(SCENARIOS)
+    fig, axes = plt.subplots(len(names), 1, figsize=(13, 2.4 * len(names)))
+    for ax, name in zip(axes, names, strict=True):
+        scenario = SCENARIOS[name]()
+        v = verdicts[(name, timedelta(minutes=5))]
+        shown_from = scenario.judged_from.timestamp()
+        if scenario.onset is not None:  # the day around the event, not the weeks of history
+            shown_from = max(shown_from, scenario.onset.timestamp() - (30 * 3600 if name == "slow_burn" else 4 * 3600))
+        per_bucket: Counter[int] = Counter()
+        for r in scenario.mentions:
+            if scenario.kinds.get(r["id"]) in ("brand", "event"):
+                t = datetime.fromisoformat(r["created_at"]).timestamp()
+                if t >= shown_from:
+                    per_bucket[int(t - t % 300)] += 1
+        xs = range(int(shown_from - shown_from % 300), int(scenario.end.timestamp()), 300)
+        ax.plot([datetime.fromtimestamp(x, UTC) for x in xs], [per_bucket[x] for x in xs], lw=0.7, color="#444")
+        if scenario.onset is not None:
+            ax.axvline(scenario.onset, color="#06c", ls="--", lw=1, label="onset")
+        for e in v.episodes:
+            ax.axvline(e.alerted, color=colours[e.severity], lw=1.5, label=f"alert ({e.severity})")
+        status = "ok" if v.ok else "; ".join(v.problems)
+        ax.set_title(f"{name}: {scenario.description} — {status}", fontsize=9)
+        ax.set_ylabel("per 5 min", fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "scenarios.png", dpi=90)
+    print(f"wrote {out / 'scenarios.png'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--plot", type=Path, help="write a PNG of every series with windows and alerts")
     parser.add_argument("--no-scenarios", action="store_true", help="skip the synthetic scenarios")
+    parser.add_argument("--seeds", type=int, default=1, help="generate each scenario with this many seeds")
     args = parser.parse_args(argv)
     if not (args.data / "windows.json").exists():
         print(f"no NAB data at {args.data}", file=sys.stderr)
@@ -197,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         plot(results, args.data, args.plot)
     if not args.no_scenarios:
-        print_scenarios()
+        print_scenarios(args.seeds, args.plot)
     if args.sweep:
         print("\ntrade-off: sensitivity -> windows detected, false alarms per brand-week, median lead vs label")
         for sensitivity in (3, 4, 5, 6, 7, 8, 10, 12, 15, 20):
