@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from collections import Counter
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

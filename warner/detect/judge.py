@@ -126,9 +126,12 @@ def judge(
         problems.append("no episode opened during the event")
     if scenario.max_severity is None and episodes:
         problems.append(f"{len(episodes)} episode(s) where none should open")
-    elif scenario.max_severity is not None and verdict.highest is not None:
-        if LEVELS.index(verdict.highest) > LEVELS.index(scenario.max_severity):
-            problems.append(f"severity {verdict.highest} above the allowed {scenario.max_severity}")
+    elif (
+        scenario.max_severity is not None
+        and verdict.highest is not None
+        and LEVELS.index(verdict.highest) > LEVELS.index(scenario.max_severity)
+    ):
+        problems.append(f"severity {verdict.highest} above the allowed {scenario.max_severity}")
     if verdict.false_pages:
         problems.append(f"{verdict.false_pages} page(s) outside the event")
     deadline = alert_deadline(scenario, bucket)
