@@ -17,27 +17,13 @@ from warner.scenarios import brands
 from warner.scenarios.rhythm import followers as _followers
 from warner.scenarios.rhythm import poisson as _poisson
 from warner.scenarios.scenario import BRAND, EVENT, LOOKALIKE, NEIGHBOUR, Scenario
+from warner.scenarios.texts import BERGBLICK, KESSELBERG
 
 BERLIN_WINTER = timezone(timedelta(hours=1), "CET")
 
-_CALM_KESSELBERG = [
-    "Feierabend! Ein kühles Kesselberger Helles auf dem Balkon 🍺",
-    "Hat jemand schon das neue Winterbock von Kesselberg probiert?",
-    "Kesselberg Brauereiführung war super, kann ich empfehlen",
-    "Im Getränkemarkt gibt es gerade Kesselberger im Angebot",
-    "#kesselberg Radler ist mein Sommergetränk, auch im November 😄",
-    "Wer liefert eigentlich Kesselberg nach Hamburg?",
-    "Die Etiketten von @kesselberg_bier sind echt schön geworden",
-    "Kesselberger Dunkel zum Braten, passt perfekt",
-    "Ist das Kesselberg Hefeweizen eigentlich vegan?",
-    "Tried Kesselberg lager in Munich, pretty good",
-]
-_CALM_BERGBLICK = [
-    "Mit Bergblick Reisen nach Südtirol, alles bestens organisiert",
-    "Hat jemand Erfahrung mit Bergblick Reisen? Lohnt sich die Wandertour?",
-    "Katalog von @bergblickreisen ist angekommen, so viele schöne Ziele",
-    "Bergblick Reisen Hotline heute sehr freundlich, danke!",
-]
+# The first ten of each brand's everyday chatter: the scenario's output is pinned by a test.
+_CALM_KESSELBERG = list(KESSELBERG.calm[:10])
+_CALM_BERGBLICK = list(BERGBLICK.calm[:4])
 _UNRELATED = [
     "Kesselberg-Tunnel wegen Bauarbeiten am Wochenende gesperrt",
     "Samstagabend, Pizza und Krimi, was will man mehr",
