@@ -1,0 +1,1 @@
+"""Who is on call, and how an incident escalates until somebody answers."""
