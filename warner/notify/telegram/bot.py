@@ -1,0 +1,281 @@
+"""The bot side: button presses and commands from Telegram, turned into incident actions.
+
+Handlers are registered in one place (``build_application``); each one parses, checks and
+delegates — to ``IncidentActions`` for what happens to an incident and to a
+``TelegramBackend`` for who someone is and what to tell them. Every refusal (forged or
+stale button, unknown user) is answered, so the client stops spinning, and logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from telegram import Message, Update
+from telegram.constants import ParseMode, UpdateType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from warner.notify.base import Action, IncidentActions, Language
+from warner.notify.telegram import texts
+from warner.notify.telegram.config import TelegramConfig, derive_callback_key
+from warner.notify.telegram.keyboard import CallbackRefused, CallbackSigner
+from warner.notify.telegram.render import with_state_line
+
+log = structlog.get_logger(__name__)
+
+VIA = "telegram"
+ALLOWED_UPDATES = [UpdateType.MESSAGE, UpdateType.CALLBACK_QUERY]
+_TERMINAL: frozenset[Action] = frozenset({"resolve", "false_alarm"})  # the alert loses its buttons
+_DEPS = "warner"
+_ANSWER_CHARS = 200  # answerCallbackQuery text limit
+_MESSAGE_CHARS = 4096
+POLL_TIMEOUT_S = 10
+
+
+class TelegramBackend(Protocol):
+    """What the bot needs to know from the rest of warner (on-call schedule, incident store, playbooks)."""
+
+    def person_for_telegram(self, user_id: int) -> str | None:
+        """The config person id of this Telegram user, or None for a stranger."""
+        ...
+
+    async def oncall_text(self, language: Language) -> str:
+        """Plain text: who is on call now (and next)."""
+        ...
+
+    async def incidents_text(self, language: Language) -> str:
+        """Plain text: open incidents with their ids and states."""
+        ...
+
+    async def drafts_text(self, incident_id: str, language: Language) -> str:
+        """Plain text: suggested public replies for the incident."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Deps:
+    config: TelegramConfig
+    signer: CallbackSigner
+    actions: IncidentActions
+    backend: TelegramBackend
+    clock: Callable[[], float]
+
+
+def build_application(
+    config: TelegramConfig,
+    token: str,
+    actions: IncidentActions,
+    backend: TelegramBackend,
+    *,
+    callback_key: bytes | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Application:
+    """The python-telegram-bot Application with warner's handlers; start it with start_polling or start_webhook.
+
+    ``callback_key`` signs the buttons (``TelegramConfig.secrets().callback_key``); default: derived from the token.
+    """
+    signer = CallbackSigner(callback_key or derive_callback_key(token), config.stale_after)
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{config.base_url}/bot")
+        .base_file_url(f"{config.base_url}/file/bot")
+        .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
+        .build()
+    )
+    application.bot_data[_DEPS] = _Deps(config, signer, actions, backend, clock)
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(CommandHandler("ack", on_ack))
+    application.add_handler(CommandHandler("oncall", on_oncall))
+    application.add_handler(CommandHandler("incidents", on_incidents))
+    application.add_handler(CommandHandler(["help", "start"], on_help))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def start_polling(application: Application, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
+    """Start handling updates by long polling (removes any webhook first)."""
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(timeout=poll_timeout_s, allowed_updates=ALLOWED_UPDATES)
+    log.info("telegram_polling_started", bot=application.bot.username)
+
+
+async def start_webhook(application: Application, url: str, secret_token: str) -> None:
+    """Start handling updates that the webhook route puts on the update queue; tell Telegram the URL."""
+    await application.initialize()
+    await application.start()
+    await application.bot.set_webhook(url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES)
+    log.info("telegram_webhook_started", bot=application.bot.username, url=url)
+
+
+async def stop(application: Application) -> None:
+    """Stop polling (if polling), stop handling updates and release the HTTP clients."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button under an alert: verify, authorise, act, show the new state, answer."""
+    deps: _Deps = context.bot_data[_DEPS]
+    query = update.callback_query
+    assert query is not None
+    lang = texts.language_of(query.from_user.language_code)
+    where = {"user_id": query.from_user.id, "chat_id": update.effective_chat.id if update.effective_chat else None}
+    try:
+        action, incident_id = deps.signer.verify(query.data, deps.clock())
+    except CallbackRefused as exc:
+        log.warning("telegram_callback_refused", reason=exc.reason, detail=str(exc), **where)
+        key = "refused_stale" if exc.reason == "stale" else "refused_forged"
+        await query.answer(texts.text(lang, key), show_alert=True)
+        return
+    person = _person(update, deps)
+    if person is None:
+        log.warning("telegram_callback_refused", reason="unauthorised", incident_id=incident_id, action=action, **where)
+        await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
+        return
+    try:
+        state_line = await _act(deps, incident_id, action, person, lang, where)
+    except Exception:
+        await query.answer(texts.text(lang, "failed"), show_alert=True)
+        raise  # logged by on_error
+    if state_line is None:
+        await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
+        return
+    if isinstance(query.message, Message):
+        await _show_state(query.message, state_line, action)
+        if action == "drafts":
+            await query.message.reply_text((await deps.backend.drafts_text(incident_id, lang))[:_MESSAGE_CHARS])
+    await query.answer(state_line[:_ANSWER_CHARS])
+
+
+async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ack <incident id>: acknowledge without a button."""
+    deps: _Deps = context.bot_data[_DEPS]
+    message, lang = update.effective_message, _language(update)
+    assert message is not None
+    person = _authorised(update, deps, "ack")
+    if person is None:
+        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        return
+    if len(context.args or []) != 1:
+        await message.reply_text(texts.text(lang, "ack_usage"))
+        return
+    incident_id = context.args[0]
+    where = {"user_id": update.effective_user.id if update.effective_user else None, "chat_id": message.chat_id}
+    state_line = await _act(deps, incident_id, "ack", person, lang, where)
+    if state_line is None:
+        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+    else:
+        await message.reply_text(state_line)
+
+
+async def on_oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/oncall: who is on call now."""
+    deps: _Deps = context.bot_data[_DEPS]
+    await _reply(update, deps, "oncall", deps.backend.oncall_text)
+
+
+async def on_incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/incidents: the open incidents."""
+    deps: _Deps = context.bot_data[_DEPS]
+    await _reply(update, deps, "incidents", deps.backend.incidents_text)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help (and /start): what the bot does."""
+    deps: _Deps = context.bot_data[_DEPS]
+
+    async def help_text(lang: Language) -> str:
+        return texts.text(lang, "help")
+
+    await _reply(update, deps, "help", help_text)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what a handler raised; python-telegram-bot keeps running."""
+    log.error("telegram_handler_failed", error=repr(context.error), update_id=getattr(update, "update_id", None))
+
+
+async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[Language], object]) -> None:
+    message, lang = update.effective_message, _language(update)
+    if message is None:
+        return
+    if _authorised(update, deps, command) is None:
+        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        return
+    await message.reply_text(str(await text_for(lang))[:_MESSAGE_CHARS])  # type: ignore[misc]
+
+
+async def _act(
+    deps: _Deps, incident_id: str, action: Action, person: str, lang: Language, where: dict[str, object]
+) -> str | None:
+    """The new state line, or None when the person may not act (logged). LookupError becomes a state line."""
+    try:
+        state_line = await deps.actions.act(incident_id, action, person, VIA)
+    except LookupError:
+        log.info("telegram_unknown_incident", incident_id=incident_id, action=action, person=person, **where)
+        return texts.text(lang, "unknown_incident", incident_id=incident_id)
+    except PermissionError as exc:
+        log.warning(
+            "telegram_action_refused", reason="forbidden", incident_id=incident_id, action=action, person=person,
+            detail=str(exc), **where,
+        )  # fmt: skip
+        return None
+    log.info("telegram_action", incident_id=incident_id, action=action, person=person, **where)
+    return state_line
+
+
+async def _show_state(message: Message, state_line: str, action: Action) -> None:
+    """Edit the alert to show who did what; a finished incident's alert loses its buttons."""
+    markup = None if action in _TERMINAL else message.reply_markup
+    try:
+        await message.edit_text(
+            with_state_line(message.text_html, state_line), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            log.warning(
+                "telegram_edit_failed", error=exc.message, chat_id=message.chat_id, message_id=message.message_id
+            )
+    except TelegramError as exc:
+        log.warning("telegram_edit_failed", error=exc.message, chat_id=message.chat_id, message_id=message.message_id)
+
+
+def _person(update: Update, deps: _Deps) -> str | None:
+    """Who is acting: a configured person, or a member of an allowed group chat (``telegram:<user id>``)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None:
+        return None
+    person = deps.backend.person_for_telegram(user.id)
+    if person is not None:
+        return person
+    if chat is not None and chat.id in deps.config.allowed_chat_ids:
+        return f"telegram:{user.id}"
+    return None
+
+
+def _authorised(update: Update, deps: _Deps, command: str) -> str | None:
+    person = _person(update, deps)
+    if person is None:
+        log.warning(
+            "telegram_command_refused",
+            reason="unauthorised",
+            command=command,
+            user_id=update.effective_user.id if update.effective_user else None,
+            chat_id=update.effective_chat.id if update.effective_chat else None,
+        )
+    return person
+
+
+def _language(update: Update) -> Language:
+    user = update.effective_user
+    return texts.language_of(user.language_code if user else None)

@@ -1,0 +1,177 @@
+"""The Telegram channel: sends an alert with buttons, or edits the alert sent before.
+
+``send`` never raises for remote failures; it reports a ``Delivery`` the delivery layer
+decides on (retry after ``retry_after``, retry a transient error, give up on a permanent
+one). The channel itself never retries.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from warner.notify.base import Delivery, Page, Recipient
+from warner.notify.telegram.config import TelegramConfig
+from warner.notify.telegram.keyboard import CallbackSigner, incident_keyboard
+from warner.notify.telegram.render import BERLIN, render_page
+
+log = structlog.get_logger(__name__)
+
+NAME = "telegram"
+
+
+class TelegramChannel:
+    """Reaches a recipient with a ``telegram_id`` (a person's private chat or a group)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        bot: Bot,
+        signer: CallbackSigner,
+        *,
+        brand_names: Mapping[str, str] | None = None,
+        tz: ZoneInfo = BERLIN,
+        clock: Callable[[], float] = time.time,
+        owns_bot: bool = False,
+    ):
+        self._bot = bot
+        self._signer = signer
+        self._brand_names = dict(brand_names or {})
+        self._tz = tz
+        self._clock = clock
+        self._owns_bot = owns_bot
+        self._initialized = not owns_bot
+
+    @classmethod
+    def create(
+        cls,
+        config: TelegramConfig,
+        token: str,
+        callback_key: bytes,
+        **kwargs: object,
+    ) -> TelegramChannel:
+        """A channel with its own Bot (use the Application's bot instead when the bot runs in-process)."""
+        bot = Bot(token, base_url=f"{config.base_url}/bot", base_file_url=f"{config.base_url}/file/bot")
+        return cls(bot, CallbackSigner(callback_key, config.stale_after), owns_bot=True, **kwargs)  # type: ignore[arg-type]
+
+    def can_reach(self, recipient: Recipient) -> bool:
+        return recipient.telegram_id is not None
+
+    async def send(self, page: Page) -> Delivery:
+        chat_id = page.recipient.telegram_id
+        if chat_id is None:
+            return Delivery(NAME, "", ok=False, latency_s=0.0, error="recipient has no telegram_id", permanent=True)
+        started = time.perf_counter()
+        target = str(chat_id)
+        try:
+            if not self._initialized:
+                await self._bot.initialize()
+                self._initialized = True
+            message = await self._deliver(page, chat_id)
+        except TelegramError as exc:
+            delivery = _failed(exc, target, time.perf_counter() - started)
+            if delivery is None:  # the message already says this: nothing to do
+                return Delivery(
+                    NAME, target, ok=True, latency_s=time.perf_counter() - started, message_ref=page.message_ref
+                )
+            log.warning(
+                "telegram_send_failed",
+                incident_id=page.incident.id,
+                recipient=page.recipient.id,
+                error=delivery.error,
+                retry_after=delivery.retry_after,
+                permanent=delivery.permanent,
+            )
+            return delivery
+        return Delivery(
+            NAME,
+            target,
+            ok=True,
+            latency_s=time.perf_counter() - started,
+            message_ref=f"{message.chat_id}:{message.message_id}",
+        )
+
+    async def close(self) -> None:
+        if self._owns_bot and self._initialized:
+            await self._bot.shutdown()
+            self._initialized = False
+
+    async def _deliver(self, page: Page, chat_id: int) -> Message:
+        text = render_page(page, self._brand_names, self._tz)
+        markup = self._keyboard(page)
+        ref = _parse_ref(page.message_ref)
+        if ref is not None:
+            try:
+                edited = await self._bot.edit_message_text(
+                    text, chat_id=ref[0], message_id=ref[1], parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except BadRequest as exc:
+                if "message to edit not found" not in exc.message.lower():
+                    raise
+                log.info("telegram_message_gone", incident_id=page.incident.id, message_ref=page.message_ref)
+            else:
+                if isinstance(edited, Message):
+                    return edited
+        return await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    def _keyboard(self, page: Page) -> InlineKeyboardMarkup | None:
+        if page.kind == "resolved" or page.incident.status == "closed":
+            return None
+        try:
+            return incident_keyboard(self._signer, page.incident.id, page.recipient.language, self._clock())
+        except ValueError as exc:  # an incident id too long for 64 bytes: the alert matters more than buttons
+            log.warning("telegram_keyboard_omitted", incident_id=page.incident.id, error=str(exc))
+            return None
+
+
+def _parse_ref(ref: str | None) -> tuple[int, int] | None:
+    """'chat_id:message_id' as sent back in Delivery.message_ref."""
+    if not ref:
+        return None
+    chat, _, message = ref.rpartition(":")
+    try:
+        return int(chat), int(message)
+    except ValueError:
+        return None
+
+
+def _failed(exc: TelegramError, target: str, latency_s: float) -> Delivery | None:
+    """The Delivery for a failed request, or None when the failure means 'already done'."""
+    error = f"{type(exc).__name__}: {exc.message}"
+    if isinstance(exc, RetryAfter):
+        return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, retry_after=retry_after_s(exc))
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is a subclass
+        if "message is not modified" in exc.message.lower():
+            return None
+        return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, permanent=True)
+    if isinstance(exc, Forbidden | InvalidToken | ChatMigrated):
+        return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, permanent=True)
+    if isinstance(exc, NetworkError):  # timeouts, connection errors, 5xx
+        return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error)
+    return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error)
+
+
+def retry_after_s(exc: RetryAfter) -> float:
+    """Seconds Telegram asked us to wait (PTB 22 warns about int vs timedelta; both are handled)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,137 @@
+"""The alert as a Telegram HTML message: what a phone at night needs to see first.
+
+Mention texts, authors and links are untrusted (anyone can post them): every piece of
+user text is escaped, links are only ``http(s)``, and the message stays under Telegram's
+4096-character limit by shortening mention texts before the HTML is assembled (an HTML
+message cut afterwards would break).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from warner.incidents.model import Incident, TopMention
+from warner.notify.base import Language, Page
+from warner.notify.telegram import texts
+
+MAX_MESSAGE = 4096
+BERLIN = ZoneInfo("Europe/Berlin")
+MENTION_CHARS = 220
+TOP_MENTIONS = 3
+_SPACE = re.compile(r"\s+")
+_ID_END = "</code>"  # the incident id is the last <code> element; the state line follows it
+
+
+def render_page(page: Page, brand_names: Mapping[str, str] | None = None, tz: ZoneInfo = BERLIN) -> str:
+    """The HTML text for ``page`` in its recipient's language."""
+    lang = page.recipient.language
+    brand = (brand_names or {}).get(page.incident.brand, page.incident.brand)
+    for limit in (MENTION_CHARS, 80, 0):
+        message = _render(page, brand, lang, tz, limit)
+        if len(message) <= MAX_MESSAGE:
+            return message
+    return message[:MAX_MESSAGE]  # unreachable with sane brand names and state lines
+
+
+def with_state_line(message_html: str, state_line: str) -> str:
+    """``message_html`` (as rendered, or Telegram's ``text_html`` of it) with its state line replaced."""
+    head, found, _ = message_html.rpartition(_ID_END)
+    base = head + found if found else message_html
+    return f"{base}\n\n{_escape(state_line)}"
+
+
+def _render(page: Page, brand: str, lang: Language, tz: ZoneInfo, mention_chars: int) -> str:
+    incident = page.incident
+    lines = [f"<b>{texts.SEVERITY[lang][incident.severity]} · {_escape(brand)}</b>"]
+    if page.kind == "escalation":
+        lines.append(texts.text(lang, "escalation", level=page.escalation_level))
+    elif page.kind == "reminder":
+        lines.append(texts.text(lang, "reminder"))
+    lines += ["", *_figures(incident, lang, tz)]
+    if mention_chars and incident.top:
+        lines += ["", texts.text(lang, "top")]
+        lines += [_mention(n, m, lang, mention_chars) for n, m in enumerate(incident.top[:TOP_MENTIONS], 1)]
+    lines += ["", f"{texts.text(lang, 'incident')} <code>{_escape(incident.id)}</code>"]
+    message = "\n".join(lines)
+    if page.state_line:
+        message = with_state_line(message, page.state_line)
+    return message
+
+
+def _figures(incident: Incident, lang: Language, tz: ZoneInfo) -> list[str]:
+    started = datetime.fromtimestamp(incident.started_at, tz)
+    figures = [
+        texts.text(
+            lang,
+            "volume",
+            ratio=format_ratio(incident.volume_ratio, lang),
+            mentions=format_int(incident.mentions, lang),
+            expected=format_int(round(incident.expected), lang),
+        ),
+        texts.text(lang, "negative", share=round(incident.negative_share * 100)),
+        texts.text(lang, "since", time=f"{started:%H:%M}", date=format_day(started, lang)),
+    ]
+    if incident.status == "subsiding":
+        figures.append(texts.text(lang, "subsiding"))
+    elif incident.status == "closed" and incident.ended_at:
+        figures.append(texts.text(lang, "closed", time=f"{datetime.fromtimestamp(incident.ended_at, tz):%H:%M}"))
+    return figures
+
+
+def _mention(n: int, mention: TopMention, lang: Language, chars: int) -> str:
+    quoted = _escape(shorten(mention.text, chars))
+    quote = f"„{quoted}“" if lang == "de" else f"“{quoted}”"
+    details = [_escape(mention.author)] if mention.author else []
+    details.append(texts.text(lang, "reach", reach=format_reach(mention.reach, lang)))
+    if mention.url and re.match(r"^https?://", mention.url, re.IGNORECASE):
+        details.append(f'<a href="{html.escape(mention.url, quote=True)}">{texts.text(lang, "link")}</a>')
+    return f"{n}. {quote}\n    {' · '.join(details)}"
+
+
+def shorten(text: str, chars: int) -> str:
+    """One line of at most ``chars`` characters, cut at a word boundary where possible."""
+    flat = _SPACE.sub(" ", text).strip()
+    if len(flat) <= chars:
+        return flat
+    cut = flat[: chars - 1]
+    if " " in cut[chars // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" .,;:") + "…"
+
+
+def format_int(value: int, lang: Language) -> str:
+    """1382 -> '1.382' (de) or '1,382' (en)."""
+    plain = f"{value:,}"
+    return plain.replace(",", ".") if lang == "de" else plain
+
+
+def format_ratio(ratio: float, lang: Language) -> str:
+    """12 -> '12', 3.44 -> '3,4' (de) or '3.4' (en)."""
+    if ratio >= 10:
+        return format_int(round(ratio), lang)
+    plain = f"{ratio:.1f}"
+    return plain.replace(".", ",") if lang == "de" else plain
+
+
+def format_reach(reach: int, lang: Language) -> str:
+    """Followers as people say them: '12.300', '1,2 Mio.' (de) or '12,300', '1.2M' (en)."""
+    if reach >= 1_000_000:
+        millions = f"{reach / 1_000_000:.1f}".removesuffix(".0")
+        return f"{millions.replace('.', ',')} Mio." if lang == "de" else f"{millions}M"
+    return format_int(reach, lang)
+
+
+def format_day(when: datetime, lang: Language) -> str:
+    """'Sa 21.11.' (de) or 'Sat 21 Nov' (en)."""
+    weekday = texts.WEEKDAYS[lang][when.weekday()]
+    if lang == "de":
+        return f"{weekday} {when:%d.%m.}"
+    return f"{weekday} {when.day} {texts.MONTHS_EN[when.month - 1]}"
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
