@@ -1,0 +1,190 @@
+"""Typed configuration of the SMS channel: which gateway, where, and how to authenticate.
+
+Secrets never live in the YAML: a field ending in ``_env`` names the environment variable
+that holds them, read when the channel is built. A missing variable is an error that names
+the variable and the field, because it is found at an inconvenient hour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any, Literal
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import Field, field_validator, model_validator
+
+from warner.config import Duration, _Section
+
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+
+FORM_TEMPLATE = "to={{ to|urlencode }}&text={{ text|urlencode }}{% if sender %}&from={{ sender|urlencode }}{% endif %}"
+JSON_TEMPLATE = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "from": {{ sender|tojson }}}'
+
+_SECRET_KEYS = {"password", "token", "secret", "auth_token", "api_key"}
+
+
+class MissingSecretError(RuntimeError):
+    """An ``*_env`` variable named in the SMS config is not set."""
+
+
+def template_environment() -> SandboxedEnvironment:
+    """The sandbox that renders gateway bodies: config authors cannot reach Python from it."""
+    return SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+
+
+def read_secret(env_name: str, field: str) -> str:
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise MissingSecretError(f"environment variable {env_name} is not set ({field})")
+    return value
+
+
+class _NoSecrets(_Section):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_yaml(cls, data: Any) -> Any:
+        if isinstance(data, dict) and _SECRET_KEYS & set(data):
+            found = ", ".join(sorted(_SECRET_KEYS & set(data)))
+            raise ValueError(
+                f"secrets are not read from YAML ({found}): put them in environment variables "
+                "and name those in the *_env fields"
+            )
+        return data
+
+
+class HttpGatewayConfig(_NoSecrets):
+    """A generic HTTP SMS gateway: one request per message, rendered from a template."""
+
+    url: str = Field(pattern=r"^https?://", description="Endpoint that sends one SMS.")
+    method: Literal["POST", "GET", "PUT"] = "POST"
+    auth: Literal["none", "basic", "bearer"] = "none"
+    user_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the basic-auth user.")
+    password_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the password.")
+    token_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the bearer token.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers (no secrets).")
+    content_type: Literal["form", "json"] = "form"
+    body_template: str | None = Field(
+        None,
+        description="Jinja2 (sandboxed) with to, text, sender; a form string or JSON. Default per content_type.",
+    )
+    sender: str | None = Field(None, description="Sender id or number offered to the template as `sender`.")
+
+    @field_validator("body_template")
+    @classmethod
+    def _compiles(cls, template: str | None) -> str | None:
+        if template is not None:
+            try:
+                template_environment().from_string(template)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"body_template line {exc.lineno}: {exc.message}") from None
+        return template
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpGatewayConfig:
+        if self.auth == "basic" and not (self.user_env and self.password_env):
+            raise ValueError("auth basic needs user_env and password_env")
+        if self.auth == "bearer" and not self.token_env:
+            raise ValueError("auth bearer needs token_env")
+        if self.method == "GET" and self.content_type == "json":
+            raise ValueError("method GET sends the rendered template as a query string: use content_type form")
+        if self.content_type == "json" and self.body_template is not None:
+            sample = template_environment().from_string(self.body_template).render(to="+49", text="t", sender="s")
+            try:
+                json.loads(sample)
+            except ValueError:
+                raise ValueError("body_template does not render valid JSON (use |tojson for values)") from None
+        return self
+
+    def template(self) -> str:
+        return self.body_template or (JSON_TEMPLATE if self.content_type == "json" else FORM_TEMPLATE)
+
+    def credentials(self) -> tuple[str, str] | str | None:
+        """(user, password) for basic, the token for bearer, None without auth; raises if unset."""
+        if self.auth == "basic":
+            assert self.user_env and self.password_env
+            return read_secret(self.user_env, "sms.http.user_env"), read_secret(
+                self.password_env, "sms.http.password_env"
+            )
+        if self.auth == "bearer":
+            assert self.token_env
+            return read_secret(self.token_env, "sms.http.token_env")
+        return None
+
+
+class TwilioConfig(_NoSecrets):
+    """Twilio, or anything that speaks its Messages API (base_url points elsewhere)."""
+
+    base_url: str = Field("https://api.twilio.com", pattern=r"^https?://")
+    account_sid: str = Field(min_length=1)
+    auth_token_env: str = Field(pattern=_ENV_NAME, description="Variable holding the auth token.")
+    from_number: str = Field(pattern=r"^\+[1-9]\d{4,14}$", description="E.164 sender number.")
+
+    def auth_token(self) -> str:
+        return read_secret(self.auth_token_env, "sms.twilio.auth_token_env")
+
+
+class SmsInboundConfig(_Section):
+    """Replies to pages ("OK 4821") acknowledge the incident."""
+
+    twilio_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="The public URL Twilio calls (as configured there): what its signature covers.",
+    )
+    verify_twilio_signature: bool = True
+    token_env: str | None = Field(
+        None,
+        pattern=_ENV_NAME,
+        description="Variable holding the bearer token the generic JSON reply webhook requires (none = open).",
+    )
+
+
+class SmsConfig(_Section):
+    """The SMS channel: provider and its section, timeout, replies."""
+
+    provider: Literal["http", "twilio"]
+    http: HttpGatewayConfig | None = None
+    twilio: TwilioConfig | None = None
+    timeout: Duration = Field(timedelta(seconds=10), description="Whole request, connect to last byte.")
+    timezone: str = Field("Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone.")
+    inbound: SmsInboundConfig | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
+        return name
+
+    @model_validator(mode="after")
+    def _provider_section(self) -> SmsConfig:
+        if getattr(self, self.provider) is None:
+            raise ValueError(f"provider {self.provider} needs an sms.{self.provider} section")
+        if self.timeout.total_seconds() <= 0:
+            raise ValueError("timeout must be positive")
+        return self
+
+    def missing_secrets(self) -> list[str]:
+        """One message per secret the active provider needs but the environment lacks."""
+        checks: list[tuple[str | None, str]] = []
+        if self.provider == "http" and self.http is not None:
+            if self.http.auth == "basic":
+                checks += [(self.http.user_env, "sms.http.user_env"), (self.http.password_env, "sms.http.password_env")]
+            if self.http.auth == "bearer":
+                checks.append((self.http.token_env, "sms.http.token_env"))
+        if self.provider == "twilio" and self.twilio is not None:
+            checks.append((self.twilio.auth_token_env, "sms.twilio.auth_token_env"))
+        if self.inbound is not None and self.inbound.token_env:
+            checks.append((self.inbound.token_env, "sms.inbound.token_env"))
+        return [
+            f"environment variable {env} is not set ({field})"
+            for env, field in checks
+            if env and not os.environ.get(env)
+        ]
