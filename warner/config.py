@@ -263,6 +263,10 @@ class LogConfig(_Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+# Imported here, below the shared bases (_Section, Duration, Slug) that warner.oncall.config builds on.
+from warner.oncall.config import OncallConfig
+
+
 class Config(_Section):
     """The whole of warner's configuration."""
 
@@ -274,6 +278,7 @@ class Config(_Section):
     retention: RetentionConfig = RetentionConfig()
     detect: DetectConfig = DetectConfig()
     log: LogConfig = LogConfig()
+    oncall: OncallConfig = OncallConfig()
 
     @field_validator("brands")
     @classmethod

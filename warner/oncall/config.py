@@ -1,0 +1,357 @@
+"""The ``oncall:`` section: people, teams, schedules and what counts as off-hours.
+
+A schedule stacks rotation layers (later layers win while they are active, e.g. a
+business-hours layer over a 24/7 base) and overrides (holiday cover, swaps) that win over
+every layer. Times of day are local wall-clock times in the schedule's zone, so a 09:00
+handoff stays at 09:00 across DST changes.
+
+Cross-references (a rotation member, an override's person, a team's schedule) are checked
+where they are written, so a config error names the exact field and line, e.g.
+``oncall.schedules[0].layers[1].members[2]: unknown person 'bob'``.
+
+This module only needs pydantic: warner.config imports it to type ``Config.oncall``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
+
+from warner.config import Duration, Slug, _reject_repeated, _Section
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _clock(value: Any) -> time:
+    """'09:00' or '9:00' to a time; a bare YAML 18:30 arrives as the number 1110, so say so."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and (match := _CLOCK.match(value)):
+        return time(int(match.group(1)), int(match.group(2)))
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"write clock times in quotes, e.g. '18:30' (YAML reads 18:30 unquoted as the number {value})")
+    raise ValueError(f"expected a clock time HH:MM, got {value!r}")
+
+
+Clock = Annotated[time, BeforeValidator(_clock)]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A local time-of-day range such as 08:00-18:00; one whose end is not after its start spans midnight."""
+
+    start: time
+    end: time
+
+    @property
+    def spans_midnight(self) -> bool:
+        return self.end <= self.start
+
+    def contains(self, moment: time) -> bool:
+        if self.spans_midnight:
+            return moment >= self.start or moment < self.end
+        return self.start <= moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _time_range(value: Any) -> TimeRange:
+    if isinstance(value, TimeRange):
+        return value
+    if not isinstance(value, str) or value.count("-") != 1:
+        raise ValueError(f"expected a local time range HH:MM-HH:MM such as '20:00-08:00', got {value!r}")
+    start, end = (_clock(part) for part in value.split("-"))
+    if start == end:
+        raise ValueError(f"the range {value!r} is empty: start and end are the same time")
+    return TimeRange(start, end)
+
+
+LocalRange = Annotated[TimeRange, PlainValidator(_time_range)]
+
+
+def _known_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def _phone(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("write the phone number as a quoted string in E.164 form, e.g. '+4915112345678'")
+    number = re.sub(r"[\s/().-]", "", value)
+    if not _E164.match(number):
+        raise ValueError(f"phone numbers must be in E.164 form with country code, e.g. +4915112345678, got {value!r}")
+    return number
+
+
+Phone = Annotated[str, BeforeValidator(_phone)]
+
+
+def _whole_day_as_midnight(value: Any) -> Any:
+    """An override written as a date (``start: 2026-12-24``) starts at that day's midnight."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    return value
+
+
+LocalDateTime = Annotated[datetime, BeforeValidator(_whole_day_as_midnight)]
+
+
+# -- references between sections ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    people: frozenset[str]
+    schedules: frozenset[str]
+
+
+_KNOWN: ContextVar[_Known | None] = ContextVar("oncall_known_ids", default=None)
+
+
+@contextmanager
+def _known_ids(data: Any) -> Iterator[None]:
+    """While an OncallConfig validates, references can be checked against the ids it declares."""
+
+    def ids(section: str) -> frozenset[str]:
+        items = data.get(section) if isinstance(data, dict) else None
+        return frozenset(i["id"] for i in items or [] if isinstance(i, dict) and isinstance(i.get("id"), str))
+
+    token = _KNOWN.set(_Known(ids("people"), ids("schedules")))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
+def _listing(ids: frozenset[str]) -> str:
+    return ", ".join(sorted(ids)) if ids else "none declared"
+
+
+def _known_person(person_id: str) -> str:
+    known = _KNOWN.get()
+    if known is not None and person_id not in known.people:
+        raise ValueError(f"unknown person {person_id!r} (oncall.people: {_listing(known.people)})")
+    return person_id
+
+
+def _known_schedule(schedule_id: str) -> str:
+    known = _KNOWN.get()
+    if known is not None and schedule_id not in known.schedules:
+        raise ValueError(f"unknown schedule {schedule_id!r} (oncall.schedules: {_listing(known.schedules)})")
+    return schedule_id
+
+
+PersonRef = Annotated[Slug, AfterValidator(_known_person)]
+ScheduleRef = Annotated[Slug, AfterValidator(_known_schedule)]
+
+
+# -- sections ------------------------------------------------------------------------------
+
+
+class Person(_Section):
+    """Somebody who can be paged."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    telegram_id: int | None = Field(None, description="Telegram user id (the bot must have been started by them).")
+    phone: Phone | None = Field(None, description="For SMS, E.164: +4915112345678.")
+    language: Literal["de", "en"] = "de"
+    quiet_hours: LocalRange | None = Field(
+        None, description="Local HH:MM-HH:MM during which only critical pages may reach this person."
+    )
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Where quiet_hours are read.")
+
+
+class Team(_Section):
+    """People paged together: by their schedule, or all members when the team has none."""
+
+    id: Slug
+    name: str | None = None
+    members: list[PersonRef] = Field(default_factory=list)
+    schedule: ScheduleRef | None = None
+    telegram_chat_id: int | None = Field(None, description="The team's Telegram group.")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @model_validator(mode="after")
+    def _somebody_to_page(self) -> Team:
+        if not self.members and self.schedule is None:
+            raise ValueError("a team needs members or a schedule")
+        return self
+
+
+class Layer(_Section):
+    """A rotation: members take turns of one day, one week or a custom length, handing over at a local time.
+
+    Turn 0 (``members[0]``) starts on ``start`` at ``handoff``; before that the layer is not
+    active. With ``days`` and/or ``hours`` the layer is only active then, e.g. a
+    business-hours layer over a 24/7 base layer. A range over midnight belongs to the day it
+    starts on (``days: [friday]``, ``hours: 18:00-08:00`` is Friday evening to Saturday morning).
+    """
+
+    id: Slug
+    type: Literal["daily", "weekly", "custom"] = "weekly"
+    length: Duration | None = Field(None, description="Turn length of a custom rotation, e.g. 12h or 3d.")
+    handoff: Clock = Field(time(9, 0), description="Local time at which the next member takes over.")
+    handoff_day: Weekday = Field("monday", description="Weekday of the handoff (weekly rotations).")
+    start: date = Field(description="Date of the first handoff (to members[0]).")
+    members: list[PersonRef] = Field(min_length=1)
+    days: list[Weekday] | None = Field(None, min_length=1, description="Only active on these weekdays.")
+    hours: LocalRange | None = Field(None, description="Only active in this local time range.")
+
+    @property
+    def turn(self) -> timedelta:
+        if self.type == "daily":
+            return timedelta(days=1)
+        if self.type == "weekly":
+            return timedelta(weeks=1)
+        assert self.length is not None
+        return self.length
+
+    @property
+    def first_handoff(self) -> datetime:
+        """Local wall-clock time (naive) at which turn 0 starts."""
+        return datetime.combine(self.start, self.handoff)
+
+    @model_validator(mode="after")
+    def _consistent_rotation(self) -> Layer:
+        if self.type == "custom":
+            if self.length is None:
+                raise ValueError("a custom rotation needs a length, e.g. length: 12h")
+            if self.length < timedelta(minutes=1) or self.length.total_seconds() % 60:
+                raise ValueError("length must be a whole number of minutes, at least 1m")
+        elif self.length is not None:
+            raise ValueError(f"length only applies to custom rotations; a {self.type} turn is one {self.type[:-2]}")
+        if self.type == "weekly" and WEEKDAYS[self.start.weekday()] != self.handoff_day:
+            raise ValueError(
+                f"start {self.start} is a {WEEKDAYS[self.start.weekday()]}, but this weekly rotation hands over "
+                f"on {self.handoff_day} (handoff_day): start on a {self.handoff_day}"
+            )
+        if self.type != "weekly" and "handoff_day" in self.model_fields_set:
+            raise ValueError("handoff_day only applies to weekly rotations")
+        return self
+
+
+class Override(_Section):
+    """Somebody else is on call for a while (holiday cover, a swap): wins over every layer.
+
+    ``start`` and ``end`` are ISO date-times with an offset, or local time in the schedule's
+    zone when they have none; a bare date means midnight.
+    """
+
+    person: PersonRef
+    start: LocalDateTime
+    end: LocalDateTime
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Override:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("give start and end both with an offset or both as local time")
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+
+class Schedule(_Section):
+    """Who is on call when: layers (later ones win while active), then overrides (win over layers)."""
+
+    id: Slug
+    name: str | None = None
+    time_zone: TimeZoneName = "Europe/Berlin"
+    layers: list[Layer] = Field(min_length=1)
+    overrides: list[Override] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @field_validator("layers")
+    @classmethod
+    def _unique_layers(cls, layers: list[Layer]) -> list[Layer]:
+        _reject_repeated("layer", [layer.id for layer in layers])
+        return layers
+
+
+class OffHours(_Section):
+    """When a page reaches people outside working time: nights, weekends, German public holidays."""
+
+    nights: LocalRange | None = Field(TimeRange(time(20), time(8)), description="e.g. 20:00-08:00; empty = none.")
+    weekends: bool = True
+    public_holidays: bool = True
+    state: str | None = Field(
+        None, description="German federal state for regional holidays, e.g. BY; none = nationwide only."
+    )
+    time_zone: TimeZoneName = "Europe/Berlin"
+
+    @field_validator("state")
+    @classmethod
+    def _german_state(cls, state: str | None) -> str | None:
+        if state is None:
+            return None
+        import holidays
+
+        states = holidays.Germany.subdivisions
+        for known in states:
+            if known.upper() == state.strip().upper():
+                return known
+        raise ValueError(f"unknown German federal state {state!r}; one of {', '.join(states)}")
+
+
+class OncallConfig(_Section):
+    """The ``oncall:`` section."""
+
+    people: list[Person] = Field(default_factory=list)
+    teams: list[Team] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    off_hours: OffHours = OffHours()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.schedules or self.teams)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_references(cls, data: Any, handler: Any) -> OncallConfig:
+        with _known_ids(data):
+            return handler(data)
+
+    @field_validator("people")
+    @classmethod
+    def _unique_people(cls, people: list[Person]) -> list[Person]:
+        _reject_repeated("person", [p.id for p in people])
+        return people
+
+    @field_validator("teams")
+    @classmethod
+    def _unique_teams(cls, teams: list[Team]) -> list[Team]:
+        _reject_repeated("team", [t.id for t in teams])
+        return teams
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique_schedules(cls, schedules: list[Schedule]) -> list[Schedule]:
+        _reject_repeated("schedule", [s.id for s in schedules])
+        return schedules
