@@ -41,3 +41,20 @@ class Metrics:
             "warner_detect_threshold", "Evidence that opens an episode", ["brand"], registry=r
         )
         self.incident_events = Counter("warner_incident_events", "Incident events", ["brand", "kind"], registry=r)
+        self.page_attempts = Counter(
+            "warner_page_attempts",
+            "Attempts to deliver a page, by channel and result (ok, transient, permanent, unreachable)",
+            ["channel", "result"],
+            registry=r,
+        )
+        self.page_attempt_seconds = Histogram(
+            "warner_page_attempt_seconds",
+            "Time one delivery attempt took",
+            ["channel"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.pages_delivered = Counter("warner_pages_delivered", "Pages delivered, by channel", ["channel"], registry=r)
+        self.pages_undeliverable = Counter(
+            "warner_pages_undeliverable", "Pages no channel could deliver (someone was not reached)", registry=r
+        )

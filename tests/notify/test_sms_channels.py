@@ -243,3 +243,13 @@ def test_config_reads_durations_and_builds_the_configured_channel(secrets: None)
     )
     assert config.timeout == timedelta(seconds=3)
     assert isinstance(sms_channel(config, labels=LABELS), HttpSmsChannel)
+
+
+def test_a_template_that_cannot_render_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="body_template fails to render: ZeroDivisionError"):
+        SmsConfig.model_validate({"provider": "http", "http": {"url": "https://x", "body_template": "{{ 1 // 0 }}"}})
+
+
+def test_the_template_sandbox_keeps_python_out() -> None:
+    with pytest.raises(ValueError, match="SecurityError"):
+        HttpGatewayConfig(url="https://x", body_template="{{ to.__class__.__mro__[1].__subclasses__() }}")

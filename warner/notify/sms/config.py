@@ -90,8 +90,16 @@ class HttpGatewayConfig(_NoSecrets):
             raise ValueError("auth bearer needs token_env")
         if self.method == "GET" and self.content_type == "json":
             raise ValueError("method GET sends the rendered template as a query string: use content_type form")
+        if self.body_template is not None:
+            try:
+                sample = (
+                    template_environment()
+                    .from_string(self.body_template)
+                    .render(to="+4915112345678", text="warner", sender=self.sender)
+                )
+            except Exception as exc:  # noqa: BLE001 - any error a template raises is a config error
+                raise ValueError(f"body_template fails to render: {type(exc).__name__}: {exc}") from None
         if self.content_type == "json" and self.body_template is not None:
-            sample = template_environment().from_string(self.body_template).render(to="+49", text="t", sender="s")
             try:
                 json.loads(sample)
             except ValueError:
