@@ -28,6 +28,25 @@ warner:{<brand>}:recent                zset    recent mentions (score = epoch; m
 warner:{<brand>}:incident:<n>          hash    incident n of the brand (see incidents/)
 warner:{<brand>}:incident:<n>:timeline list    JSON events of that incident, oldest first
 warner:{incidents}:index               zset    "<brand>:<n>" of every incident (score = start)
+warner:{<brand>}:incident:<n>:response hash    the people's side of incident n: state (open,
+                                               acknowledged, snoozed, resolved, false_alarm) and
+                                               who/when/via of each step (incidents/lifecycle.py);
+                                               never inside the JSON the detector rewrites
+warner:{<brand>}:incident:<n>:reopens  zset    times the incident re-opened (flapping guard)
+warner:{<brand>}:incident:<n>:escalation hash  the running escalation: frozen policy, generation,
+                                               next step, per-step "page sent" marks
+warner:{<brand>}:incident:<n>:messages hash    "<recipient>|<channel>|<ref>" -> JSON of a sent
+                                               message, so updates and acks edit it
+warner:{timers}:due                    zset    timer id -> due epoch (oncall/timers.py)
+warner:{timers}:payload                hash    timer id -> JSON payload (pending or claimed)
+warner:{timers}:claimed                zset    timer id -> lease expiry while a worker runs it
+warner:{timers}:attempts               hash    timer id -> times claimed (>1: re-driven)
+warner:{timers}:fired                  zset    timer id -> completion epoch (tombstones: a timer
+                                               id fires once; trimmed after a week)
+warner:{timers}:owner:<owner>          set     pending timer ids of one owner (an incident id)
+warner:{timers}:heartbeat              string  epoch of the timer loop's last pass (auditor)
+warner:{oncall}:pages:<person>         zset    pages sent to a person (score = epoch; ceiling)
+warner:{oncall}:rotation:<policy>:<n>  string  round-robin counter of a notify_next_person step
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -90,3 +109,40 @@ def incident_timeline(brand: str, number: int) -> str:
 
 
 INCIDENT_INDEX = f"{PREFIX}:{{incidents}}:index"
+
+
+def incident_response(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}:response"
+
+
+def incident_reopens(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}:reopens"
+
+
+def escalation(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}:escalation"
+
+
+def escalation_messages(brand: str, number: int) -> str:
+    return f"{PREFIX}:{{{brand}}}:incident:{number}:messages"
+
+
+TIMERS_TAG = "{timers}"
+TIMERS_DUE = f"{PREFIX}:{TIMERS_TAG}:due"
+TIMERS_PAYLOAD = f"{PREFIX}:{TIMERS_TAG}:payload"
+TIMERS_CLAIMED = f"{PREFIX}:{TIMERS_TAG}:claimed"
+TIMERS_ATTEMPTS = f"{PREFIX}:{TIMERS_TAG}:attempts"
+TIMERS_FIRED = f"{PREFIX}:{TIMERS_TAG}:fired"
+TIMERS_HEARTBEAT = f"{PREFIX}:{TIMERS_TAG}:heartbeat"
+
+
+def timers_of(owner: str) -> str:
+    return f"{PREFIX}:{TIMERS_TAG}:owner:{owner}"
+
+
+def person_pages(person: str) -> str:
+    return f"{PREFIX}:{{oncall}}:pages:{person}"
+
+
+def rotation(policy: str, step: int) -> str:
+    return f"{PREFIX}:{{oncall}}:rotation:{policy}:{step}"
