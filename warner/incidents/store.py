@@ -36,6 +36,11 @@ class IncidentStore:
     async def timeline(self, brand: str, number: int) -> list[dict[str, Any]]:
         return [orjson.loads(e) for e in await self.redis.lrange(keys.incident_timeline(brand, number), 0, -1)]
 
+    async def note(self, incident_id: str, entry: dict[str, Any]) -> None:
+        """Append ``entry`` (a JSON object with ``kind`` and ``at``) to the incident's timeline."""
+        brand, _, number = incident_id.rpartition(":")
+        await self.redis.rpush(keys.incident_timeline(brand, int(number)), orjson.dumps(entry))
+
     async def recent(self, limit: int = 50) -> list[Incident]:
         """Newest incidents across brands."""
         ids = await self.redis.zrevrange(keys.INCIDENT_INDEX, 0, limit - 1)
