@@ -32,7 +32,8 @@ def storm(**changes) -> Incident:
         top=[
             TopMention("t1", "Nie wieder Kesselberg! <script>alert(1)</script> & Co", SATURDAY_1950, 1_234_567,
                        author="@bierfan", url="https://social.example/p/1?a=1&b=2"),
-            TopMention("t2", "Die Brauerei schweigt  seit\nStunden", SATURDAY_1950, 12_300, author="@anna"),
+            TopMention("t2", "Die Brauerei schweigt  seit\nStunden", SATURDAY_1950, 12_300, author="@anna",
+                       url='https://x.example/"><b>böse</b>'),
             TopMention("t3", "x" * 500, SATURDAY_1950, 800, url="javascript:alert(1)"),
             TopMention("t4", "the fourth is not shown", SATURDAY_1950, 5),
         ],
@@ -77,6 +78,7 @@ def test_three_top_mentions_escaped_shortened_and_linked_only_over_http():
     assert "„Nie wieder Kesselberg! &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co“" in text
     assert '@bierfan · 1,2 Mio. Reichweite · <a href="https://social.example/p/1?a=1&amp;b=2">Link</a>' in text
     assert "„Die Brauerei schweigt seit Stunden“" in text
+    assert '<a href="https://x.example/%22%3E%3Cb%3Eb%C3%B6se%3C/b%3E">Link</a>' in text
     assert "x" * 219 + "…" in text and "x" * 221 not in text
     assert "javascript:" not in text
     assert "fourth" not in text

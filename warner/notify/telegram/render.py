@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from warner.incidents.model import Incident, TopMention
@@ -23,6 +24,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 MENTION_CHARS = 220
 TOP_MENTIONS = 3
 _SPACE = re.compile(r"\s+")
+_HREF = re.compile(r'href="([^"]*)"')  # safe: safe_url leaves no '"' in a link
 _ID_END = "</code>"  # the incident id is the last <code> element; the state line follows it
 
 
@@ -39,6 +41,7 @@ def render_page(page: Page, brand_names: Mapping[str, str] | None = None, tz: Zo
 
 def with_state_line(message_html: str, state_line: str) -> str:
     """``message_html`` (as rendered, or Telegram's ``text_html`` of it) with its state line replaced."""
+    message_html = _HREF.sub(_escape_href, message_html)  # text_html leaves '&' in links unescaped
     head, found, _ = message_html.rpartition(_ID_END)
     base = head + found if found else message_html
     return f"{base}\n\n{_escape(state_line)}"
@@ -87,9 +90,21 @@ def _mention(n: int, mention: TopMention, lang: Language, chars: int) -> str:
     quote = f"„{quoted}“" if lang == "de" else f"“{quoted}”"
     details = [_escape(mention.author)] if mention.author else []
     details.append(texts.text(lang, "reach", reach=format_reach(mention.reach, lang)))
-    if mention.url and re.match(r"^https?://", mention.url, re.IGNORECASE):
-        details.append(f'<a href="{html.escape(mention.url, quote=True)}">{texts.text(lang, "link")}</a>')
+    url = safe_url(mention.url)
+    if url:
+        details.append(f'<a href="{html.escape(url, quote=True)}">{texts.text(lang, "link")}</a>')
     return f"{n}. {quote}\n    {' · '.join(details)}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) link with quotes, brackets, spaces and non-ASCII percent-encoded, or None."""
+    if not url or not re.match(r"^https?://", url.strip(), re.IGNORECASE):
+        return None
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def _escape_href(match: re.Match[str]) -> str:
+    return f'href="{html.escape(html.unescape(match.group(1)), quote=True)}"'
 
 
 def shorten(text: str, chars: int) -> str:
