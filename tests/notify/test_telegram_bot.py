@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from doubles.telegram_api import TelegramApiDouble
 from structlog.testing import capture_logs
 
-from warner.incidents.model import Incident
+from warner.incidents.model import Incident, TopMention
 from warner.notify.base import Page, Recipient
 from warner.notify.telegram import (
     SECRET_HEADER,
@@ -69,7 +69,9 @@ class Backend:
 
 def storm() -> Incident:
     return Incident(brand="kesselberg", number=12, status="open", severity="critical", started_at=NOW,
-                    updated_at=NOW, mentions=1382, expected=51, negatives=442)  # fmt: skip
+                    updated_at=NOW, mentions=1382, expected=51, negatives=442,
+                    top=[TopMention("t1", "<script>Boykott</script> & 🍺", NOW, 5000, author="@wut",
+                                    url="https://social.example/p?a=1&b=2")])  # fmt: skip
 
 
 @pytest.fixture
@@ -121,7 +123,10 @@ async def test_acknowledge_button_acts_and_shows_who_acted(api, bot, actions):
     assert answer["text"] == "✅ Übernommen von Anna um 21:04"
     (edit,) = api.calls_of("editMessageText")
     assert edit["text"].endswith("<code>kesselberg:12</code>\n\n✅ Übernommen von Anna um 21:04")
-    assert edit["text"].startswith("<b>🔴 KRITISCH · kesselberg</b>")
+    (sent,) = api.calls_of("sendMessage")
+    assert (
+        edit["text"] == sent["text"] + "\n\n✅ Übernommen von Anna um 21:04"
+    )  # the rest survives Telegram's round trip
     shown = api.messages[(ANNA_ID, message["message_id"])]
     assert shown["text"].endswith("✅ Übernommen von Anna um 21:04") and shown["reply_markup"]
 
@@ -144,6 +149,7 @@ async def test_drafts_button_replies_with_the_drafts(api, bot, actions):
     await api.wait_for("answerCallbackQuery")
     assert actions.calls == [("kesselberg:12", "drafts", "anna", "telegram")]
     assert api.calls_of("sendMessage")[-1]["text"] == "Entwurf für kesselberg:12: Es tut uns leid."
+    assert not api.calls_of("editMessageText")  # the alert keeps showing the incident's state
 
 
 async def test_member_of_an_allowed_group_may_act(api, bot, actions):
@@ -170,9 +176,16 @@ async def test_person_the_lifecycle_refuses_gets_no_state_change(api, bot, actio
     message = await alert(api, bot)
     with capture_logs() as logs:
         await api.press(api.user(1002, "Ben"), message, button(message, "Übernehmen"))
-        await api.wait_for("answerCallbackQuery")
-    assert not api.calls_of("editMessageText")
+        (answer,) = await api.wait_for("answerCallbackQuery")
+    assert not api.calls_of("editMessageText") and "nicht berechtigt" in answer["text"]
     assert any(e["event"] == "telegram_action_refused" for e in logs)
+
+
+async def test_button_for_an_unknown_incident_leaves_the_alert_alone(api, bot, actions):
+    message = await alert(api, bot)
+    await api.press(api.user(ANNA_ID), message, SIGNER.sign("ack", "gone:1", NOW))
+    (answer,) = await api.wait_for("answerCallbackQuery")
+    assert answer["text"] == "Unbekannter Vorfall: gone:1" and not api.calls_of("editMessageText")
 
 
 async def test_forged_callback_is_refused_and_logged(api, bot, actions):

@@ -143,17 +143,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
         return
     try:
-        state_line = await _act(deps, incident_id, action, person, lang, where)
+        state_line = await _act(deps, incident_id, action, person, where)
+    except LookupError:
+        await query.answer(texts.text(lang, "unknown_incident", incident_id=incident_id), show_alert=True)
+        return
+    except PermissionError:
+        await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
+        return
     except Exception:
         await query.answer(texts.text(lang, "failed"), show_alert=True)
         raise  # logged by on_error
-    if state_line is None:
-        await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
-        return
     if isinstance(query.message, Message):
-        await _show_state(query.message, state_line, action)
-        if action == "drafts":
+        if action == "drafts":  # the alert keeps its state line; the drafts come as a reply
             await query.message.reply_text((await deps.backend.drafts_text(incident_id, lang))[:_MESSAGE_CHARS])
+        else:
+            await _show_state(query.message, state_line, action)
     await query.answer(state_line[:_ANSWER_CHARS])
 
 
@@ -171,11 +175,13 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     incident_id = context.args[0]
     where = {"user_id": update.effective_user.id if update.effective_user else None, "chat_id": message.chat_id}
-    state_line = await _act(deps, incident_id, "ack", person, lang, where)
-    if state_line is None:
-        await message.reply_text(texts.text(lang, "refused_unauthorised"))
-    else:
-        await message.reply_text(state_line)
+    try:
+        state_line = await _act(deps, incident_id, "ack", person, where)
+    except LookupError:
+        state_line = texts.text(lang, "unknown_incident", incident_id=incident_id)
+    except PermissionError:
+        state_line = texts.text(lang, "refused_unauthorised")
+    await message.reply_text(state_line)
 
 
 async def on_oncall(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -215,21 +221,24 @@ async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[
     await message.reply_text(str(await text_for(lang))[:_MESSAGE_CHARS])  # type: ignore[misc]
 
 
-async def _act(
-    deps: _Deps, incident_id: str, action: Action, person: str, lang: Language, where: dict[str, object]
-) -> str | None:
-    """The new state line, or None when the person may not act (logged). LookupError becomes a state line."""
+async def _act(deps: _Deps, incident_id: str, action: Action, person: str, where: dict[str, object]) -> str:
+    """The new state line; LookupError (unknown incident) and PermissionError (may not act) are logged and raised."""
     try:
         state_line = await deps.actions.act(incident_id, action, person, VIA)
     except LookupError:
         log.info("telegram_unknown_incident", incident_id=incident_id, action=action, person=person, **where)
-        return texts.text(lang, "unknown_incident", incident_id=incident_id)
+        raise
     except PermissionError as exc:
         log.warning(
-            "telegram_action_refused", reason="forbidden", incident_id=incident_id, action=action, person=person,
-            detail=str(exc), **where,
-        )  # fmt: skip
-        return None
+            "telegram_action_refused",
+            reason="forbidden",
+            incident_id=incident_id,
+            action=action,
+            person=person,
+            detail=str(exc),
+            **where,
+        )
+        raise
     log.info("telegram_action", incident_id=incident_id, action=action, person=person, **where)
     return state_line
 

@@ -21,7 +21,6 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -66,11 +65,15 @@ class TelegramChannel:
         config: TelegramConfig,
         token: str,
         callback_key: bytes,
-        **kwargs: object,
+        *,
+        brand_names: Mapping[str, str] | None = None,
+        tz: ZoneInfo = BERLIN,
+        clock: Callable[[], float] = time.time,
     ) -> TelegramChannel:
-        """A channel with its own Bot (use the Application's bot instead when the bot runs in-process)."""
+        """A channel with its own Bot (when the bot runs in-process, share ``application.bot`` instead)."""
         bot = Bot(token, base_url=f"{config.base_url}/bot", base_file_url=f"{config.base_url}/file/bot")
-        return cls(bot, CallbackSigner(callback_key, config.stale_after), owns_bot=True, **kwargs)  # type: ignore[arg-type]
+        signer = CallbackSigner(callback_key, config.stale_after)
+        return cls(bot, signer, brand_names=brand_names, tz=tz, clock=clock, owns_bot=True)
 
     def can_reach(self, recipient: Recipient) -> bool:
         return recipient.telegram_id is not None
@@ -164,8 +167,7 @@ def _failed(exc: TelegramError, target: str, latency_s: float) -> Delivery | Non
         return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, permanent=True)
     if isinstance(exc, Forbidden | InvalidToken | ChatMigrated):
         return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, permanent=True)
-    if isinstance(exc, NetworkError):  # timeouts, connection errors, 5xx
-        return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error)
+    # NetworkError (timeouts, connection errors, 5xx) and anything else: worth another try
     return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error)
 
 
