@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.detect.commands import register as register_detect
 
     register_detect(sub)
+    from warner.oncall.commands import register as register_oncall
+
+    register_oncall(sub)
     try:
         from warner.scoring.commands import register as register_scoring
     except ImportError:
