@@ -264,6 +264,7 @@ class LogConfig(_Section):
 
 
 # Imported here, below the shared bases (_Section, Duration, Slug) that warner.oncall.config builds on.
+from warner.notify.config import NotifyConfig  # noqa: E402
 from warner.oncall.config import OncallConfig
 
 
@@ -279,6 +280,7 @@ class Config(_Section):
     detect: DetectConfig = DetectConfig()
     log: LogConfig = LogConfig()
     oncall: OncallConfig = OncallConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     @field_validator("brands")
     @classmethod

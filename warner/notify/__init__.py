@@ -1,5 +1,5 @@
-"""Notification channels (Telegram, SMS, console) behind one small interface."""
+"""Notification channels (Telegram, SMS, console) behind one small interface (``notify/base.py``).
 
-from warner.notify.base import Action, Channel, Delivery, IncidentActions, Page, Recipient
-
-__all__ = ["Action", "Channel", "Delivery", "IncidentActions", "Page", "Recipient"]
+Deliberately empty: ``warner.config`` loads ``notify/config.py`` while it is itself being
+imported, so nothing here may import the channels or the incident model at load time.
+"""

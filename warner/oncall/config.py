@@ -40,7 +40,9 @@ def _clock(value: Any) -> time:
     if isinstance(value, str) and (match := _CLOCK.match(value)):
         return time(int(match.group(1)), int(match.group(2)))
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f"write clock times in quotes, e.g. '18:30' (YAML reads 18:30 unquoted as the number {value})")
+        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+            f"write clock times in quotes, e.g. '18:30' (YAML reads 18:30 unquoted as the number {value})"
+        )
     raise ValueError(f"expected a clock time HH:MM, got {value!r}")
 
 
@@ -96,7 +98,7 @@ TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 def _phone(value: Any) -> Any:
     if not isinstance(value, str):
-        raise ValueError("write the phone number as a quoted string in E.164 form, e.g. '+4915112345678'")
+        raise ValueError("write the phone number as a quoted string in E.164 form, e.g. '+4915112345678'")  # noqa: TRY004
     number = re.sub(r"[\s/().-]", "", value)
     if not _E164.match(number):
         raise ValueError(f"phone numbers must be in E.164 form with country code, e.g. +4915112345678, got {value!r}")

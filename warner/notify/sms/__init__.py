@@ -1,26 +1,30 @@
 """SMS: config, the GSM-7 text of a page, and the HTTP-gateway and Twilio channels."""
 
-from warner.notify.sms.channels import HttpSmsChannel, TwilioSmsChannel, sms_channel
-from warner.notify.sms.config import (
-    HttpGatewayConfig,
-    MissingSecretError,
-    SmsConfig,
-    SmsInboundConfig,
-    TwilioConfig,
-)
-from warner.notify.sms.text import SMS_LIMIT, gsm7_length, sms_text, to_gsm7
+from __future__ import annotations
 
-__all__ = [
-    "SMS_LIMIT",
-    "HttpGatewayConfig",
-    "HttpSmsChannel",
-    "MissingSecretError",
-    "SmsConfig",
-    "SmsInboundConfig",
-    "TwilioConfig",
-    "TwilioSmsChannel",
-    "gsm7_length",
-    "sms_channel",
-    "sms_text",
-    "to_gsm7",
-]
+import importlib
+from typing import Any
+
+# Loaded on first use: ``warner.config`` imports the config models from here, and must
+# not pull in the channels (aiohttp sessions, python-telegram-bot) or import itself back.
+_EXPORTS = {
+    "HttpSmsChannel": "warner.notify.sms.channels",
+    "TwilioSmsChannel": "warner.notify.sms.channels",
+    "sms_channel": "warner.notify.sms.channels",
+    "HttpGatewayConfig": "warner.notify.sms.config",
+    "MissingSecretError": "warner.notify.sms.config",
+    "SmsConfig": "warner.notify.sms.config",
+    "SmsInboundConfig": "warner.notify.sms.config",
+    "TwilioConfig": "warner.notify.sms.config",
+    "SMS_LIMIT": "warner.notify.sms.text",
+    "gsm7_length": "warner.notify.sms.text",
+    "sms_text": "warner.notify.sms.text",
+    "to_gsm7": "warner.notify.sms.text",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

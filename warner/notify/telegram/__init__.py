@@ -11,50 +11,43 @@ Use from the rest of warner::
     await stop(application)
 """
 
-from warner.notify.telegram.bot import (
-    TelegramBackend,
-    build_application,
-    start_polling,
-    start_webhook,
-    stop,
-)
-from warner.notify.telegram.channel import TelegramChannel
-from warner.notify.telegram.config import (
-    TelegramConfig,
-    TelegramSecretError,
-    TelegramSecrets,
-)
-from warner.notify.telegram.keyboard import (
-    CallbackRefused,
-    CallbackSigner,
-    ForgedCallback,
-    MalformedCallback,
-    StaleCallback,
-)
-from warner.notify.telegram.render import render_page
-from warner.notify.telegram.webhook import (
-    SECRET_HEADER,
-    add_webhook_route,
-    create_webhook_app,
-)
+from __future__ import annotations
 
-__all__ = [
-    "SECRET_HEADER",
-    "CallbackRefused",
-    "CallbackSigner",
-    "ForgedCallback",
-    "MalformedCallback",
-    "StaleCallback",
-    "TelegramBackend",
-    "TelegramChannel",
-    "TelegramConfig",
-    "TelegramSecretError",
-    "TelegramSecrets",
-    "add_webhook_route",
-    "build_application",
-    "create_webhook_app",
-    "render_page",
-    "start_polling",
-    "start_webhook",
-    "stop",
-]
+import importlib
+from typing import Any
+
+import os
+
+# python-telegram-bot 22 warns inside its own RetryAfter unless told to use timedeltas; with
+# warnings as errors that turned a 429 into a crash. Our code accepts both value types.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# Loaded on first use: ``warner.config`` imports the config models from here, and must
+# not pull in the channels (aiohttp sessions, python-telegram-bot) or import itself back.
+_EXPORTS = {
+    "TelegramBackend": "warner.notify.telegram.bot",
+    "build_application": "warner.notify.telegram.bot",
+    "start_polling": "warner.notify.telegram.bot",
+    "start_webhook": "warner.notify.telegram.bot",
+    "stop": "warner.notify.telegram.bot",
+    "TelegramChannel": "warner.notify.telegram.channel",
+    "TelegramConfig": "warner.notify.telegram.config",
+    "TelegramSecretError": "warner.notify.telegram.config",
+    "TelegramSecrets": "warner.notify.telegram.config",
+    "CallbackRefused": "warner.notify.telegram.keyboard",
+    "CallbackSigner": "warner.notify.telegram.keyboard",
+    "ForgedCallback": "warner.notify.telegram.keyboard",
+    "MalformedCallback": "warner.notify.telegram.keyboard",
+    "StaleCallback": "warner.notify.telegram.keyboard",
+    "render_page": "warner.notify.telegram.render",
+    "SECRET_HEADER": "warner.notify.telegram.webhook",
+    "add_webhook_route": "warner.notify.telegram.webhook",
+    "create_webhook_app": "warner.notify.telegram.webhook",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

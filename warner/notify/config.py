@@ -1,0 +1,35 @@
+"""The ``notify:`` section: which channels exist and how hard each is tried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from warner.config import Duration, _Section
+from warner.notify.sms.config import SmsConfig
+from warner.notify.telegram.config import TelegramConfig
+
+
+class RetryConfig(_Section):
+    """Per channel, before failing over to the next one (see ``notify/delivery.py``)."""
+
+    max_attempts: int = Field(3, ge=1, le=10)
+    base_delay: Duration = timedelta(seconds=1)
+    max_delay: Duration = timedelta(seconds=20)
+    max_retry_after: Duration = Field(
+        timedelta(seconds=30), description="Wait at most this long when a channel asks to; else fail over."
+    )
+
+
+class NotifyConfig(_Section):
+    telegram: TelegramConfig | None = None
+    sms: SmsConfig | None = None
+    console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
+    retry: RetryConfig = RetryConfig()
+
+    @property
+    def channels(self) -> list[str]:
+        """Names of the configured channels, as escalation steps refer to them."""
+        names = [name for name in ("telegram", "sms") if getattr(self, name) is not None]
+        return [*names, "console"] if self.console else names
