@@ -265,7 +265,8 @@ class LogConfig(_Section):
 
 # Imported here, below the shared bases (_Section, Duration, Slug) that warner.oncall.config builds on.
 from warner.notify.config import NotifyConfig  # noqa: E402
-from warner.oncall.config import OncallConfig
+from warner.oncall.config import OncallConfig  # noqa: E402
+from warner.oncall.policy_config import EscalationConfig  # noqa: E402
 
 
 class Config(_Section):
@@ -281,6 +282,29 @@ class Config(_Section):
     log: LogConfig = LogConfig()
     oncall: OncallConfig = OncallConfig()
     notify: NotifyConfig = NotifyConfig()
+    escalation: EscalationConfig = EscalationConfig()
+
+    @model_validator(mode="after")
+    def _escalation_names_what_exists(self) -> Config:
+        """Every person, schedule, team and channel a policy names must be configured."""
+        named = self.escalation.referenced()
+        known = {
+            "persons": {p.id for p in self.oncall.people},
+            "schedules": {s.id for s in self.oncall.schedules},
+            "teams": {t.id for t in self.oncall.teams},
+        }
+        for kind, names in named.items():
+            if unknown := sorted(names - known[kind]):
+                listed = ", ".join(sorted(known[kind])) or "none"
+                raise ValueError(f"escalation.policies name unknown {kind} {unknown} (oncall.{kind}: {listed})")
+        channels = set(self.notify.channels)
+        used = {c for p in self.escalation.policies for s in p.steps for c in (s.channels or [])}
+        if missing := sorted(used - channels):
+            raise ValueError(
+                f"escalation uses channel(s) {missing} that notify does not configure "
+                f"(configured: {', '.join(sorted(channels)) or 'none'})"
+            )
+        return self
 
     @field_validator("brands")
     @classmethod

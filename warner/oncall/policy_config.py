@@ -45,7 +45,10 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from warner.config import Duration, _Section
-from warner.detect.severity import Severity
+
+# warner.detect.severity.Severity; importing it would load the detect package while
+# warner.config (which embeds this section) is still loading.
+Severity = Literal["info", "warning", "critical"]
 
 StepKind = Literal[
     "wait", "notify_persons", "notify_on_call", "notify_next_person", "notify_team_chat", "only_if", "repeat", "resolve"
