@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +17,7 @@ from warner.detect import BucketCounter, CountStage
 from warner.detect.stage import DetectStage, IncidentHook
 from warner.ingest import create_app
 from warner.metrics import Metrics
+from warner.oncall.pager import build_pager
 from warner.pipeline import Stage
 from warner.scoring import Scorer, ScoreStage, default_scorer
 from warner.store import MentionStream
@@ -81,9 +82,21 @@ class RunningApi:
         await self.runner.cleanup()
 
 
-async def start_api(config: Config, redis: aioredis.Redis, metrics: Metrics, *, port: int | None = None) -> RunningApi:
-    """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``)."""
+async def start_api(
+    config: Config,
+    redis: aioredis.Redis,
+    metrics: Metrics,
+    *,
+    port: int | None = None,
+    extra_routes: Callable[[web.Application], None] | None = None,
+) -> RunningApi:
+    """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``).
+
+    ``extra_routes`` mounts more routes before the app starts (SMS replies, Telegram webhook).
+    """
     app = create_app(config, redis, metrics_=metrics)
+    if extra_routes is not None:
+        extra_routes(app)
     return await _listen(app, config.ingest.host, config.ingest.port if port is None else port, "api_listening")
 
 
@@ -115,14 +128,18 @@ async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> R
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
-    api = await start_api(config, redis, metrics) if role in ("all", "api") else None
+    pager = build_pager(config, redis, metrics) if role in ("all", "worker") else None
+    extra = pager.add_routes if pager else None
+    api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
-    worker_task = ticker = None
+    worker_task = ticker = paging = None
     if role in ("all", "worker"):
-        worker = build_worker(config, redis, metrics)
+        worker = build_worker(config, redis, metrics, hooks=pager.hooks if pager else ())
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
         ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
+        if pager is not None:
+            paging = asyncio.create_task(pager.run(stop), name="pager")
     try:
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())
@@ -137,3 +154,5 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             await asyncio.gather(worker_task, return_exceptions=True)
         if ticker:
             await asyncio.gather(ticker, return_exceptions=True)
+        if paging:
+            await asyncio.gather(paging, return_exceptions=True)

@@ -1,0 +1,243 @@
+"""Everything that turns an incident into pages, built once from the config.
+
+The detect stage hands incident events to the ``EscalationEngine`` (a hook); the engine
+asks the ``Roster`` who to reach and the ``Notifier`` to reach them over Telegram, SMS or
+the console; a button, a command or an SMS reply goes through the ``IncidentResponder``,
+which tells the engine to stop. This module only wires those parts together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from aiohttp import web
+from rich.console import Console
+
+from warner.config import Config
+from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
+from warner.incidents.store import IncidentStore
+from warner.metrics import Metrics
+from warner.notify.base import Channel, Language, Recipient
+from warner.notify.delivery import Notifier, RetryPolicy
+from warner.oncall.clock import Clock, SystemClock
+from warner.oncall.escalation import EscalationEngine
+from warner.oncall.schedule import Roster
+
+log = structlog.get_logger()
+
+
+class RosterView:
+    """The schedule ``Roster`` in the shape the escalation engine and the bot ask questions."""
+
+    def __init__(self, config: Config) -> None:
+        self.roster = Roster(config.oncall)
+        self._by_telegram = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id}
+        self._by_phone = {p.phone: p.id for p in config.oncall.people if p.phone}
+
+    def recipient(self, person_id: str) -> Recipient:
+        p = self.roster.person(person_id)  # LookupError for an unknown id
+        return Recipient(p.id, p.name, p.language, p.telegram_id, p.phone)
+
+    def recipient_or_none(self, person_id: str) -> Recipient | None:
+        try:
+            return self.recipient(person_id)
+        except LookupError:
+            return None
+
+    def on_call(self, schedule_id: str, at: datetime) -> list[str]:
+        return [p.id for p in self.roster.on_call(schedule_id, at)]
+
+    def team_chat(self, team_id: str) -> Recipient | None:
+        team = self.roster.team(team_id)
+        if team.telegram_chat_id is None:
+            return None
+        return Recipient(f"chat:{team.telegram_chat_id}", team.label, "de", team.telegram_chat_id)
+
+    def is_off_hours(self, at: datetime) -> bool:
+        return self.roster.is_off_hours(at)
+
+    def in_quiet_hours(self, person_id: str, at: datetime) -> bool:
+        return self.roster.in_quiet_hours(person_id, at)
+
+    def person_for_telegram(self, user_id: int) -> str | None:
+        return self._by_telegram.get(user_id)
+
+    def person_for_phone(self, phone: str) -> str | None:
+        return self._by_phone.get(phone)
+
+
+class BotBackend:
+    """What the Telegram bot's commands show: who is on call, open incidents, drafts."""
+
+    def __init__(self, roster: RosterView, incidents: IncidentStore, lifecycle: IncidentLifecycle, clock: Clock):
+        self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
+
+    def person_for_telegram(self, user_id: int) -> str | None:
+        return self.roster.person_for_telegram(user_id)
+
+    async def oncall_text(self, language: Language) -> str:
+        now = datetime.fromtimestamp(self.clock.now(), UTC)
+        lines = []
+        for schedule in self.roster.roster.schedules:
+            people = self.roster.roster.on_call(schedule.id, now)
+            who = ", ".join(p.name for p in people) or ("niemand" if language == "de" else "nobody")
+            lines.append(f"{schedule.name or schedule.id}: {who}")
+        return "\n".join(lines) or ("Kein Bereitschaftsplan." if language == "de" else "No on-call schedule.")
+
+    async def incidents_text(self, language: Language) -> str:
+        recent = await self.incidents.recent(limit=10)
+        responses = await self.lifecycle.responses([i.id for i in recent])
+        lines = [
+            f"{i.id} · {i.severity} · {r.state if r else 'open'} · {i.mentions} / {i.expected:.0f}"
+            for i, r in zip(recent, responses, strict=True)
+        ]
+        return "\n".join(lines) or ("Keine Vorfälle." if language == "de" else "No incidents.")
+
+    async def drafts_text(self, incident_id: str, language: Language) -> str:
+        return (
+            "Antwortentwürfe kommen aus den Playbooks (noch nicht eingerichtet)."
+            if language == "de"
+            else "Reply drafts come from the playbooks (not set up yet)."
+        )
+
+
+@dataclass
+class Pager:
+    """The paging side of a worker: start it, run it, close it."""
+
+    engine: EscalationEngine
+    responder: IncidentResponder
+    notifier: Notifier
+    roster: RosterView
+    application: Any = None  # python-telegram-bot Application, when Telegram is configured
+    telegram_mode: str = "polling"
+    routes: list[Callable[[web.Application], None]] = field(default_factory=list)
+
+    @property
+    def hooks(self) -> Sequence[Callable[..., Any]]:
+        return [self.engine.on_event]
+
+    def add_routes(self, app: web.Application) -> None:
+        """Mount the SMS reply and Telegram webhook routes on the API app (before it starts)."""
+        for add in self.routes:
+            add(app)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if self.application is not None:
+            from warner.notify.telegram import start_polling
+            from warner.notify.telegram import stop as stop_bot
+
+            if self.telegram_mode == "polling":
+                await start_polling(self.application)
+            else:
+                await self.application.initialize()
+                await self.application.start()
+        try:
+            await self.engine.run(stop)
+        finally:
+            if self.application is not None:
+                await stop_bot(self.application)
+            await self.notifier.close()
+
+
+def build_pager(
+    config: Config,
+    redis: aioredis.Redis,
+    metrics: Metrics | None = None,
+    *,
+    clock: Clock | None = None,
+    console: Console | None = None,
+) -> Pager | None:
+    """The pager for ``config``, or None when no escalation route is configured."""
+    if not config.escalation.routes:
+        return None
+    clock = clock or SystemClock()
+    labels = {b.name: b.label for b in config.brands}
+    roster = RosterView(config)
+    channels: dict[str, Channel] = {}
+    routes: list[Callable[[web.Application], None]] = []
+    secrets = None
+    if config.notify.telegram is not None:
+        from warner.notify.telegram import (
+            CallbackSigner,
+            TelegramChannel,
+            build_application,
+        )
+
+        secrets = config.notify.telegram.secrets()
+    if config.notify.sms is not None:
+        from warner.notify.sms import sms_channel
+
+        channels["sms"] = sms_channel(config.notify.sms, labels=labels)
+    if config.notify.console:
+        from warner.notify.console import ConsoleChannel
+
+        channels["console"] = ConsoleChannel(console or Console(), labels=labels)
+
+    retry = config.notify.retry
+    policy = RetryPolicy(
+        max_attempts=retry.max_attempts,
+        base_delay=retry.base_delay.total_seconds(),
+        max_delay=retry.max_delay.total_seconds(),
+        max_retry_after=retry.max_retry_after.total_seconds(),
+    )
+
+    async def recorded_by_engine(page: Any, delivery: Any) -> None:
+        """The engine writes every attempt into the incident timeline itself."""
+
+    notifier = Notifier(channels, policy, recorded_by_engine, metrics)
+    from warner.notify.ack_codes import AckCodes
+
+    codes = AckCodes(redis)
+    engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue)
+    lifecycle = IncidentLifecycle(redis, clock)
+    responder = IncidentResponder(
+        lifecycle,
+        IncidentStore(redis),
+        roster.recipient_or_none,
+        listeners=[engine.on_response],
+        snooze=config.escalation.snooze,
+        timezone=config.escalation.timezone,
+    )
+    pager = Pager(engine, responder, notifier, roster, routes=routes)
+
+    if secrets is not None and config.notify.telegram is not None:
+        tg = config.notify.telegram
+        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock)
+        application = build_application(tg, secrets.token, responder, backend, callback_key=secrets.callback_key)
+        signer = CallbackSigner(secrets.callback_key, tg.stale_after)
+        channels["telegram"] = TelegramChannel(application.bot, signer, brand_names=labels)
+        pager.application, pager.telegram_mode = application, tg.mode
+        if tg.mode == "webhook":
+            from warner.notify.telegram import add_webhook_route
+
+            routes.append(
+                lambda app: add_webhook_route(
+                    app, application, path=tg.webhook_path, secret_token=secrets.webhook_secret or ""
+                )
+            )
+    if config.notify.sms is not None and config.notify.sms.inbound is not None:
+        from warner.notify.sms.config import read_secret
+        from warner.notify.sms_inbound import SmsInbound, add_sms_routes
+
+        inbound_config = config.notify.sms.inbound
+        twilio = config.notify.sms.twilio
+        inbound = SmsInbound(
+            codes,
+            responder,
+            roster.person_for_phone,
+            twilio_auth_token=twilio.auth_token() if twilio and inbound_config.verify_twilio_signature else None,
+            twilio_url=inbound_config.twilio_url,
+            reply_token=read_secret(inbound_config.token_env, "notify.sms.inbound.token_env")
+            if inbound_config.token_env
+            else None,
+        )
+        routes.append(lambda app: add_sms_routes(app, inbound))
+    log.info("pager_ready", channels=sorted(channels), routes=len(config.escalation.routes))
+    return pager
