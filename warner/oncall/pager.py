@@ -213,6 +213,7 @@ def build_pager(
         application = build_application(tg, secrets.token, responder, backend, callback_key=secrets.callback_key)
         signer = CallbackSigner(secrets.callback_key, tg.stale_after)
         channels["telegram"] = TelegramChannel(application.bot, signer, brand_names=labels)
+        notifier.channels["telegram"] = channels["telegram"]  # the bot needed the responder first
         pager.application, pager.telegram_mode = application, tg.mode
         if tg.mode == "webhook":
             from warner.notify.telegram import add_webhook_route

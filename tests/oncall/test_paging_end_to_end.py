@@ -1,0 +1,151 @@
+"""A storm pages the on-call person on Telegram, escalates to SMS and the next level, and stops on ack.
+
+Everything real except the outside world: the Saturday storm goes through the worker and the
+detector into Redis; the pager built from the config pages over the real python-telegram-bot
+client to a local Bot API double and over the Twilio adapter to a local SMS gateway double.
+Escalation time is a controllable clock, so five minutes take no time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from doubles.sms_gateway import SmsGateway
+from doubles.telegram_api import TelegramApiDouble
+from support import CONFIG_YAML
+
+from warner.config import parse_config
+from warner.ingest.accept import append, resolve
+from warner.ingest.brands import BrandMatcher
+from warner.mention import Mention
+from warner.metrics import Metrics
+from warner.notify.telegram import start_polling, stop
+from warner.oncall.clock import ManualClock
+from warner.oncall.pager import build_pager
+from warner.scenarios import saturday_storm
+from warner.service import build_worker
+from warner.store import MentionStream
+
+ANNA, BEN = 1001, 1002
+
+PAGING_YAML = """
+oncall:
+  people:
+    - {{id: anna, name: Anna, telegram_id: {anna}, phone: "+4915111111111"}}
+    - {{id: ben, name: Ben, telegram_id: {ben}, phone: "+4915122222222", language: en}}
+  schedules:
+    - id: social
+      layers:
+        - {{id: base, type: weekly, handoff: "09:00", start: 2026-11-16, members: [anna]}}
+notify:
+  telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
+  sms:
+    provider: twilio
+    twilio: {{base_url: "{sms}", account_sid: AC0123456789abcdef, auth_token_env: TEST_TWILIO_TOKEN,
+              from_number: "+4930123456"}}
+  retry: {{max_attempts: 2, base_delay: 10ms, max_delay: 20ms}}
+escalation:
+  group_wait: {{critical: 0s, warning: 0s}}
+  repeat_interval: 30m
+  policies:
+    - id: storm
+      steps:
+        - {{notify_on_call: social, channels: [telegram]}}
+        - {{wait: 5m}}
+        - {{notify_persons: [ben], channels: [telegram, sms], delivery: all}}
+        - {{wait: 10m}}
+        - {{repeat: 1}}
+  routes:
+    - {{severity: [warning, critical], when: any, policy: storm}}
+"""
+
+
+@pytest.fixture
+async def doubles(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", "123456:test-token")
+    monkeypatch.setenv("TEST_TWILIO_TOKEN", "twilio-test-token")
+    async with TelegramApiDouble() as telegram, SmsGateway() as sms:
+        yield telegram, sms
+
+
+def paging_config(telegram, sms):
+    text = CONFIG_YAML + PAGING_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, sms=sms.url)
+    return parse_config(text, "paging.yaml")
+
+
+def sent_to(telegram, chat_id):
+    return [c for c in telegram.calls_of("sendMessage") if int(c["chat_id"]) == chat_id]
+
+
+async def test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms)
+    scenario = saturday_storm()
+    clock = ManualClock(scenario.start.timestamp())
+    pager = build_pager(config, redis, Metrics(), clock=clock)
+    assert pager is not None
+    await start_polling(pager.application, poll_timeout_s=1)
+    try:
+        # The storm through ingest, the worker and the detector; the pager's hook sees the incident open.
+        mentions = [Mention.model_validate(r) for r in scenario.mentions]
+        resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
+        for i in range(0, len(resolved), 500):
+            await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
+        await build_worker(config, redis, Metrics(), hooks=pager.hooks).drain()
+
+        # Level 1: Anna, who is on call, on Telegram — with the five buttons.
+        clock.advance(1)
+        await pager.engine.run_due()
+        assert len(sent_to(telegram, ANNA)) == 1
+        first = sent_to(telegram, ANNA)[0]
+        assert "Kesselberg" in first["text"] and "kesselberg:1" in first["text"]
+        buttons = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
+        labels = " ".join(b["text"] for b in buttons)
+        assert all(word in labels for word in ("Übernehmen", "Entwürfe", "Gelöst", "Fehlalarm", "stumm"))
+        assert sms.requests == [] and sent_to(telegram, BEN) == []
+
+        # Nobody acknowledges for five minutes: level 2 pages Ben by Telegram and SMS at once.
+        clock.advance(5 * 60 + 1)
+        await pager.engine.run_due()
+        assert len(sent_to(telegram, BEN)) == 1
+        assert len(sms.requests) == 1
+        text = sms.requests[0].form["Body"]
+        assert sms.requests[0].form["To"] == "+4915122222222"
+        assert "kesselberg:1" in text and len(text) <= 160
+
+        # Ben presses "Acknowledge" on his Telegram alert.
+        message = next(m for (chat, _), m in telegram.messages.items() if chat == BEN)
+        ack = next(
+            b["callback_data"]
+            for row in message["reply_markup"]["inline_keyboard"]
+            for b in row
+            if "Acknowledge" in b["text"]
+        )
+        await telegram.press(telegram.user(BEN, "Ben", "en"), message, ack)
+        await telegram.wait_for("answerCallbackQuery", count=1)
+        for _ in range(50):  # the engine's response handler edits the alerts
+            if telegram.calls_of("editMessageText"):
+                break
+            await asyncio.sleep(0.05)
+        response = await pager.engine.lifecycle.get("kesselberg:1")
+        assert response is not None and response.state == "acknowledged"
+        assert (response.acknowledged_by, response.acknowledged_via) == ("ben", "telegram")
+        assert any("Ben" in c["text"] for c in telegram.calls_of("editMessageText"))
+
+        # Escalation stops: an hour later nobody got another page.
+        pages_before = (len(telegram.calls_of("sendMessage")), len(sms.requests))
+        for _ in range(6):
+            clock.advance(10 * 60)
+            await pager.engine.run_due()
+        assert (len(telegram.calls_of("sendMessage")), len(sms.requests)) == pages_before
+
+        timeline = await pager.engine.incidents.timeline("kesselberg", 1)
+        deliveries = [e for e in timeline if e.get("kind") == "delivery"]
+        assert {(e["channel"], e["ok"]) for e in deliveries} >= {("telegram", True), ("sms", True)}
+        assert any(e.get("kind") == "response" and e.get("by") == "ben" for e in timeline)
+    finally:
+        await stop(pager.application)
+        await pager.notifier.close()
