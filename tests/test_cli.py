@@ -129,3 +129,9 @@ def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
     assert time.monotonic() - started < 60
     assert "Brauerei Kesselberg" in result.stdout
     assert "duplicate deliveries were acknowledged and not counted again" in result.stdout
+    # The pages: Anna (on call) first, then Ben at the second level, who acknowledges; then it stops.
+    out = " ".join(result.stdout.split())
+    assert "page (new) to anna via console: delivered" in out
+    assert "page (escalation) to ben via console: delivered" in out
+    assert "acknowledged by ben via telegram" in out
+    assert "the escalation stops here" in out

@@ -1,5 +1,8 @@
 """``warner demo``: a Saturday-evening storm on a small German brewery, end to end.
 
+Detection, the incident, and the pages: Anna (on call) is paged on the console, does not
+answer, Ben is paged at the second level and acknowledges, and the escalation stops.
+
 Starts a private embedded Redis in a temporary directory, the ingest API on a free
 loopback port and a worker, then sends the bundled scenario over HTTP as a webhook
 would (NDJSON, bearer token), six hours compressed into seconds, and shows what the
@@ -30,6 +33,7 @@ from warner.detect import BucketCounter, BucketCounts
 from warner.incidents import Incident, IncidentStore
 from warner.ingest.parse import validate_record
 from warner.metrics import Metrics
+from warner.oncall.pager import Pager, build_pager
 from warner.replay import paced_chunks
 from warner.scenarios import Scenario, saturday_storm
 from warner.service import build_worker, start_api
@@ -38,9 +42,46 @@ from warner.store import EmbeddedRedis, MentionStream, connect
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+# Who gets paged in the demo: Anna is on call, Ben is the next level. Pages go to the console.
+DEMO_PAGING = """
+oncall:
+  people:
+    - {id: anna, name: Anna Becker, telegram_id: 1001, phone: "+4915111111111"}
+    - {id: ben, name: Ben Yilmaz, telegram_id: 1002, phone: "+4915122222222"}
+  schedules:
+    - id: social
+      layers:
+        - {id: base, type: weekly, handoff: "09:00", start: 2026-11-16, members: [anna, ben]}
+notify:
+  console: true
+escalation:
+  group_wait: {critical: 0s, warning: 0s}
+  policies:
+    - id: storm
+      steps:
+        - {notify_on_call: social, channels: [console]}
+        - {wait: 5m}
+        - {notify_persons: [ben], channels: [console]}
+        - {wait: 10m}
+        - {repeat: 2}
+  routes:
+    - {severity: [warning, critical], when: any, policy: storm}
+"""
+
+
+class ReplayClock:
+    """Scenario time while the demo replays it ``speed`` times faster: waits shrink to match."""
+
+    def __init__(self, scenario_start: float, speed: float) -> None:
+        self.scenario_start, self.speed, self.started = scenario_start, speed, time.monotonic()
+
+    def now(self) -> float:
+        return self.scenario_start + (time.monotonic() - self.started) * self.speed
+
+
 def example_config(data_dir: Path) -> Config:
     text = resources.files("warner").joinpath("example.yaml").read_text(encoding="utf-8")
-    config = parse_config(text, "warner/example.yaml")
+    config = parse_config(text + DEMO_PAGING, "warner/example.yaml + demo paging")
     return config.model_copy(update={"redis": config.redis.model_copy(update={"data_dir": data_dir, "url": None})})
 
 
@@ -76,17 +117,25 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
     metrics = Metrics()
     api = await start_api(config, redis, metrics, port=0)
     stop = asyncio.Event()
-    worker = build_worker(config, redis, metrics)
+    clock = ReplayClock(scenario.start.timestamp(), speed)
+    pager = build_pager(config, redis, metrics, clock=clock, console=console, poll=0.02)
+    assert pager is not None
+    worker = build_worker(config, redis, metrics, hooks=pager.hooks)
     worker_task = asyncio.create_task(worker.run(stop))
+    paging_task = asyncio.create_task(pager.engine.run(stop))
+    answering = asyncio.create_task(_second_level_answers(pager, console, stop))
     counter = BucketCounter(redis, config.bucket, config.retention.buckets)
     mentions = [validate_record(r) for r in scenario.mentions]
     url = f"http://127.0.0.1:{api.port}/v1/mentions"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
-    console.print(Panel.fit(
-        f"[bold]{scenario.description}[/bold]\n{len(mentions)} mentions, "
-        f"{scenario.start.astimezone(BERLIN):%a %d.%m.%Y %H:%M}–{scenario.end.astimezone(BERLIN):%H:%M}, "
-        f"replayed at {speed:.0f}× through POST {url}",
-        title="warner demo"))
+    console.print(
+        Panel.fit(
+            f"[bold]{scenario.description}[/bold]\n{len(mentions)} mentions, "
+            f"{scenario.start.astimezone(BERLIN):%a %d.%m.%Y %H:%M}–{scenario.end.astimezone(BERLIN):%H:%M}, "
+            f"replayed at {speed:.0f}× through POST {url}",
+            title="warner demo",
+        )
+    )
 
     incidents = IncidentStore(redis)
 
@@ -99,8 +148,9 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
 
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
-        with Live(_view(config, scenario, state), console=console, refresh_per_second=4,
-                  transient=False, auto_refresh=live) as view:
+        with Live(
+            _view(config, scenario, state), console=console, refresh_per_second=4, transient=False, auto_refresh=live
+        ) as view:
             for due, chunk in paced_chunks(mentions, speed, size=200):
                 while (delay := started + due - time.monotonic()) > 0:
                     await refresh()
@@ -120,12 +170,44 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
             await refresh()
             view.update(_view(config, scenario, state))
     stop.set()
-    await worker_task
+    await asyncio.gather(worker_task, paging_task, answering)
+    await pager.notifier.close()
     await api.close()
     console.print(_summary(config, scenario, state))
     console.print(_incidents(config, scenario, state))
-    console.print(f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
-                  "were acknowledged and not counted again. Red = negative.", soft_wrap=True)
+    console.print(
+        f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
+        "were acknowledged and not counted again. Red = negative.",
+        soft_wrap=True,
+    )
+
+
+async def _second_level_answers(pager: Pager, console: Console, stop: asyncio.Event) -> None:
+    """Anna sleeps through her page; Ben, paged at the second level, acknowledges at once."""
+    incidents = pager.engine.incidents
+    while not stop.is_set():
+        for incident in await incidents.recent():
+            timeline = await incidents.timeline(incident.brand, incident.number)
+            if any(e.get("kind") == "delivery" and e.get("recipient") == "ben" for e in timeline):
+                line = await pager.responder.act(incident.id, "ack", "ben", via="telegram")
+                console.print(f"[bold green]{incident.id}: {line}[/bold green] — the escalation stops here.")
+                return
+        await asyncio.sleep(0.05)
+
+
+def _describe(entry: dict[str, object]) -> str:
+    """One timeline entry in words: the detector's numbers, a page, or a person's answer."""
+    kind = entry.get("kind")
+    if kind == "delivery":
+        result = "[green]delivered[/green]" if entry.get("ok") else f"[red]failed: {entry.get('error')}[/red]"
+        return f"page ({entry.get('page')}) to {entry.get('recipient')} via {entry.get('channel')}: {result}"
+    if kind == "response":
+        return f"{entry.get('state')} by {entry.get('by')} via {entry.get('via')}"
+    if kind == "escalation":
+        return str(entry.get("event"))
+    mentions, negatives = int(entry.get("mentions", 0)), int(entry.get("negatives", 0))  # type: ignore[call-overload]
+    share = f", {negatives / mentions:.0%} negative" if mentions else ""
+    return f"{entry.get('severity')}: {mentions} mentions (expected {entry.get('expected')}){share}"
 
 
 def _bar(value: int, scale: int, width: int = 40) -> str:
@@ -140,8 +222,14 @@ def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
     scale = max((r.mentions for r in rows), default=1)
     for r in rows:
         at = datetime.fromtimestamp(r.start, BERLIN)
-        table.add_row(f"{at:%H:%M}", str(r.mentions), f"{r.negatives}", f"{r.toxic}", f"{r.reach:,}",
-                      f"[red]{_bar(r.negatives, scale)}[/red][green]{_bar(r.mentions - r.negatives, scale)}[/green]")
+        table.add_row(
+            f"{at:%H:%M}",
+            str(r.mentions),
+            f"{r.negatives}",
+            f"{r.toxic}",
+            f"{r.reach:,}",
+            f"[red]{_bar(r.negatives, scale)}[/red][green]{_bar(r.mentions - r.negatives, scale)}[/green]",
+        )
     clock = state.scenario_now.astimezone(BERLIN).strftime("%a %H:%M") if state.scenario_now else "—"
     status = f"scenario time {clock}   sent {state.sent}   accepted {state.accepted}   duplicates {state.duplicates}"
     alerts = [
@@ -166,14 +254,11 @@ def _incidents(config: Config, scenario: Scenario, state: DemoState) -> Group | 
             title=f"Incident {i.id} — {config.brand(i.brand).label}: opened {opened:%H:%M}{lead}",
             title_justify="left",
         )
-        for column in ("time", "event", "severity", "mentions", "expected", "negative"):
-            table.add_column(column, justify="left" if column in ("time", "event", "severity") else "right")
-        for entry in state.timelines.get(i.id, []):
-            at = datetime.fromtimestamp(int(entry["at"]), BERLIN)  # type: ignore[call-overload]
-            mentions, negatives = int(entry["mentions"]), int(entry["negatives"])  # type: ignore[call-overload]
-            share = f"{negatives / mentions:.0%}" if mentions else "—"
-            table.add_row(f"{at:%H:%M}", str(entry["kind"]), str(entry["severity"]), str(mentions),
-                          str(entry["expected"]), share)
+        for column in ("time", "event", "what"):
+            table.add_column(column)
+        for entry in sorted(state.timelines.get(i.id, []), key=lambda e: float(e["at"])):  # type: ignore[arg-type]
+            at = datetime.fromtimestamp(float(entry["at"]), BERLIN)  # type: ignore[arg-type]
+            table.add_row(f"{at:%H:%M}", str(entry.get("kind")), _describe(entry))
         parts.append(table)
         for m in i.top[:3]:
             parts.append(f"  reach {m.reach:>9,}  {m.text[:100]}")
@@ -189,8 +274,14 @@ def _summary(config: Config, scenario: Scenario, state: DemoState) -> Group:
         negatives = sum(r.negatives for r in rows)
         peak = max(rows, key=lambda r: r.mentions, default=None)
         busiest = f"{datetime.fromtimestamp(peak.start, BERLIN):%H:%M} ({peak.mentions})" if peak else "—"
-        totals.add_row(config.brand(brand).label, str(mentions), f"{negatives / mentions:.0%}" if mentions else "—",
-                       str(sum(r.toxic for r in rows)), f"{sum(r.reach for r in rows):,}", busiest)
+        totals.add_row(
+            config.brand(brand).label,
+            str(mentions),
+            f"{negatives / mentions:.0%}" if mentions else "—",
+            str(sum(r.toxic for r in rows)),
+            f"{sum(r.reach for r in rows):,}",
+            busiest,
+        )
     curve = Table(title=f"{config.brand(scenario.brand).label}: mentions per 15 minutes", show_header=False, box=None)
     per_quarter: dict[int, list[int]] = {}
     for r in state.buckets.get(scenario.brand, []):
@@ -201,6 +292,9 @@ def _summary(config: Config, scenario: Scenario, state: DemoState) -> Group:
     scale = max((v[0] for v in per_quarter.values()), default=1)
     for quarter in range(start, int(scenario.end.timestamp()), 900):
         total, negative = per_quarter.get(quarter, [0, 0])
-        curve.add_row(f"{datetime.fromtimestamp(quarter, BERLIN):%H:%M}", f"{total:>5}",
-                      f"[red]{_bar(negative, scale, 50)}[/red][green]{_bar(total - negative, scale, 50)}[/green]")
+        curve.add_row(
+            f"{datetime.fromtimestamp(quarter, BERLIN):%H:%M}",
+            f"{total:>5}",
+            f"[red]{_bar(negative, scale, 50)}[/red][green]{_bar(total - negative, scale, 50)}[/green]",
+        )
     return Group(totals, curve)

@@ -153,6 +153,7 @@ def build_pager(
     *,
     clock: Clock | None = None,
     console: Console | None = None,
+    poll: float = 1.0,
 ) -> Pager | None:
     """The pager for ``config``, or None when no escalation route is configured."""
     if not config.escalation.routes:
@@ -195,7 +196,7 @@ def build_pager(
     from warner.notify.ack_codes import AckCodes
 
     codes = AckCodes(redis)
-    engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue)
+    engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue, poll=poll)
     lifecycle = IncidentLifecycle(redis, clock)
     responder = IncidentResponder(
         lifecycle,
