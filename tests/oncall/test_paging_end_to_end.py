@@ -21,7 +21,7 @@ from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.mention import Mention
 from warner.metrics import Metrics
-from warner.notify.telegram import start_polling, stop
+from warner.notify.telegram import start_polling
 from warner.oncall.clock import ManualClock
 from warner.oncall.pager import build_pager
 from warner.scenarios import saturday_storm
@@ -52,7 +52,7 @@ escalation:
   policies:
     - id: storm
       steps:
-        - {{notify_on_call: social, channels: [telegram]}}
+        - {{notify_on_call: social, channels: [{level1}]}}
         - {{wait: 5m}}
         - {{notify_persons: [ben], channels: [telegram, sms], delivery: all}}
         - {{wait: 10m}}
@@ -71,9 +71,17 @@ async def doubles(monkeypatch):
         yield telegram, sms
 
 
-def paging_config(telegram, sms):
-    text = CONFIG_YAML + PAGING_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, sms=sms.url)
+def paging_config(telegram, sms, level1="telegram"):
+    text = CONFIG_YAML + PAGING_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, sms=sms.url, level1=level1)
     return parse_config(text, "paging.yaml")
+
+
+async def replay_storm(redis, config, hooks):
+    mentions = [Mention.model_validate(r) for r in saturday_storm().mentions]
+    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
+    for i in range(0, len(resolved), 500):
+        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
+    await build_worker(config, redis, Metrics(), hooks=hooks).drain()
 
 
 def sent_to(telegram, chat_id):
@@ -83,18 +91,13 @@ def sent_to(telegram, chat_id):
 async def test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack(redis, tokens, doubles):
     telegram, sms = doubles
     config = paging_config(telegram, sms)
-    scenario = saturday_storm()
-    clock = ManualClock(scenario.start.timestamp())
+    clock = ManualClock(saturday_storm().start.timestamp())
     pager = build_pager(config, redis, Metrics(), clock=clock)
     assert pager is not None
     await start_polling(pager.application, poll_timeout_s=1)
     try:
         # The storm through ingest, the worker and the detector; the pager's hook sees the incident open.
-        mentions = [Mention.model_validate(r) for r in scenario.mentions]
-        resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
-        for i in range(0, len(resolved), 500):
-            await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
-        await build_worker(config, redis, Metrics(), hooks=pager.hooks).drain()
+        await replay_storm(redis, config, pager.hooks)
 
         # Level 1: Anna, who is on call, on Telegram — with the five buttons.
         clock.advance(1)
@@ -147,5 +150,44 @@ async def test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack(redi
         assert {(e["channel"], e["ok"]) for e in deliveries} >= {("telegram", True), ("sms", True)}
         assert any(e.get("kind") == "response" and e.get("by") == "ben" for e in timeline)
     finally:
-        await stop(pager.application)
-        await pager.notifier.close()
+        await pager.close()
+
+
+async def test_telegram_down_pages_by_sms_instead_and_records_every_attempt(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms, level1="telegram, sms")
+    clock = ManualClock(saturday_storm().start.timestamp())
+    pager = build_pager(config, redis, Metrics(), clock=clock)
+    await pager.application.initialize()
+    telegram.fail("sendMessage", status=502, times=10)
+    try:
+        await replay_storm(redis, config, pager.hooks)
+        clock.advance(1)
+        await pager.engine.run_due()
+        assert [r.form["To"] for r in sms.requests] == ["+4915111111111"]  # Anna, by SMS
+        timeline = await pager.engine.incidents.timeline("kesselberg", 1)
+        attempts = [(e["channel"], e["ok"]) for e in timeline if e.get("kind") == "delivery"]
+        assert attempts == [("telegram", False), ("telegram", False), ("sms", True)]  # 2 tries, then failover
+    finally:
+        await pager.close()
+
+
+async def test_an_incident_whose_hook_never_ran_is_paged_by_the_auditor_once(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms)
+    clock = ManualClock(saturday_storm().start.timestamp())
+    pager = build_pager(config, redis, Metrics(), clock=clock)
+    await pager.application.initialize()
+    try:
+        await replay_storm(redis, config, hooks=())  # as if the worker died before calling the hook
+        await pager.engine.run_due()
+        assert telegram.calls_of("sendMessage") == []
+        assert await pager.page_forgotten() == 1
+        clock.advance(1)
+        await pager.engine.run_due()
+        assert len(sent_to(telegram, ANNA)) == 1
+        assert await pager.page_forgotten() == 0  # already being paged: never twice
+        await pager.engine.run_due()
+        assert len(sent_to(telegram, ANNA)) == 1
+    finally:
+        await pager.close()

@@ -9,6 +9,7 @@ which tells the engine to stop. This module only wires those parts together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from rich.console import Console
 
 from warner.config import Config
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
+from warner.incidents.model import IncidentEvent
 from warner.incidents.store import IncidentStore
 from warner.metrics import Metrics
 from warner.notify.base import Channel, Language, Recipient
@@ -107,6 +109,9 @@ class BotBackend:
         )
 
 
+AUDIT_EVERY_S = 30.0
+
+
 @dataclass
 class Pager:
     """The paging side of a worker: start it, run it, close it."""
@@ -123,6 +128,31 @@ class Pager:
     def hooks(self) -> Sequence[Callable[..., Any]]:
         return [self.engine.on_event]
 
+    async def page_forgotten(self, limit: int = 100) -> int:
+        """Start the escalation of any live incident nobody has been paged about yet.
+
+        The detect stage commits an incident, then calls the hook; a worker killed in between
+        would leave a storm nobody hears of. Opening is idempotent (the response state is
+        created once), so re-driving every live incident is safe; returns how many started.
+        """
+        started = 0
+        for incident in await self.engine.incidents.recent(limit=limit):
+            if incident.status == "closed" or await self.engine.lifecycle.get(incident.id) is not None:
+                continue
+            log.warning("incident_unpaged_redriven", incident_id=incident.id)
+            await self.engine.on_event(IncidentEvent("opened", incident.updated_at, incident))
+            started += 1
+        return started
+
+    async def _audit_every(self, seconds: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.page_forgotten()
+            except Exception:  # the auditor must outlive a Redis blip
+                log.exception("pager_audit_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
     def add_routes(self, app: web.Application) -> None:
         """Mount the SMS reply and Telegram webhook routes on the API app (before it starts)."""
         for add in self.routes:
@@ -138,12 +168,21 @@ class Pager:
             else:
                 await self.application.initialize()
                 await self.application.start()
+        auditor = asyncio.create_task(self._audit_every(AUDIT_EVERY_S, stop), name="pager-audit")
         try:
             await self.engine.run(stop)
         finally:
-            if self.application is not None:
+            await asyncio.gather(auditor, return_exceptions=True)
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop the bot (if it runs) and release every channel's HTTP client."""
+        if self.application is not None:
+            from warner.notify.telegram import stop as stop_bot
+
+            if self.application._initialized:  # noqa: SLF001 - PTB has no public flag
                 await stop_bot(self.application)
-            await self.notifier.close()
+        await self.notifier.close()
 
 
 def build_pager(
