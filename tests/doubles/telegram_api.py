@@ -34,6 +34,7 @@ _ENTITY_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u
 class ApiCall:
     method: str
     params: dict[str, Any]
+    received_at: float = 0.0  # time.perf_counter() when the request reached the double (latency benchmarks)
 
 
 @dataclass
@@ -141,10 +142,11 @@ class TelegramApiDouble:
     # --- the API --------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        received_at = time.perf_counter()
         method = request.match_info["method"]
         params = await _params(request)
         async with self._changed:
-            self.calls.append(ApiCall(method, params))
+            self.calls.append(ApiCall(method, params, received_at))
             self._changed.notify_all()
         failures = self._failures.get(method)
         if failures:
