@@ -120,7 +120,8 @@ class EscalationEngine:
         self.timers = TimerStore(redis, clock, lease=lease)
         self._ceiling = redis.register_script(_CEILING)
 
-    # -- the detector's events ------------------------------------------------------------
+        # -- the detector's events ------------------------------------------------------------
+        self._wake = asyncio.Event()
 
     async def on_event(self, event: IncidentEvent) -> None:
         """IncidentHook: start, update, re-open or re-route the escalation of the incident."""
@@ -185,10 +186,17 @@ class EscalationEngine:
                     wait = min(wait, max(nxt - self.clock.now(), 0.0))
             except Exception:  # Redis away for a moment: try again next pass
                 log.exception("escalation_pass_failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.01))
-            except TimeoutError:
-                pass
+            await self._sleep(stop, max(wait, 0.01))
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until ``seconds`` pass, ``stop`` is set, or a step fell due now (``_wake``)."""
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+            self._wake.clear()
 
     async def run_due(self, limit: int = 50) -> int:
         """Claim and run every due timer; returns how many ran."""
@@ -501,6 +509,8 @@ class EscalationEngine:
         if json_default is not None:
             payload = orjson.loads(orjson.dumps(payload, default=json_default))
         await self.timers.schedule(f"{iid}|{suffix}", due, iid, payload)
+        if due <= self.clock.now() + self.poll:
+            self._wake.set()  # a first page with group_wait 0 goes out now, not at the next poll
 
     async def _note(self, iid: str, event: str, **fields: Any) -> None:
         await self.incidents.note(

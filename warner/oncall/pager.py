@@ -161,7 +161,6 @@ class Pager:
     async def run(self, stop: asyncio.Event) -> None:
         if self.application is not None:
             from warner.notify.telegram import start_polling
-            from warner.notify.telegram import stop as stop_bot
 
             if self.telegram_mode == "polling":
                 await start_polling(self.application)
@@ -180,7 +179,7 @@ class Pager:
         if self.application is not None:
             from warner.notify.telegram import stop as stop_bot
 
-            if self.application._initialized:  # noqa: SLF001 - PTB has no public flag
+            if self.application._initialized:  # PTB has no public flag
                 await stop_bot(self.application)
         await self.notifier.close()
 
