@@ -191,3 +191,31 @@ async def test_an_incident_whose_hook_never_ran_is_paged_by_the_auditor_once(red
         assert len(sent_to(telegram, ANNA)) == 1
     finally:
         await pager.close()
+
+
+async def test_a_restart_mid_escalation_pages_the_next_level_on_time_and_once(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms)
+    clock = ManualClock(saturday_storm().start.timestamp())
+    before = build_pager(config, redis, Metrics(), clock=clock)
+    await before.application.initialize()
+    await replay_storm(redis, config, before.hooks)
+    clock.advance(1)
+    await before.engine.run_due()
+    assert len(sent_to(telegram, ANNA)) == 1
+    await before.close()  # the process stops between level 1 and level 2
+
+    after, rival = (build_pager(config, redis, Metrics(), clock=clock) for _ in range(2))
+    for pager in (after, rival):
+        await pager.application.initialize()
+    try:
+        clock.advance(4 * 60)
+        await after.engine.run_due()
+        assert sent_to(telegram, BEN) == [] and sms.requests == []  # not yet: 5 minutes after level 1
+        clock.advance(60)
+        await asyncio.gather(after.engine.run_due(), rival.engine.run_due())  # two workers race for it
+        assert len(sent_to(telegram, BEN)) == 1
+        assert len(sms.requests) == 1
+    finally:
+        await after.close()
+        await rival.close()

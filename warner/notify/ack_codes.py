@@ -18,16 +18,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-PREFIX = "warner"
-ACKS_TAG = "{acks}"
-
-
-def ack_code_key(code: str) -> str:
-    return f"{PREFIX}:{ACKS_TAG}:code:{code}"
-
-
-def ack_issued_key(incident_id: str, person: str) -> str:
-    return f"{PREFIX}:{ACKS_TAG}:issued:{incident_id}:{person}"
+from warner.store.keys import ack_code as ack_code_key
+from warner.store.keys import ack_issued as ack_issued_key
 
 
 class UnknownAckCode(LookupError):

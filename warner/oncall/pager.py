@@ -47,6 +47,13 @@ class RosterView:
         return Recipient(p.id, p.name, p.language, p.telegram_id, p.phone)
 
     def recipient_or_none(self, person_id: str) -> Recipient | None:
+        """A configured person, or a member of an allowed Telegram group (``telegram:<user id>``).
+
+        The bot only passes ``telegram:<id>`` for users pressing a button in a group chat
+        the config allows, so they may act; anyone else is unknown here.
+        """
+        if person_id.startswith("telegram:") and person_id[9:].lstrip("-").isdigit():
+            return Recipient(person_id, f"Telegram {person_id[9:]}", "de", int(person_id[9:]))
         try:
             return self.recipient(person_id)
         except LookupError:

@@ -47,6 +47,8 @@ warner:{timers}:owner:<owner>          set     pending timer ids of one owner (a
 warner:{timers}:heartbeat              string  epoch of the timer loop's last pass (auditor)
 warner:{oncall}:pages:<person>         zset    pages sent to a person (score = epoch; ceiling)
 warner:{oncall}:rotation:<policy>:<n>  string  round-robin counter of a notify_next_person step
+warner:{acks}:code:<code>              hash    incident and person of an SMS ack code (TTL)
+warner:{acks}:issued:<incident>:<p>    string  the code issued to that person for that incident
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -146,3 +148,16 @@ def person_pages(person: str) -> str:
 
 def rotation(policy: str, step: int) -> str:
     return f"{PREFIX}:{{oncall}}:rotation:{policy}:{step}"
+
+
+ACKS_TAG = "{acks}"
+
+
+def ack_code(code: str) -> str:
+    """Hash (incident, person) of an SMS ack code; TTL = the code's life."""
+    return f"{PREFIX}:{ACKS_TAG}:code:{code}"
+
+
+def ack_issued(incident_id: str, person: str) -> str:
+    """The ack code already issued to this person for this incident (same code on every page)."""
+    return f"{PREFIX}:{ACKS_TAG}:issued:{incident_id}:{person}"
