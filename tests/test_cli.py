@@ -135,3 +135,19 @@ def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
     assert "page (escalation) to ben via console: delivered" in out
     assert "acknowledged by ben via telegram" in out
     assert "the escalation stops here" in out
+
+
+def test_run_with_paging_but_no_bot_token_names_the_missing_variable(home, config_file) -> None:
+    paging = """
+oncall:
+  people: [{id: anna, name: Anna, telegram_id: 1001}]
+notify:
+  telegram: {token_env: TEST_MISSING_BOT_TOKEN}
+escalation:
+  policies: [{id: p, steps: [{notify_persons: [anna], channels: [telegram]}]}]
+  routes: [{severity: [critical], when: any, policy: p}]
+"""
+    config = config_file(CONFIG_YAML + paging)
+    result = warner("--config", str(config), "run", "--role", "worker", env={**home, "TEST_MISSING_BOT_TOKEN": ""})
+    assert result.returncode == 1
+    assert "TEST_MISSING_BOT_TOKEN" in result.stderr and "notify.telegram" in result.stderr

@@ -52,10 +52,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from warner.store import open_redis
 
     config = _load(args)
-    if args.role in ("all", "api"):
-        missing = check_runtime_secrets(config, str(resolve_config_path(args.config)))
-        if missing:
-            raise ConfigError(missing)
+    paging = args.role in ("all", "worker")
+    missing = check_runtime_secrets(config, str(resolve_config_path(args.config)), paging=paging)
+    if args.role == "worker":
+        missing = [m for m in missing if not m.field.startswith("ingest.")]
+    if missing:
+        raise ConfigError(missing)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -91,13 +93,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with open_redis(config, owner=False) as redis:
             stream = MentionStream(redis)
-            with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                          console=console, transient=True) as progress:
+            with Progress(
+                TextColumn("replaying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
                 task = progress.add_task("replay", total=len(mentions))
-                result = await replay(stream, mentions, config, speed=args.speed,
-                                      on_progress=lambda n: progress.advance(task, n))
-            console.print(f"accepted {result.accepted}, duplicates {result.duplicates} "
-                          f"in {result.seconds:.1f}s")
+                result = await replay(
+                    stream, mentions, config, speed=args.speed, on_progress=lambda n: progress.advance(task, n)
+                )
+            console.print(f"accepted {result.accepted}, duplicates {result.duplicates} in {result.seconds:.1f}s")
             if args.no_worker:
                 return
             processed = await build_worker(config, redis, Metrics()).drain()
@@ -130,17 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the ingest API and the worker")
-    run.add_argument("--role", choices=["all", "api", "worker"], default="all",
-                     help="all (default), only the HTTP API, or only a worker")
+    run.add_argument(
+        "--role",
+        choices=["all", "api", "worker"],
+        default="all",
+        help="all (default), only the HTTP API, or only a worker",
+    )
     run.set_defaults(func=cmd_run)
 
     replay = sub.add_parser("replay", help="replay a JSONL file of mentions into the pipeline")
     replay.add_argument("file", help="JSONL file, one mention per line")
-    replay.add_argument("--speed", type=float, default=None,
-                        help="keep the original pace divided by this factor (default: as fast as possible)")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="keep the original pace divided by this factor (default: as fast as possible)",
+    )
     replay.add_argument("--source", default="replay", help="source for records that name none (default: replay)")
-    replay.add_argument("--no-worker", action="store_true",
-                        help="only enqueue; leave processing to a running `warner run`")
+    replay.add_argument(
+        "--no-worker", action="store_true", help="only enqueue; leave processing to a running `warner run`"
+    )
     replay.set_defaults(func=cmd_replay)
 
     demo = sub.add_parser("demo", help="replay a Saturday-evening storm through a private pipeline")

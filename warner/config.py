@@ -418,9 +418,9 @@ def _format_loc(loc: list[Any]) -> str:
     return out
 
 
-def check_runtime_secrets(config: Config, filename: str) -> list[ConfigIssue]:
-    """Each source's token must be set in the environment before the API can start."""
-    return [
+def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False) -> list[ConfigIssue]:
+    """Each source's token (and, with ``paging``, each channel's secrets) must be in the environment."""
+    issues = [
         ConfigIssue(
             filename,
             f"ingest.sources[{i}].token_env",
@@ -430,3 +430,14 @@ def check_runtime_secrets(config: Config, filename: str) -> list[ConfigIssue]:
         for i, source in enumerate(config.ingest.sources)
         if source.token() is None
     ]
+    if paging and config.escalation.routes:
+        if config.notify.sms is not None:
+            issues += [ConfigIssue(filename, "notify.sms", None, m) for m in config.notify.sms.missing_secrets()]
+        if config.notify.telegram is not None:
+            from warner.notify.telegram.config import TelegramSecretError
+
+            try:
+                config.notify.telegram.secrets()
+            except TelegramSecretError as exc:
+                issues.append(ConfigIssue(filename, "notify.telegram", None, str(exc)))
+    return issues

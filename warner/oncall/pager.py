@@ -128,7 +128,7 @@ class Pager:
     notifier: Notifier
     roster: RosterView
     application: Any = None  # python-telegram-bot Application, when Telegram is configured
-    telegram_mode: str = "polling"
+    webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
 
     @property
@@ -169,11 +169,12 @@ class Pager:
         if self.application is not None:
             from warner.notify.telegram import start_polling
 
-            if self.telegram_mode == "polling":
+            if self.webhook is None:
                 await start_polling(self.application)
             else:
-                await self.application.initialize()
-                await self.application.start()
+                from warner.notify.telegram import start_webhook
+
+                await start_webhook(self.application, *self.webhook)
         auditor = asyncio.create_task(self._audit_every(AUDIT_EVERY_S, stop), name="pager-audit")
         try:
             await self.engine.run(stop)
@@ -260,8 +261,9 @@ def build_pager(
         signer = CallbackSigner(secrets.callback_key, tg.stale_after)
         channels["telegram"] = TelegramChannel(application.bot, signer, brand_names=labels)
         notifier.channels["telegram"] = channels["telegram"]  # the bot needed the responder first
-        pager.application, pager.telegram_mode = application, tg.mode
+        pager.application = application
         if tg.mode == "webhook":
+            pager.webhook = (tg.webhook_url or "", secrets.webhook_secret or "")
             from warner.notify.telegram import add_webhook_route
 
             routes.append(
