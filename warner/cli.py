@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.oncall.commands import register as register_oncall
 
     register_oncall(sub)
+    from warner.respond.commands import register as register_respond
+
+    register_respond(sub)
     try:
         from warner.scoring.commands import register as register_scoring
     except ImportError:

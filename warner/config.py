@@ -267,6 +267,7 @@ class LogConfig(_Section):
 from warner.notify.config import NotifyConfig  # noqa: E402
 from warner.oncall.config import OncallConfig  # noqa: E402
 from warner.oncall.policy_config import EscalationConfig  # noqa: E402
+from warner.respond.config import RespondConfig  # noqa: E402
 
 
 class Config(_Section):
@@ -283,6 +284,7 @@ class Config(_Section):
     oncall: OncallConfig = OncallConfig()
     notify: NotifyConfig = NotifyConfig()
     escalation: EscalationConfig = EscalationConfig()
+    respond: RespondConfig = RespondConfig()
 
     @model_validator(mode="after")
     def _escalation_names_what_exists(self) -> Config:

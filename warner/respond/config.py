@@ -1,0 +1,117 @@
+"""The ``respond:`` section: where the playbooks live, business hours and each brand's contact.
+
+Only pydantic and warner.config's base types: warner.config imports this module to type
+``Config.respond``, so nothing heavy (Jinja2, scikit-learn) may be imported here.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from warner.config import Duration, _Section
+from warner.oncall.config import WEEKDAYS, Clock, TimeZoneName, Weekday
+
+Lang = Literal["de", "en"]
+LANGS: tuple[Lang, ...] = ("de", "en")
+
+
+def _both_languages(value: Any) -> Any:
+    """A plain string means the same text in both languages."""
+    if isinstance(value, str):
+        return {"de": value, "en": value}
+    return value
+
+
+Localized = Annotated[dict[Lang, str], BeforeValidator(_both_languages)]
+
+
+class BusinessHours(_Section):
+    """When someone answers: the same opening time on each listed weekday, local time."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    opens: Clock = time(8)
+    closes: Clock = time(18)
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> BusinessHours:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes:%H:%M}) must be after opens ({self.opens:%H:%M}) on the same day")
+        return self
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """Python weekday numbers (Monday = 0)."""
+        return frozenset(WEEKDAYS.index(d) for d in self.days)
+
+
+_PLACEHOLDERS: dict[str, dict[Lang, str]] = {
+    "email": {"de": "[E-Mail-Adresse]", "en": "[email address]"},
+    "phone": {"de": "[Telefonnummer]", "en": "[phone number]"},
+    "dm": {"de": "per Direktnachricht", "en": "via direct message"},
+    "url": {"de": "[Website]", "en": "[website]"},
+}
+
+
+class Contact(_Section):
+    """How people reach the brand; unset fields fall back to ``contacts.default``, then to a visible placeholder."""
+
+    email: str | None = None
+    phone: str | None = None
+    dm: Localized | None = Field(None, description='e.g. {de: "per Direktnachricht", en: "via direct message"}')
+    url: str | None = None
+    signature: Localized | None = Field(
+        None, description='e.g. {de: "Ihr Kesselberg-Team", en: "Your Kesselberg team"}'
+    )
+
+
+class RespondConfig(_Section):
+    """The ``respond:`` section (first public answers to an incident)."""
+
+    playbooks_dir: Path | None = Field(None, description="Directory of playbook YAML files; default: the repo's.")
+    business_hours: BusinessHours = BusinessHours()
+    time_zone: TimeZoneName = "Europe/Berlin"
+    state: str | None = Field(None, description="German federal state for regional holidays, e.g. BY.")
+    reply_within: Duration = Field(
+        timedelta(hours=2), description="Inside business hours, drafts promise news this soon (capped at closing)."
+    )
+    service_hours: Localized | None = Field(None, description="Text for {{ service_hours }}; default: from the hours.")
+    contacts: dict[str, Contact] = Field(default_factory=dict, description="Brand name (or 'default') -> contact.")
+
+    @field_validator("state")
+    @classmethod
+    def _german_state(cls, state: str | None) -> str | None:
+        if state is None:
+            return None
+        import holidays
+
+        for known in holidays.Germany.subdivisions:
+            if known.upper() == state.strip().upper():
+                return known
+        raise ValueError(f"unknown German federal state {state!r}; one of {', '.join(holidays.Germany.subdivisions)}")
+
+    @field_validator("reply_within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("reply_within must be positive, e.g. 2h")
+        return value
+
+    def contact(self, brand: str, lang: Lang) -> dict[str, str]:
+        """The brand's contact fields in ``lang``, each falling back to the default entry, then a placeholder."""
+        chain = [c for c in (self.contacts.get(brand), self.contacts.get("default")) if c is not None]
+        out = {}
+        for name, placeholder in _PLACEHOLDERS.items():
+            value = next((getattr(c, name) for c in chain if getattr(c, name) is not None), None)
+            out[name] = value[lang] if isinstance(value, dict) else (value or placeholder[lang])
+        return out
+
+    def signature(self, brand: str, display_name: str, lang: Lang) -> str:
+        chain = [c for c in (self.contacts.get(brand), self.contacts.get("default")) if c is not None]
+        value = next((c.signature for c in chain if c.signature is not None), None)
+        if value is not None:
+            return value[lang]
+        return f"Ihr {display_name}-Team" if lang == "de" else f"Your {display_name} team"
