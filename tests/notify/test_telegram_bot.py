@@ -26,6 +26,7 @@ from warner.notify.telegram import (
     start_webhook,
     stop,
 )
+from warner.notify.telegram.drafts import ChosenDraft, DraftOption
 
 TOKEN = "123456:test-token"
 KEY = b"callback-key-for-tests"
@@ -63,8 +64,11 @@ class Backend:
     async def incidents_text(self, language: str) -> str:
         return "kesselberg:12 kritisch, offen"
 
-    async def drafts_text(self, incident_id: str, language: str) -> str:
-        return f"Entwurf für {incident_id}: Es tut uns leid."
+    async def drafts(self, incident_id: str, language: str) -> list[DraftOption]:
+        return [DraftOption("0", "Haltestatement", "Treffer: boykott")]
+
+    async def choose_draft(self, incident_id: str, key: str, language: str, person: str) -> ChosenDraft:
+        return ChosenDraft(f"Entwurf für {incident_id}: Es tut uns leid.")
 
 
 def storm() -> Incident:
@@ -148,7 +152,8 @@ async def test_drafts_button_replies_with_the_drafts(api, bot, actions):
     await api.press(api.user(ANNA_ID), message, button(message, "Entwürfe"))
     await api.wait_for("answerCallbackQuery")
     assert actions.calls == [("kesselberg:12", "drafts", "anna", "telegram")]
-    assert api.calls_of("sendMessage")[-1]["text"] == "Entwurf für kesselberg:12: Es tut uns leid."
+    listed = api.calls_of("sendMessage")[-1]
+    assert "Haltestatement" in listed["text"] and len(listed["reply_markup"]["inline_keyboard"]) == 1
     assert not api.calls_of("editMessageText")  # the alert keeps showing the incident's state
 
 

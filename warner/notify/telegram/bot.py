@@ -1,5 +1,8 @@
 """The bot side: button presses and commands from Telegram, turned into incident actions.
 
+The Drafts button under an alert lists the best drafts with one button each; choosing one
+sends its text ready to copy (see ``drafts.py``) and the backend records who chose what.
+
 Handlers are registered in one place (``build_application``); each one parses, checks and
 delegates — to ``IncidentActions`` for what happens to an incident and to a
 ``TelegramBackend`` for who someone is and what to tell them. Every refusal (forged or
@@ -14,15 +17,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from telegram import Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode, UpdateType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from warner.notify.base import Action, IncidentActions, Language
-from warner.notify.telegram import texts
+from warner.notify.telegram import drafts, texts
 from warner.notify.telegram.config import TelegramConfig, derive_callback_key
-from warner.notify.telegram.keyboard import CallbackRefused, CallbackSigner
+from warner.notify.telegram.drafts import ChosenDraft, DraftOption
+from warner.notify.telegram.keyboard import CallbackRefused, CallbackSigner, Press, drafts_keyboard
 from warner.notify.telegram.render import with_state_line
 
 log = structlog.get_logger(__name__)
@@ -51,8 +55,19 @@ class TelegramBackend(Protocol):
         """Plain text: open incidents with their ids and states."""
         ...
 
-    async def drafts_text(self, incident_id: str, language: Language) -> str:
-        """Plain text: suggested public replies for the incident."""
+    async def drafts(self, incident_id: str, language: Language) -> list[DraftOption]:
+        """The drafts that fit the incident, best first (the bot shows the first three); may be empty.
+
+        Raises ``LookupError`` for an unknown incident.
+        """
+        ...
+
+    async def choose_draft(self, incident_id: str, key: str, language: Language, person: str) -> ChosenDraft:
+        """Draft ``key`` rendered for the incident; records the choice and ``person`` in the incident timeline.
+
+        Raises ``LookupError`` for an unknown incident or draft key and ``PermissionError`` for a
+        person who may not act on it.
+        """
         ...
 
 
@@ -124,26 +139,41 @@ async def stop(application: Application) -> None:
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button under an alert: verify, authorise, act, show the new state, answer."""
+    """A button under an alert or a drafts list: verify, authorise, act or show drafts, answer."""
     deps: _Deps = context.bot_data[_DEPS]
     query = update.callback_query
     assert query is not None
     lang = texts.language_of(query.from_user.language_code)
     where = {"user_id": query.from_user.id, "chat_id": update.effective_chat.id if update.effective_chat else None}
     try:
-        action, incident_id = deps.signer.verify(query.data, deps.clock())
+        press = deps.signer.verify_press(query.data, deps.clock())
     except CallbackRefused as exc:
         log.warning("telegram_callback_refused", reason=exc.reason, detail=str(exc), **where)
         key = "refused_stale" if exc.reason == "stale" else "refused_forged"
         await query.answer(texts.text(lang, key), show_alert=True)
         return
+    incident_id, action = press.incident_id, press.action
     person = _person(update, deps)
     if person is None:
-        log.warning("telegram_callback_refused", reason="unauthorised", incident_id=incident_id, action=action, **where)
+        log.warning(
+            "telegram_callback_refused",
+            reason="unauthorised",
+            incident_id=incident_id,
+            action=action,
+            draft=press.draft,
+            **where,
+        )
         await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
         return
     try:
+        # for "drafts" the lifecycle only checks that the person may act on the incident
         state_line = await _act(deps, incident_id, action, person, where)
+        if action == "drafts":
+            answer = await _drafts(deps, query, press, person, lang, where)
+        else:
+            answer = state_line
+            if isinstance(query.message, Message):
+                await _show_state(query.message, state_line, action)
     except LookupError:
         await query.answer(texts.text(lang, "unknown_incident", incident_id=incident_id), show_alert=True)
         return
@@ -153,12 +183,43 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         await query.answer(texts.text(lang, "failed"), show_alert=True)
         raise  # logged by on_error
-    if isinstance(query.message, Message):
-        if action == "drafts":  # the alert keeps its state line; the drafts come as a reply
-            await query.message.reply_text((await deps.backend.drafts_text(incident_id, lang))[:_MESSAGE_CHARS])
-        else:
-            await _show_state(query.message, state_line, action)
-    await query.answer(state_line[:_ANSWER_CHARS])
+    await query.answer(answer[:_ANSWER_CHARS] or None)
+
+
+async def _drafts(
+    deps: _Deps, query: CallbackQuery, press: Press, person: str, lang: Language, where: dict[str, object]
+) -> str:
+    """Send the drafts list (Drafts button) or the chosen draft (a draft button) to the chat; the answer text."""
+    if query.message is None:  # pressed in an inline message: no chat to write to
+        return ""
+    chat_id, incident_id = query.message.chat.id, press.incident_id
+    if press.draft is None:
+        options = (await deps.backend.drafts(incident_id, lang))[: drafts.TOP_DRAFTS]
+        await query.get_bot().send_message(
+            chat_id,
+            drafts.render_list(incident_id, options, lang),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_drafts_keyboard(deps, incident_id, options),
+        )
+        log.info("telegram_drafts_listed", incident_id=incident_id, person=person, drafts=len(options), **where)
+        return ""
+    chosen = await deps.backend.choose_draft(incident_id, press.draft, lang, person)
+    log.info("telegram_draft_chosen", incident_id=incident_id, draft=press.draft, person=person, **where)
+    for part in drafts.render_chosen(incident_id, chosen, lang):
+        await query.get_bot().send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
+    return drafts.text(lang, "sent")
+
+
+def _drafts_keyboard(deps: _Deps, incident_id: str, options: list[DraftOption]) -> InlineKeyboardMarkup | None:
+    if not options:
+        return None
+    try:
+        return drafts_keyboard(deps.signer, incident_id, options, deps.clock())
+    except ValueError as exc:  # an id or key too long for 64 bytes: the list still helps
+        log.warning("telegram_keyboard_omitted", incident_id=incident_id, error=str(exc))
+        return None
 
 
 async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
