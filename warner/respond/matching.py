@@ -10,7 +10,8 @@ Two kinds of evidence, both explainable to the person who has to answer:
   inflection and compounds), fitted once over every example; per mention the mean of its
   top-3 cosine similarities to the playbook's examples, averaged over the mentions.
 
-``score = 0.6 * keywords + 0.4 * similarity``. Below ``threshold`` nothing matches and the
+``score = 0.6 * keywords + 0.4 * similarity``, similarity rescaled from 0 at the noise floor
+(0.15, what unrelated posts share in common n-grams) to 1 at 0.5 (a close paraphrase). Below ``threshold`` nothing matches and the
 generic playbook answers. Deterministic: no randomness, ties broken by playbook id.
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -34,6 +35,8 @@ THRESHOLD = 0.2
 KEYWORD_WEIGHT = 0.6
 SIMILARITY_WEIGHT = 0.4
 DISTINCT_FOR_FULL = 4
+SIMILARITY_FLOOR = 0.15  # cosine that unrelated short posts reach by shared n-grams ("ich", "ist", "the")
+SIMILARITY_FULL = 0.5  # cosine of a close paraphrase of an example
 TOP_K = 3
 
 _WORD = re.compile(r"\w+")
@@ -186,7 +189,8 @@ class Matcher:
         for index, playbook in enumerate(self.playbooks):
             distinct = min(len(counts[index]), DISTINCT_FOR_FULL) / DISTINCT_FOR_FULL
             keyword_score = 0.5 * distinct + 0.5 * covered[index] / len(texts)
-            score = KEYWORD_WEIGHT * keyword_score + SIMILARITY_WEIGHT * similarities[index]
+            similar = (similarities[index] - SIMILARITY_FLOOR) / (SIMILARITY_FULL - SIMILARITY_FLOOR)
+            score = KEYWORD_WEIGHT * keyword_score + SIMILARITY_WEIGHT * min(max(similar, 0.0), 1.0)
             ranked_words = tuple(sorted(counts[index].items(), key=lambda kv: (-kv[1], kv[0])))
             matches.append(
                 Match(playbook, score, ranked_words, keyword_score, float(similarities[index]), nearest[index])
@@ -219,21 +223,22 @@ class Matcher:
         char_wb n-grams never cross a space, so a text's n-grams are its words' n-grams; words
         repeat across a storm's mentions, which makes this several times faster than sklearn's.
         """
-        indptr, indices, data = [0], [], []
+        columns: list[int] = []
+        lengths: list[int] = []
+        cache = self._word_features
         for text in folded:
-            counts: Counter[int] = Counter()
+            before = len(columns)
             for word in text.split():
-                features = self._word_features.get(word)
-                if features is None:
-                    features = self._features(word)
-                counts.update(features)
-            indices.extend(counts.keys())
-            data.extend(counts.values())
-            indptr.append(len(indices))
-        tf = np.asarray(data, dtype=np.float32)
-        columns = np.asarray(indices, dtype=np.int32)
-        values = (1.0 + np.log(tf)) * self._idf[columns] if len(tf) else tf
-        matrix = csr_matrix((values, columns, np.asarray(indptr)), shape=(len(folded), len(self._vocabulary)))
+                features = cache.get(word)
+                columns += features if features is not None else self._features(word)
+            lengths.append(len(columns) - before)
+        rows = np.repeat(np.arange(len(folded), dtype=np.int32), lengths)
+        counts = coo_matrix(
+            (np.ones(len(columns), dtype=np.float32), (rows, np.asarray(columns, dtype=np.int32))),
+            shape=(len(folded), len(self._vocabulary)),
+        ).tocsr()  # duplicates summed: term counts
+        counts.data = (1.0 + np.log(counts.data)) * self._idf[counts.indices]
+        matrix = counts
         return normalize(matrix)
 
     def _features(self, word: str) -> list[int]:

@@ -164,7 +164,7 @@ class Responder:
             language=lang,
             text=text,
             short_text=short,
-            exceeds=exceeded(text),
+            exceeds=[] if purpose == "private" else exceeded(text),  # a direct message has no such limit
             reason=reason,
             checklist=list(getattr(playbook.checklist, lang)),
             title=getattr(playbook.title, lang),
