@@ -135,6 +135,8 @@ def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
     assert "page (escalation) to ben via console: delivered" in out
     assert "acknowledged by ben via telegram" in out
     assert "the escalation stops here" in out
+    # The drafts behind "Entwürfe": the glass-splinter storm is a product defect; Saturday night = off-hours.
+    assert "Entwürfe für kesselberg:1" in out and "Produktmangel" in out
 
 
 def test_run_with_paging_but_no_bot_token_names_the_missing_variable(home, config_file) -> None:

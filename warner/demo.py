@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -66,6 +67,14 @@ escalation:
         - {repeat: 2}
   routes:
     - {severity: [warning, critical], when: any, policy: storm}
+respond:
+  state: BY
+  contacts:
+    kesselberg:
+      email: service@kesselberg-bier.example
+      phone: "08821 123 45-0"
+      dm: {de: "per Direktnachricht", en: "via direct message"}
+      signature: {de: "Ihr Team der Brauerei Kesselberg", en: "Your Kesselberg Brewery team"}
 """
 
 
@@ -175,6 +184,8 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
     await api.close()
     console.print(_summary(config, scenario, state))
     console.print(_incidents(config, scenario, state))
+    if state.incidents:
+        console.print(await _drafts(config, redis, state.incidents[-1]))
     console.print(
         f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
         "were acknowledged and not counted again. Red = negative.",
@@ -193,6 +204,22 @@ async def _second_level_answers(pager: Pager, console: Console, stop: asyncio.Ev
                 console.print(f"[bold green]{incident.id}: {line}[/bold green] — the escalation stops here.")
                 return
         await asyncio.sleep(0.05)
+
+
+async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
+    """The three drafts the on-call person gets behind "Entwürfe", ten minutes into the storm."""
+    from warner.oncall.pager import PURPOSES, recent_texts
+    from warner.respond import Responder
+
+    at = datetime.fromtimestamp(incident.started_at + 600, BERLIN)
+    texts = await recent_texts(redis, incident.brand, incident.started_at - 3600)
+    drafts = Responder.from_config(config).rank_drafts(incident, texts, "de", at, top=3)
+    parts: list[object] = [f"[bold]Entwürfe für {incident.id}[/bold], {at:%a %H:%M} (außerhalb der Geschäftszeit):"]
+    for n, d in enumerate(drafts, start=1):
+        purpose = PURPOSES["de"].get(d.purpose, d.purpose)
+        warn = f"\n[yellow]länger als: {', '.join(d.exceeds)}[/yellow]" if d.exceeds else ""
+        parts.append(Panel(f"{d.text}{warn}", title=f"{n}. {d.title} · {purpose}", subtitle=d.reason, expand=False))
+    return Group(*parts)
 
 
 def _describe(entry: dict[str, object]) -> str:

@@ -219,3 +219,38 @@ async def test_a_restart_mid_escalation_pages_the_next_level_on_time_and_once(re
     finally:
         await after.close()
         await rival.close()
+
+
+async def test_drafts_button_offers_the_product_defect_playbook_and_records_the_choice(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms)
+    clock = ManualClock(saturday_storm().start.timestamp())
+    pager = build_pager(config, redis, Metrics(), clock=clock)
+    await start_polling(pager.application, poll_timeout_s=1)
+    try:
+        await replay_storm(redis, config, pager.hooks)
+        clock.advance(1)
+        await pager.engine.run_due()
+        alert = next(m for (chat, _), m in telegram.messages.items() if chat == ANNA)
+        drafts = next(
+            b["callback_data"]
+            for row in alert["reply_markup"]["inline_keyboard"]
+            for b in row
+            if "Entwürfe" in b["text"]
+        )
+        await telegram.press(telegram.user(ANNA, "Anna", "de"), alert, drafts)
+        await telegram.wait_for("answerCallbackQuery", count=1)
+        listed = next(m for (chat, _), m in telegram.messages.items() if chat == ANNA and "📝" in m["text"])
+        assert "Produkt" in listed["text"]  # the glass-splinter storm is a product defect
+        choices = [b for row in listed["reply_markup"]["inline_keyboard"] for b in row]
+        assert len(choices) == 3
+
+        await telegram.press(telegram.user(ANNA, "Anna", "de"), listed, choices[0]["callback_data"])
+        await telegram.wait_for("answerCallbackQuery", count=2)
+        chosen = telegram.calls_of("sendMessage")[-1]["text"]
+        assert "Brauerei Kesselberg" in chosen and "<pre>" in chosen
+        timeline = await pager.engine.incidents.timeline("kesselberg", 1)
+        picked = [e for e in timeline if e.get("kind") == "draft"]
+        assert [(e["by"], e["playbook"]) for e in picked] == [("anna", "product_defect")]
+    finally:
+        await pager.close()

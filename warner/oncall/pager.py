@@ -84,8 +84,17 @@ class RosterView:
 class BotBackend:
     """What the Telegram bot's commands show: who is on call, open incidents, drafts."""
 
-    def __init__(self, roster: RosterView, incidents: IncidentStore, lifecycle: IncidentLifecycle, clock: Clock):
+    def __init__(
+        self,
+        roster: RosterView,
+        incidents: IncidentStore,
+        lifecycle: IncidentLifecycle,
+        clock: Clock,
+        config: Config,
+    ):
         self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
+        self.config = config
+        self._responder: Any = None
 
     def person_for_telegram(self, user_id: int) -> str | None:
         return self.roster.person_for_telegram(user_id)
@@ -108,12 +117,77 @@ class BotBackend:
         ]
         return "\n".join(lines) or ("Keine Vorfälle." if language == "de" else "No incidents.")
 
-    async def drafts_text(self, incident_id: str, language: Language) -> str:
-        return (
-            "Antwortentwürfe kommen aus den Playbooks (noch nicht eingerichtet)."
-            if language == "de"
-            else "Reply drafts come from the playbooks (not set up yet)."
+    async def drafts(self, incident_id: str, language: Language) -> list[Any]:
+        """The three best drafts for the incident, from the playbooks matched to its mentions."""
+        from warner.notify.telegram.drafts import DraftOption
+
+        return [
+            DraftOption(str(n), f"{d.title} · {PURPOSES[language].get(d.purpose, d.purpose)}", d.reason)
+            for n, d in enumerate(await self._ranked(incident_id, language))
+        ]
+
+    async def choose_draft(self, incident_id: str, key: str, language: Language, person: str) -> Any:
+        """The chosen draft's text; who chose which draft goes into the incident's timeline."""
+        from warner.notify.telegram.drafts import ChosenDraft
+
+        ranked = await self._ranked(incident_id, language)
+        if not key.isdigit() or int(key) >= len(ranked):
+            raise LookupError(f"no draft {key!r} for {incident_id}")
+        d = ranked[int(key)]
+        await self.incidents.note(
+            incident_id,
+            {"kind": "draft", "at": self.clock.now(), "by": person, "playbook": d.playbook_id, "purpose": d.purpose},
         )
+        warnings = [f"{'länger als' if language == 'de' else 'longer than'} {p}" for p in d.exceeds]
+        return ChosenDraft(d.text, d.short_text, list(d.checklist), warnings)
+
+    async def _ranked(self, incident_id: str, language: Language) -> list[Any]:
+        from warner.incidents.lifecycle import split_id
+
+        try:
+            brand, number = split_id(incident_id)
+        except ValueError as exc:
+            raise LookupError(str(exc)) from None
+        incident = await self.incidents.get(brand, number)
+        if incident is None:
+            raise LookupError(f"unknown incident {incident_id}")
+        texts = await recent_texts(self.incidents.redis, brand, incident.started_at - 3600) or [
+            m.text for m in incident.top
+        ]
+        if self._responder is None:
+            from warner.respond import Responder
+
+            self._responder = Responder.from_config(self.config)
+        now = datetime.fromtimestamp(self.clock.now(), UTC)
+        return self._responder.rank_drafts(incident, texts, language, now, top=3)
+
+
+PURPOSES: dict[str, dict[str, str]] = {
+    "de": {
+        "holding": "Haltestatement",
+        "public_reply": "Öffentliche Antwort",
+        "private": "Einladung ins Private",
+        "update": "Update",
+        "closing": "Abschluss",
+    },
+    "en": {
+        "holding": "Holding statement",
+        "public_reply": "Public reply",
+        "private": "Invitation to talk privately",
+        "update": "Update",
+        "closing": "Closing statement",
+    },
+}
+
+
+async def recent_texts(redis: aioredis.Redis, brand: str, since: float, limit: int = 300) -> list[str]:
+    """Texts of the brand's recent mentions (what the detect stage keeps for top mentions)."""
+    import orjson
+
+    from warner.store import keys
+
+    members = await redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf", start=0, num=limit)
+    return [str(orjson.loads(m).get("text", "")) for m in members]
 
 
 AUDIT_EVERY_S = 30.0
@@ -256,7 +330,7 @@ def build_pager(
 
     if secrets is not None and config.notify.telegram is not None:
         tg = config.notify.telegram
-        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock)
+        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config)
         application = build_application(tg, secrets.token, responder, backend, callback_key=secrets.callback_key)
         signer = CallbackSigner(secrets.callback_key, tg.stale_after)
         channels["telegram"] = TelegramChannel(application.bot, signer, brand_names=labels)
