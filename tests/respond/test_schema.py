@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from respond.helpers import FIXTURES, fixture_data, write_playbook
+from structlog.testing import capture_logs
 
 from warner.respond.loader import GENERIC_ID, load_playbook, load_playbooks
 from warner.respond.schema import PlaybookError
@@ -106,3 +107,14 @@ def test_all_errors_of_a_directory_come_at_once(tmp_path: Path) -> None:
         load_playbooks(tmp_path)
     fields = sorted(i.field for i in caught.value.issues)
     assert fields == ["severity.de", "summary"]
+
+
+def test_the_service_skips_an_invalid_file_and_keeps_the_others(tmp_path: Path) -> None:
+    broken = fixture_data()
+    del broken["checklist"]
+    write_playbook(tmp_path, broken)
+    write_playbook(tmp_path, fixture_data("shop_outage"))
+    with capture_logs() as logs:
+        playbooks = load_playbooks(tmp_path, strict=False)
+    assert [p.id for p in playbooks] == ["shop_outage"]
+    assert logs[0]["event"] == "playbook_invalid" and "checklist: Field required" in logs[0]["issue"]

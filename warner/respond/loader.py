@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import structlog
+
 from warner.respond.schema import Playbook, PlaybookError, PlaybookIssue, Source, parse_playbook
 
 GENERIC_ID = "generic"
@@ -50,8 +52,12 @@ def load_playbook(path: Path) -> tuple[Playbook, Source]:
     return parse_playbook(text, str(path), stem=path.stem)
 
 
-def load_playbooks(directory: Path | None) -> PlaybookSet:
-    """Every ``*.yaml`` in ``directory`` (None: only the generic one); all errors at once."""
+def load_playbooks(directory: Path | None, *, strict: bool = True) -> PlaybookSet:
+    """Every ``*.yaml`` in ``directory`` (None: only the generic one); all errors at once.
+
+    ``strict=False`` (the running service) skips an invalid file with a logged error instead:
+    a broken playbook must not cost the on-call person every other draft at night.
+    """
     issues: list[PlaybookIssue] = []
     playbooks: dict[str, Playbook] = {}
     sources: dict[str, Source] = {}
@@ -70,18 +76,20 @@ def load_playbooks(directory: Path | None) -> PlaybookSet:
                 generic = playbook
             else:
                 playbooks[playbook.id] = playbook
-    if issues:
+    if issues and strict:
         raise PlaybookError(issues)
+    for issue in issues:
+        structlog.get_logger(__name__).error("playbook_invalid", issue=str(issue))
     return PlaybookSet(playbooks, generic, sources)
 
 
 @lru_cache(maxsize=8)
 def _cached(directory: Path | None, stamp: tuple[tuple[str, int], ...]) -> PlaybookSet:
-    return load_playbooks(directory)
+    return load_playbooks(directory, strict=False)
 
 
 def cached_playbooks(directory: Path | None) -> PlaybookSet:
-    """``load_playbooks``, reloaded only when a file in the directory changes (name or mtime)."""
+    """``load_playbooks`` skipping invalid files, reloaded only when a file in the directory changes (name or mtime)."""
     stamp: tuple[tuple[str, int], ...] = ()
     if directory is not None and directory.is_dir():
         stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.yaml")))
