@@ -205,3 +205,19 @@ def test_everyday_chatter_gets_the_generic_holding_statement_only() -> None:
         None, chatter, "de", datetime(2026, 11, 21, 22, 0, tzinfo=UTC), brand="kesselberg"
     )
     assert drafts and {d.playbook_id for d in drafts} == {"generic"}
+
+
+@pytest.mark.parametrize(
+    ("now", "language", "promise"),
+    [
+        (datetime(2026, 11, 21, 20, 14, tzinfo=UTC), "de", "Montag, 23.11., 8:00 Uhr"),  # Saturday night
+        (datetime(2026, 12, 24, 19, 0, tzinfo=UTC), "de", "Montag, 28.12., 8:00 Uhr"),  # Christmas, weekend
+        (datetime(2026, 5, 24, 18, 0, tzinfo=UTC), "en", "Tuesday 26 May, 8:00"),  # Whit Sunday and Monday
+    ],
+)
+def test_off_hours_holding_statement_promises_the_next_business_morning(now, language, promise) -> None:
+    storm = STORMS["product_defect"][language]
+    drafts = Responder.from_config(Config()).rank_drafts(None, storm, language, now, brand="kesselberg")
+    first = drafts[0]
+    assert (first.playbook_id, first.purpose) == ("product_defect", "holding")
+    assert promise in first.text
