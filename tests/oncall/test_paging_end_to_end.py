@@ -9,6 +9,7 @@ Escalation time is a controllable clock, so five minutes take no time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -84,6 +85,20 @@ async def replay_storm(redis, config, hooks):
     await build_worker(config, redis, Metrics(), hooks=hooks).drain()
 
 
+@contextlib.asynccontextmanager
+async def running_pager(config, redis, clock, *, polling=False):
+    """The pager as a worker builds it; with ``polling`` its bot also receives button presses."""
+    pager = build_pager(config, redis, Metrics(), clock=clock)
+    if polling:
+        await start_polling(pager.application, poll_timeout_s=1)
+    else:
+        await pager.application.initialize()
+    try:
+        yield pager
+    finally:
+        await pager.close()
+
+
 def sent_to(telegram, chat_id):
     return [c for c in telegram.calls_of("sendMessage") if int(c["chat_id"]) == chat_id]
 
@@ -92,10 +107,7 @@ async def test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack(redi
     telegram, sms = doubles
     config = paging_config(telegram, sms)
     clock = ManualClock(saturday_storm().start.timestamp())
-    pager = build_pager(config, redis, Metrics(), clock=clock)
-    assert pager is not None
-    await start_polling(pager.application, poll_timeout_s=1)
-    try:
+    async with running_pager(config, redis, clock, polling=True) as pager:
         # The storm through ingest, the worker and the detector; the pager's hook sees the incident open.
         await replay_storm(redis, config, pager.hooks)
 
@@ -149,18 +161,14 @@ async def test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack(redi
         deliveries = [e for e in timeline if e.get("kind") == "delivery"]
         assert {(e["channel"], e["ok"]) for e in deliveries} >= {("telegram", True), ("sms", True)}
         assert any(e.get("kind") == "response" and e.get("by") == "ben" for e in timeline)
-    finally:
-        await pager.close()
 
 
 async def test_telegram_down_pages_by_sms_instead_and_records_every_attempt(redis, tokens, doubles):
     telegram, sms = doubles
     config = paging_config(telegram, sms, level1="telegram, sms")
     clock = ManualClock(saturday_storm().start.timestamp())
-    pager = build_pager(config, redis, Metrics(), clock=clock)
-    await pager.application.initialize()
     telegram.fail("sendMessage", status=502, times=10)
-    try:
+    async with running_pager(config, redis, clock) as pager:
         await replay_storm(redis, config, pager.hooks)
         clock.advance(1)
         await pager.engine.run_due()
@@ -168,17 +176,13 @@ async def test_telegram_down_pages_by_sms_instead_and_records_every_attempt(redi
         timeline = await pager.engine.incidents.timeline("kesselberg", 1)
         attempts = [(e["channel"], e["ok"]) for e in timeline if e.get("kind") == "delivery"]
         assert attempts == [("telegram", False), ("telegram", False), ("sms", True)]  # 2 tries, then failover
-    finally:
-        await pager.close()
 
 
 async def test_an_incident_whose_hook_never_ran_is_paged_by_the_auditor_once(redis, tokens, doubles):
     telegram, sms = doubles
     config = paging_config(telegram, sms)
     clock = ManualClock(saturday_storm().start.timestamp())
-    pager = build_pager(config, redis, Metrics(), clock=clock)
-    await pager.application.initialize()
-    try:
+    async with running_pager(config, redis, clock) as pager:
         await replay_storm(redis, config, hooks=())  # as if the worker died before calling the hook
         await pager.engine.run_due()
         assert telegram.calls_of("sendMessage") == []
@@ -189,8 +193,6 @@ async def test_an_incident_whose_hook_never_ran_is_paged_by_the_auditor_once(red
         assert await pager.page_forgotten() == 0  # already being paged: never twice
         await pager.engine.run_due()
         assert len(sent_to(telegram, ANNA)) == 1
-    finally:
-        await pager.close()
 
 
 async def test_a_restart_mid_escalation_pages_the_next_level_on_time_and_once(redis, tokens, doubles):
@@ -225,9 +227,7 @@ async def test_drafts_button_offers_the_product_defect_playbook_and_records_the_
     telegram, sms = doubles
     config = paging_config(telegram, sms)
     clock = ManualClock(saturday_storm().start.timestamp())
-    pager = build_pager(config, redis, Metrics(), clock=clock)
-    await start_polling(pager.application, poll_timeout_s=1)
-    try:
+    async with running_pager(config, redis, clock, polling=True) as pager:
         await replay_storm(redis, config, pager.hooks)
         clock.advance(1)
         await pager.engine.run_due()
@@ -252,5 +252,3 @@ async def test_drafts_button_offers_the_product_defect_playbook_and_records_the_
         timeline = await pager.engine.incidents.timeline("kesselberg", 1)
         picked = [e for e in timeline if e.get("kind") == "draft"]
         assert [(e["by"], e["playbook"]) for e in picked] == [("anna", "product_defect")]
-    finally:
-        await pager.close()
