@@ -267,6 +267,7 @@ class LogConfig(_Section):
 from warner.notify.config import NotifyConfig  # noqa: E402
 from warner.oncall.config import OncallConfig  # noqa: E402
 from warner.oncall.policy_config import EscalationConfig  # noqa: E402
+from warner.digest.config import DigestConfig  # noqa: E402
 from warner.respond.config import RespondConfig  # noqa: E402
 
 
@@ -284,6 +285,7 @@ class Config(_Section):
     oncall: OncallConfig = OncallConfig()
     notify: NotifyConfig = NotifyConfig()
     escalation: EscalationConfig = EscalationConfig()
+    digest: DigestConfig = DigestConfig()
     respond: RespondConfig = RespondConfig()
 
     @model_validator(mode="after")
@@ -299,6 +301,8 @@ class Config(_Section):
             if unknown := sorted(names - known[kind]):
                 listed = ", ".join(sorted(known[kind])) or "none"
                 raise ValueError(f"escalation.policies name unknown {kind} {unknown} (oncall.{kind}: {listed})")
+        if unknown := sorted(set(self.digest.recipients) - known["persons"]):
+            raise ValueError(f"digest.recipients: unknown person(s) {unknown} (oncall.people)")
         channels = set(self.notify.channels)
         used = {c for p in self.escalation.policies for s in p.steps for c in (s.channels or [])}
         if missing := sorted(used - channels):

@@ -49,6 +49,8 @@ warner:{oncall}:pages:<person>         zset    pages sent to a person (score = e
 warner:{oncall}:rotation:<policy>:<n>  string  round-robin counter of a notify_next_person step
 warner:{acks}:code:<code>              hash    incident and person of an SMS ack code (TTL)
 warner:{acks}:issued:<incident>:<p>    string  the code issued to that person for that incident
+warner:{digest}:sent:<week>            string  "sending <owner>" (lease) while a worker sends the
+                                               weekly digest of that ISO week, then "sent <time>"
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -161,3 +163,8 @@ def ack_code(code: str) -> str:
 def ack_issued(incident_id: str, person: str) -> str:
     """The ack code already issued to this person for this incident (same code on every page)."""
     return f"{PREFIX}:{ACKS_TAG}:issued:{incident_id}:{person}"
+
+
+def digest_sent(week: str) -> str:
+    """Weekly digest of ``week`` ("2026-W47"): "sending <owner>" (leased) while built, then "sent <time>"."""
+    return f"{PREFIX}:{{digest}}:sent:{week}"

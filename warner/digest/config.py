@@ -1,0 +1,29 @@
+"""The ``digest:`` section: when the weekly digest goes out, to whom, and where it is kept."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+from pydantic import Field
+
+from warner.config import Slug, _Section
+from warner.oncall.config import Clock, TimeZoneName, Weekday
+
+
+class DigestConfig(_Section):
+    enabled: bool = Field(True, description="Send the digest from `warner run` every week.")
+    weekday: Weekday = "monday"
+    at: Clock = Field(time(8, 0), description='Local time it goes out, e.g. "08:00" (quoted).')
+    time_zone: TimeZoneName = "Europe/Berlin"
+    recipients: list[Slug] = Field(
+        default_factory=list, description="On-call people (oncall.people ids) who get it on Telegram."
+    )
+    out_dir: Path | None = Field(None, description="Where the reports are saved; default: <data dir>/digests.")
+
+    def directory(self, data_dir: Path | None) -> Path:
+        if self.out_dir is not None:
+            return self.out_dir
+        from warner.store.embedded import default_data_dir
+
+        return (data_dir or default_data_dir()) / "digests"
