@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.respond.commands import register as register_respond
 
     register_respond(sub)
+    from warner.digest.commands import register as register_digest
+
+    register_digest(sub)
     try:
         from warner.scoring.commands import register as register_scoring
     except ImportError:

@@ -186,6 +186,7 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
     console.print(_incidents(config, scenario, state))
     if state.incidents:
         console.print(await _drafts(config, redis, state.incidents[-1]))
+    console.print(await _digest(config, redis, scenario))
     console.print(
         f"accepted {state.accepted} of {state.sent} sent; {state.duplicates} duplicate deliveries "
         "were acknowledged and not counted again. Red = negative.",
@@ -204,6 +205,18 @@ async def _second_level_answers(pager: Pager, console: Console, stop: asyncio.Ev
                 console.print(f"[bold green]{incident.id}: {line}[/bold green] — the escalation stops here.")
                 return
         await asyncio.sleep(0.05)
+
+
+async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
+    """The Monday digest of the scenario's week, as the team lead would read it."""
+    from rich.markdown import Markdown
+
+    from warner.digest.report import render_markdown
+    from warner.digest.weekly import build_digest
+
+    year, week, _ = scenario.start.isocalendar()
+    digest = await build_digest(redis, config, f"{year}-W{week:02d}")
+    return Panel(Markdown(render_markdown(digest.figures, "de")), title="Wochenbericht (warner digest)")
 
 
 async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:

@@ -125,6 +125,18 @@ async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> R
     return await _listen(app, config.ingest.host, port, "worker_metrics_listening")
 
 
+async def weekly_digests(config: Config, redis: aioredis.Redis, stop: asyncio.Event) -> None:
+    """Every Monday morning (``digest:``), last week's digest — once, whichever worker gets there."""
+    from warner.digest.schedule import DigestScheduler
+    from warner.digest.weekly import send_weekly_digest
+    from warner.oncall.clock import SystemClock
+
+    async def send(week: str) -> None:
+        await send_weekly_digest(redis, config, week)
+
+    await DigestScheduler(redis, config.digest, send, SystemClock()).run(stop)
+
+
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
@@ -133,13 +145,15 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
-    worker_task = ticker = paging = None
+    worker_task = ticker = paging = digests = None
     if role in ("all", "worker"):
         worker = build_worker(config, redis, metrics, hooks=pager.hooks if pager else ())
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
         ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
         if pager is not None:
             paging = asyncio.create_task(pager.run(stop), name="pager")
+        if config.digest.enabled:
+            digests = asyncio.create_task(weekly_digests(config, redis, stop), name="digest")
     try:
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())
@@ -156,3 +170,5 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             await asyncio.gather(ticker, return_exceptions=True)
         if paging:
             await asyncio.gather(paging, return_exceptions=True)
+        if digests:
+            await asyncio.gather(digests, return_exceptions=True)
