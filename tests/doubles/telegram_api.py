@@ -1,8 +1,9 @@
 """A local stand-in for the Telegram Bot API (aiohttp on 127.0.0.1, port 0).
 
 Enough of the API for python-telegram-bot to send, edit, answer and long-poll:
-getMe, sendMessage, editMessageText, answerCallbackQuery, getUpdates, deleteWebhook,
-setWebhook. Every request is recorded (``calls``); tests inject updates (``press``,
+getMe, sendMessage, sendPhoto, editMessageText, answerCallbackQuery, getUpdates,
+deleteWebhook, setWebhook. A file part of a multipart upload (sendPhoto's ``photo``) is
+recorded as an ``UploadedFile`` with its bytes, length and whether it is a PNG. Every request is recorded (``calls``); tests inject updates (``press``,
 ``command``) and programme failures (``fail``). HTML text is parsed into text and
 entities like Telegram does, so ``Message.text_html`` round-trips.
 
@@ -24,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_CAPTION = 1024
 BOT_ID = 4242
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "warner", "username": "warner_test_bot"}
 _ENTITY_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
@@ -35,6 +38,30 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     received_at: float = 0.0  # time.perf_counter() when the request reached the double (latency benchmarks)
+
+
+@dataclass
+class UploadedFile:
+    """A file part of a multipart/form-data request."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def is_png(self) -> bool:
+        return self.data.startswith(PNG_SIGNATURE)
+
+    @property
+    def png_size(self) -> tuple[int, int] | None:
+        """(width, height) from a PNG's IHDR chunk, or None for anything else."""
+        if not self.is_png or len(self.data) < 24 or self.data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(self.data[16:20], "big"), int.from_bytes(self.data[20:24], "big")
 
 
 @dataclass
@@ -220,6 +247,35 @@ class TelegramApiDouble:
         self.messages[(chat_id, message_id)] = message
         return _ok(message)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        refused = self._refuse_chat(chat_id)
+        if refused:
+            return refused
+        photo = params.get("photo")
+        if not isinstance(photo, UploadedFile) or not photo.size:
+            return _error(400, "Bad Request: there is no photo in the request")
+        size = photo.png_size
+        if photo.is_png and size is None:
+            return _error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = size or (0, 0)
+        caption = params.get("caption", "")
+        if str(params.get("parse_mode", "")).upper() == "HTML":
+            caption, entities = parse_html(caption)
+        else:
+            entities = []
+        if len(caption) > MAX_CAPTION:
+            return _error(400, "Bad Request: message caption is too long")
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": _chat(chat_id),
+                   "from": BOT_USER, "photo": [{"file_id": f"photo{photo.size}", "file_unique_id": f"u{photo.size}",
+                                                "width": width, "height": height, "file_size": photo.size}]}  # fmt: skip
+        if caption:
+            message["caption"] = caption
+        if entities:
+            message["caption_entities"] = entities
+        self.messages[(chat_id, message["message_id"])] = message
+        return _ok(message)
+
     def _refuse_chat(self, chat_id: int) -> web.Response | None:
         if chat_id in self.unknown_chats:
             return _error(400, "Bad Request: chat not found")
@@ -259,6 +315,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params = dict(await request.json())
     else:
         params = dict(await request.post()) if request.can_read_body else dict(request.query)
+    for key, value in params.items():
+        if isinstance(value, web.FileField):
+            params[key] = UploadedFile(value.filename, value.content_type, value.file.read())
     if isinstance(params.get("reply_markup"), str):
         params["reply_markup"] = json.loads(params["reply_markup"])
     return params
