@@ -51,11 +51,11 @@ async def send_weekly_digest(redis: aioredis.Redis, config: Config, week: str) -
     saved = save_reports(digest.figures, config.digest.directory(config.redis.data_dir), digest.chart_png)
     to = recipients(config)
     if to and config.notify.telegram is not None:
-        from warner.digest.telegram import bot_for, send_digest
+        from warner.digest.telegram import digest_bot, send_digest
 
-        async with bot_for(config.notify.telegram) as bot:
+        async with digest_bot(config.notify.telegram, config.notify.telegram.secrets()) as bot:
             results = await send_digest(bot, to, digest.figures, digest.chart_png)
-        failed = [r for r in results if not getattr(r, "ok", False)]
+        failed = [r for r in results if not r.ok]
         if failed:
             # The scheduler retries the whole week on an exception; a partial failure is logged loudly.
             log.error("digest_delivery_failed", week=week, failed=[str(r) for r in failed])
