@@ -7,26 +7,34 @@ killed at any point leaves either both or neither.
 ``authors`` counts *fresh* authors: accounts not heard from on this brand in the hour
 before. A storm brings hundreds of new voices; a bot flood is the same dozen accounts
 again and again, which per-bucket distinct counts cannot see with one-minute buckets.
+
+The words of each *newly counted* negative mention (``digest/terms.py``) are added to the
+brand's term counts of the mention's ISO week (``keys.negative_terms``) in the same Lua
+call, so a re-delivered mention adds its words as rarely as it adds to the counters: once.
+The week is that of the mention's bucket, in ``terms_time_zone`` (the digest's zone).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
+from warner.digest.terms import brand_words, terms
+from warner.digest.week import DEFAULT_TIME_ZONE, week_of
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
 
 AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
+TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for negative terms
 
 _COUNT = """
-local added, neg, tox, reach, negreach, authors = 0, 0, 0, 0, 0, 0
-for i = 4, #ARGV, 5 do
+local added, neg, tox, reach, negreach, authors, termed = 0, 0, 0, 0, 0, 0, {}
+for i = 5, #ARGV, 6 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     added = added + 1
     local r = tonumber(ARGV[i + 3])
@@ -39,8 +47,12 @@ for i = 4, #ARGV, 5 do
       authors = authors + 1
     end
     if not seen or tonumber(seen) < epoch then redis.call('ZADD', KEYS[5], epoch, author) end
+    for term in string.gmatch(ARGV[i + 5], '%S+') do termed[term] = (termed[term] or 0) + 1 end
   end
 end
+local anyterm = false
+for term, n in pairs(termed) do redis.call('ZINCRBY', KEYS[6], n, term); anyterm = true end
+if anyterm then redis.call('EXPIRE', KEYS[6], ARGV[4]) end
 if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'mentions', added)
   redis.call('HINCRBY', KEYS[1], 'negatives', neg)
@@ -82,24 +94,52 @@ def bucket_start(moment: datetime, width: timedelta) -> int:
 
 
 class BucketCounter:
-    """Reads and writes bucket counters in Redis."""
+    """Reads and writes bucket counters (and the weekly negative-term counts) in Redis.
 
-    def __init__(self, redis: aioredis.Redis, width: timedelta, retention: timedelta) -> None:
+    ``brand_names`` maps a brand to its name and aliases, whose words are left out of its
+    negative terms; ``terms_time_zone`` is the zone whose ISO weeks the term counts follow.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        width: timedelta,
+        retention: timedelta,
+        *,
+        brand_names: Mapping[str, Iterable[str]] | None = None,
+        terms_time_zone: str = DEFAULT_TIME_ZONE,
+        terms_retention: timedelta = TERMS_RETENTION,
+    ) -> None:
         self.redis = redis
         self.width = width
         self.ttl = int(retention.total_seconds())
+        self.terms_ttl = int(terms_retention.total_seconds())
+        self.terms_time_zone = terms_time_zone
+        self._exclude = {brand: brand_words(names) for brand, names in (brand_names or {}).items()}
+        self._weeks: dict[int, str] = {}
         self._count = redis.register_script(_COUNT)
+
+    def _week(self, epoch: int) -> str:
+        week = self._weeks.get(epoch)
+        if week is None:
+            if len(self._weeks) > 10_000:
+                self._weeks.clear()
+            week = self._weeks[epoch] = week_of(epoch, self.terms_time_zone)
+        return week
 
     async def add(self, batch: Sequence[Envelope]) -> dict[str, int]:
         """Count the batch; returns newly counted mentions per brand."""
-        groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[str | int]] = defaultdict(list)
         for e in batch:
             score = e.score
             negative = score is not None and score.sentiment == "negative"
             toxic = score is not None and score.offensive
-            args = groups[(e.brand or keys.NO_BRAND, bucket_start(e.mention.created_at, self.width))]
+            brand = e.brand or keys.NO_BRAND
+            args = groups[(brand, bucket_start(e.mention.created_at, self.width))]
             author = e.mention.author or f"~{e.mention.key}"
-            args += [e.mention.key, "1" if negative else "0", "1" if toxic else "0", str(e.mention.reach), author]
+            words = terms(e.mention.text, self._exclude.get(brand, frozenset())) if negative else []
+            args += [e.mention.key, "1" if negative else "0", "1" if toxic else "0", e.mention.reach, author]
+            args.append(" ".join(words))  # one argument, not one per word: redis-py packs each argument
         if not groups:
             return {}
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -111,8 +151,9 @@ class BucketCounter:
                         keys.bucket_index(brand),
                         keys.bucket_authors(brand, epoch),
                         keys.recent_authors(brand),
+                        keys.negative_terms(brand, self._week(epoch)),
                     ],
-                    args=[self.ttl, epoch, AUTHOR_MEMORY_S, *args],
+                    args=[self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, *args],
                     client=pipe,
                 )
             results = await pipe.execute()
@@ -137,6 +178,17 @@ class BucketCounter:
             for epoch, row in zip(epochs, rows, strict=True)
             if row
         ]
+
+    async def negative_terms(
+        self, brand: str, week: str, top: int = 10, exclude: frozenset[str] = frozenset()
+    ) -> list[tuple[str, int]]:
+        """The ``top`` most frequent words in the brand's negative mentions of ``week``, most frequent first
+        (ties alphabetically), leaving out ``exclude``."""
+        rows = await self.redis.zrevrangebyscore(
+            keys.negative_terms(brand, week), "+inf", 1, start=0, num=3 * top + len(exclude), withscores=True
+        )
+        found = [(w.decode() if isinstance(w, bytes) else w, int(n)) for w, n in rows]
+        return sorted(((w, n) for w, n in found if w not in exclude), key=lambda t: (-t[1], t[0]))[:top]
 
 
 class CountStage:

@@ -25,6 +25,9 @@ warner:{<brand>}:detector              string  JSON state of the brand's storm d
 warner:{<brand>}:detector:lock         string  lock held while a worker advances that state
 warner:{<brand>}:recent                zset    recent mentions (score = epoch; member = JSON)
                                                for an incident's top mentions; trimmed to hours
+warner:{<brand>}:terms:negative:<week> zset    word -> negative mentions containing it in that ISO
+                                               week ("2026-W47", Europe/Berlin), each mention
+                                               counted once (digest/terms.py; TTL 10 weeks)
 warner:{<brand>}:incident:<n>          hash    incident n of the brand (see incidents/)
 warner:{<brand>}:incident:<n>:timeline list    JSON events of that incident, oldest first
 warner:{incidents}:index               zset    "<brand>:<n>" of every incident (score = start)
@@ -90,6 +93,11 @@ def bucket_authors(brand: str, epoch: int) -> str:
 
 def recent_authors(brand: str) -> str:
     return f"{PREFIX}:{{{brand}}}:authors:recent"
+
+
+def negative_terms(brand: str, week: str) -> str:
+    """Zset word -> count of newly counted negative mentions of ``brand`` containing it in ISO ``week``."""
+    return f"{PREFIX}:{{{brand}}}:terms:negative:{week}"
 
 
 def detector(brand: str) -> str:
