@@ -36,7 +36,13 @@ def build_stages(
     hooks: Sequence[IncidentHook] = (),
 ) -> list[Stage]:
     """The pipeline, in order: score, count, detect (which opens and updates incidents)."""
-    counter = BucketCounter(redis, config.bucket, config.retention.buckets)
+    counter = BucketCounter(
+        redis,
+        config.bucket,
+        config.retention.buckets,
+        brand_names={b.name: [b.name, *b.aliases] for b in config.brands},
+        terms_time_zone=config.digest.time_zone,
+    )
     return [
         ScoreStage(scorer or default_scorer()),
         CountStage(counter, metrics),

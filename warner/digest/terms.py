@@ -27,6 +27,7 @@ _TOKEN = re.compile(r"(?:https?://|www\.)\S+|@\w+|([^\W\d_]+(?:['’-][^\W\d_]+)
 STOPWORDS = frozenset(
     """
     aber alle allem allen aller alles als also am an ander andere anderen anders auch auf aus bei beim bin bis bist
+    erst wegen nobody
     bitte da dabei dadurch dafür dagegen daher damit dann dar daran darauf darum das dass daß dazu dein deine dem den
     denen denn der deren des deshalb dessen die dies diese dieser dieses doch dort du durch ein eine einem einen einer
     eines einfach einmal er es etwa etwas euch euer eure für gab gar gegen gehabt gewesen geht gibt gleich gut habe
