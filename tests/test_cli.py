@@ -137,6 +137,8 @@ def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
     assert "the escalation stops here" in out
     # The drafts behind "Entwürfe": the glass-splinter storm is a product defect; Saturday night = off-hours.
     assert "Entwürfe für kesselberg:1" in out and "Produktmangel" in out
+    # It ends with the Monday digest of the storm's week.
+    assert "Wochenbericht KW 47/2026" in out and "digest unavailable" not in out
 
 
 def test_run_with_paging_but_no_bot_token_names_the_missing_variable(home, config_file) -> None:
@@ -153,3 +155,16 @@ escalation:
     result = warner("--config", str(config), "run", "--role", "worker", env={**home, "TEST_MISSING_BOT_TOKEN": ""})
     assert result.returncode == 1
     assert "TEST_MISSING_BOT_TOKEN" in result.stderr and "notify.telegram" in result.stderr
+
+
+def test_digest_prints_a_week_and_refuses_a_bad_one(home, config_file, tmp_path) -> None:
+    config = config_file(CONFIG_YAML)
+    md = warner("--config", str(config), "digest", "--week", "2026-W47", env=home)
+    assert md.returncode == 0, md.stderr
+    assert "Wochenbericht KW 47/2026" in md.stdout and "Keine Vorfälle in dieser Woche." in md.stdout
+    html = warner("--config", str(config), "digest", "--week", "2026-W47", "--format", "html",
+                  "--out", str(tmp_path / "w47.html"), "--lang", "en", env=home)  # fmt: skip
+    assert html.returncode == 0, html.stderr
+    assert "<html" in (tmp_path / "w47.html").read_text() and (tmp_path / "w47.png").read_bytes()[:4] == b"\x89PNG"
+    bad = warner("--config", str(config), "digest", "--week", "2026-W54", env=home)
+    assert bad.returncode == 2 and "2026-W54" in bad.stderr

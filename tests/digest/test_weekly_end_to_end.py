@@ -1,0 +1,87 @@
+"""The Monday digest of a real week: the Saturday storm through the worker, then the digest on Telegram.
+
+Everything real: ingest, worker, detector and counters in a private redis-server; the weekly
+digest built from what they stored, saved as Markdown/HTML/PNG and sent with the real
+python-telegram-bot client to the local Bot API double, in each recipient's language.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from doubles.telegram_api import TelegramApiDouble
+from support import CONFIG_YAML
+
+from warner.config import parse_config
+from warner.detect import BucketCounter
+from warner.digest.schedule import DigestScheduler
+from warner.digest.weekly import send_weekly_digest
+from warner.ingest.accept import append, resolve
+from warner.ingest.brands import BrandMatcher
+from warner.mention import Mention
+from warner.metrics import Metrics
+from warner.oncall.clock import ManualClock
+from warner.scenarios import saturday_storm
+from warner.service import build_worker
+from warner.store import MentionStream
+
+ANNA, BEN = 1001, 1002
+
+DIGEST_YAML = """
+oncall:
+  people:
+    - {{id: anna, name: Anna, telegram_id: {anna}}}
+    - {{id: ben, name: Ben, telegram_id: {ben}, language: en}}
+notify:
+  telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
+digest:
+  recipients: [anna, ben]
+  out_dir: "{out}"
+"""
+
+
+@pytest.fixture
+async def telegram(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", "123456:test-token")
+    async with TelegramApiDouble() as api:
+        yield api
+
+
+async def test_the_storm_week_digest_is_saved_and_sent_to_each_recipient_in_their_language(
+    redis, tokens, telegram, tmp_path
+):
+    config = parse_config(
+        CONFIG_YAML + DIGEST_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, out=tmp_path), "d.yaml"
+    )
+    mentions = [Mention.model_validate(r) for r in saturday_storm().mentions]
+    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
+    for i in range(0, len(resolved), 500):
+        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
+    await build_worker(config, redis, Metrics()).drain()
+    counted = sum(
+        c.mentions for c in await BucketCounter(redis, config.bucket, config.retention.buckets).read("kesselberg")
+    )
+
+    sent = []
+
+    async def send(week: str) -> None:
+        sent.append(await send_weekly_digest(redis, config, week))
+
+    monday = ManualClock(1795417200.0)  # Monday 23 Nov 2026, 08:00 in Berlin
+    assert await DigestScheduler(redis, config.digest, send, monday).check() == "2026-W47"
+    assert await DigestScheduler(redis, config.digest, send, monday).check() is None  # restarted: not twice
+
+    files = sent[0]
+    assert {p.name for p in files.values()} == {"digest-2026-W47.md", "digest-2026-W47.html", "digest-2026-W47.png"}
+    markdown = files["md"].read_text(encoding="utf-8")
+    assert "**Vorfälle:** 1 (🔴 1 kritisch)" in markdown and f"{counted:,}".replace(",", ".") in markdown
+    assert files["png"].read_bytes().startswith(b"\x89PNG")
+
+    photos, texts = telegram.calls_of("sendPhoto"), telegram.calls_of("sendMessage")
+    assert [int(p["chat_id"]) for p in photos] == [ANNA, BEN]
+    assert photos[0]["photo"].is_png and photos[0]["photo"].png_size[0] == 1200
+    assert "Wochenbericht" in photos[0]["caption"] and "Weekly" in photos[1]["caption"]
+    assert [int(t["chat_id"]) for t in texts] == [ANNA, BEN]
+    assert "kesselberg:1" in texts[0]["text"] or "Kesselberg" in texts[0]["text"]
