@@ -269,6 +269,7 @@ from warner.oncall.config import OncallConfig  # noqa: E402
 from warner.oncall.policy_config import EscalationConfig  # noqa: E402
 from warner.digest.config import DigestConfig  # noqa: E402
 from warner.respond.config import RespondConfig  # noqa: E402
+from warner.ingest.sources.config import SourcesConfig  # noqa: E402
 
 
 class Config(_Section):
@@ -287,6 +288,7 @@ class Config(_Section):
     escalation: EscalationConfig = EscalationConfig()
     digest: DigestConfig = DigestConfig()
     respond: RespondConfig = RespondConfig()
+    sources: SourcesConfig = SourcesConfig()
 
     @model_validator(mode="after")
     def _escalation_names_what_exists(self) -> Config:
@@ -310,6 +312,15 @@ class Config(_Section):
                 f"escalation uses channel(s) {missing} that notify does not configure "
                 f"(configured: {', '.join(sorted(channels)) or 'none'})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _pulled_sources_fit(self) -> Config:
+        """Pulled and HTTP sources share one name space; a feed's fixed brand must exist."""
+        _reject_repeated("source", [s.name for s in self.ingest.sources] + self.sources.names())
+        for field, brand in self.sources.brands().items():
+            if self.brand(brand) is None:
+                raise ValueError(f"{field}: unknown brand {brand!r}")
         return self
 
     @field_validator("brands")

@@ -58,3 +58,24 @@ class Metrics:
         self.pages_undeliverable = Counter(
             "warner_pages_undeliverable", "Pages no channel could deliver (someone was not reached)", registry=r
         )
+        # Pulled sources (ingest/sources/runner.py), one series per source.
+        self.source_last_success = Gauge(
+            "warner_source_last_success_timestamp_seconds", "When the source last polled successfully", ["source"],
+            registry=r,
+        )
+        self.source_errors = Counter(
+            "warner_source_errors", "Failed polls, by kind (transient, rate_limited, permanent)", ["source", "kind"],
+            registry=r,
+        )
+        self.source_mentions = Counter(
+            "warner_source_mentions", "Mentions a source added to the stream", ["source"], registry=r
+        )
+        self.source_entries_skipped = Counter(
+            "warner_source_entries_skipped", "Malformed entries a source skipped", ["source"], registry=r
+        )
+        self.source_lag = Gauge(
+            "warner_source_lag_seconds", "Poll time minus the newest new mention's time", ["source"], registry=r
+        )
+        self.source_failures = Gauge(
+            "warner_source_consecutive_failures", "Failed polls in a row (0 = healthy)", ["source"], registry=r
+        )

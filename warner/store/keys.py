@@ -54,6 +54,10 @@ warner:{acks}:code:<code>              hash    incident and person of an SMS ack
 warner:{acks}:issued:<incident>:<p>    string  the code issued to that person for that incident
 warner:{digest}:sent:<week>            string  "sending <owner>" (lease) while a worker sends the
                                                weekly digest of that ISO week, then "sent <time>"
+warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, saved only once its
+                                               mentions are in the stream) and health: kind,
+                                               last_success, last_error(_at), errors, failures
+                                               (consecutive), lag, mentions, next_poll
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -176,3 +180,8 @@ def ack_issued(incident_id: str, person: str) -> str:
 def digest_sent(week: str) -> str:
     """Weekly digest of ``week`` ("2026-W47"): "sending <owner>" (leased) while built, then "sent <time>"."""
     return f"{PREFIX}:{{digest}}:sent:{week}"
+
+
+def source_state(source: str) -> str:
+    """Cursor and health of a pulled source (ingest/sources/state.py)."""
+    return f"{PREFIX}:{{sources}}:state:{source}"

@@ -1,0 +1,21 @@
+"""The configured pulled sources, built once when ``warner run`` starts."""
+
+from __future__ import annotations
+
+from warner.config import Config
+from warner.ingest.brands import BrandMatcher
+from warner.ingest.sources.base import PullSource
+
+
+def build_sources(config: Config, matcher: BrandMatcher) -> list[PullSource]:
+    """One adapter per configured source; entries naming no brand are dropped unless the source keeps them."""
+    from warner.ingest.sources.rss import RssSource
+
+    def relevant(text: str) -> bool:
+        return matcher.first(text) is not None
+
+    sources: list[PullSource] = []
+    sources += [RssSource(feed, None if feed.keep_unmatched else relevant) for feed in config.sources.rss]
+    # Mastodon and Bluesky plug in here, e.g.:
+    # sources += [MastodonSource(c, relevant) for c in config.sources.mastodon]
+    return sources
