@@ -67,7 +67,7 @@ class RssSource:
         known = set(seen)
         mentions: list[Mention] = []
         skipped = 0
-        for position, entry in enumerate(parsed.entries):
+        for position, entry in reversed(list(enumerate(parsed.entries))):  # feeds list newest first
             mention = self._mention(entry, position)
             if mention is None:
                 skipped += 1
@@ -130,7 +130,9 @@ class RssSource:
         if not entry_id or not text:
             self.log.warning("feed_entry_skipped", position=position, reason="no id, link or title, or no text")
             return None
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        stamp = next(
+            (dict.__getitem__(entry, k) for k in ("published_parsed", "updated_parsed") if _has(entry, k)), None
+        )
         created = datetime(*stamp[:6], tzinfo=UTC) if stamp else datetime.fromtimestamp(self.clock(), UTC)
         try:
             return Mention(
@@ -170,6 +172,11 @@ class _TextOnly(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self.parts.append(data)
+
+
+def _has(entry: Any, key: str) -> bool:
+    """Present and set, without feedparser's deprecated updated/published fallback (which warns)."""
+    return dict.__contains__(entry, key) and bool(dict.__getitem__(entry, key))
 
 
 def _plain(fragment: str) -> str:
