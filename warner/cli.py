@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.digest.commands import register as register_digest
 
     register_digest(sub)
+    from warner.ingest.sources.commands import register as register_sources
+
+    register_sources(sub)
     try:
         from warner.scoring.commands import register as register_scoring
     except ImportError:

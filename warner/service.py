@@ -143,6 +143,18 @@ async def weekly_digests(config: Config, redis: aioredis.Redis, stop: asyncio.Ev
     await DigestScheduler(redis, config.digest, send, SystemClock()).run(stop)
 
 
+async def pull_sources(config: Config, redis: aioredis.Redis, metrics: Metrics, stop: asyncio.Event) -> None:
+    """Poll the pulled sources (``sources:``) into the mention stream, each on its own task."""
+    from warner.ingest.brands import BrandMatcher
+    from warner.ingest.sources.factory import build_sources
+    from warner.ingest.sources.runner import SourceRunner
+
+    matcher = BrandMatcher(config.brands)
+    sources = build_sources(config, matcher)
+    log.info("sources_started", sources=[s.name for s in sources])
+    await SourceRunner(redis, config, sources, metrics, matcher=matcher).run(stop)
+
+
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
@@ -151,7 +163,7 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
-    worker_task = ticker = paging = digests = None
+    worker_task = ticker = paging = digests = pulling = None
     if role in ("all", "worker"):
         worker = build_worker(config, redis, metrics, hooks=pager.hooks if pager else ())
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
@@ -160,6 +172,8 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             paging = asyncio.create_task(pager.run(stop), name="pager")
         if config.digest.enabled:
             digests = asyncio.create_task(weekly_digests(config, redis, stop), name="digest")
+        if config.sources.names():
+            pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
     try:
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())
@@ -178,3 +192,5 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             await asyncio.gather(paging, return_exceptions=True)
         if digests:
             await asyncio.gather(digests, return_exceptions=True)
+        if pulling:
+            await asyncio.gather(pulling, return_exceptions=True)
