@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
-from structlog.testing import capture_logs
-
 from doubles.feeds import ATOM_PATH, RSS_PATH, FeedEntry, FeedServer
+from structlog.testing import capture_logs
 from support import CONFIG_YAML
+
 from warner.config import Config, parse_config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.factory import build_sources
@@ -22,14 +22,14 @@ T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 
 
 def entry(n: int, text: str = "Kesselberger Helles ist ausverkauft", **fields) -> FeedEntry:
-    values = dict(
-        id=f"tag:bier.example,2026:post-{n}",
-        title=f"{text} ({n})",
-        link=f"https://bier.example/posts/{n}",
-        summary=f"<p>Heute im <b>Laden</b> &amp; online – Nummer {n}</p>",
-        published=T0.replace(minute=n % 60),
-        author="Anna",
-    )
+    values = {
+        "id": f"tag:bier.example,2026:post-{n}",
+        "title": f"{text} ({n})",
+        "link": f"https://bier.example/posts/{n}",
+        "summary": f"<p>Heute im <b>Laden</b> &amp; online – Nummer {n}</p>",
+        "published": T0.replace(minute=n % 60),
+        "author": "Anna",
+    }
     values.update(fields)
     return FeedEntry(**values)
 

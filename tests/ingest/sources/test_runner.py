@@ -6,10 +6,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from structlog.testing import capture_logs
-
 from doubles.feeds import ATOM_PATH, RSS_PATH, FeedServer
 from ingest.sources.test_rss import T0, entry, feed, feeds_config, short, stored
+from structlog.testing import capture_logs
+
 from warner import cli
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.base import Cursor, Poll, SourceError
@@ -119,7 +119,7 @@ async def test_status_lists_each_source_with_its_health(redis, feeds) -> None:
     feeds.add(RSS_PATH, entry(1))
     feeds.fail_next(ATOM_PATH, 1, 429, retry_after="60")
     config = feeds_config(feed("bierblog", feeds.url(RSS_PATH)), feed("reisenforum", feeds.url(ATOM_PATH)))
-    clock = lambda: T0.timestamp() + 3600  # noqa: E731
+    clock = lambda: T0.timestamp() + 3600
     runner = SourceRunner(redis, config, build_sources(config, BrandMatcher(config.brands)), Metrics(), clock=clock)
     for source in runner.sources:
         await runner.poll_once(source)
@@ -134,9 +134,8 @@ async def test_status_lists_each_source_with_its_health(redis, feeds) -> None:
 
 
 def test_the_sources_status_command_reads_redis(redis_url, config_file, monkeypatch, capsys) -> None:
-    from support import CONFIG_YAML
-
     import redis
+    from support import CONFIG_YAML
 
     redis.Redis.from_url(redis_url).flushall()
     monkeypatch.setenv("REDIS_URL", redis_url)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, Slug, _Section, _reject_repeated
+from warner.config import Duration, Slug, _reject_repeated, _Section
 
 
 class RssFeedConfig(_Section):

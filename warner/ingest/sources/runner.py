@@ -123,7 +123,7 @@ class SourceRunner:
         except RedisError as exc:
             bound.error("source_store_unavailable", error=str(exc))
             return self._backoff(1)
-        except Exception as exc:  # an adapter bug must not end the loop, nor touch the other sources
+        except Exception as exc:  # noqa: BLE001 — an adapter bug must not end the loop, nor touch the other sources
             bound.exception("source_poll_crashed")
             return await self._failed(source, SourceError(f"{type(exc).__name__}: {exc}"), bound)
         self.metrics.source_last_success.labels(source.name).set(now)
