@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -88,7 +89,20 @@ class BrandConfig(_Section):
     display_name: str | None = None
     aliases: list[str] = Field(
         default_factory=list,
-        description="Names, handles, hashtags that mean this brand.",
+        description="Names that mean this brand: a word or phrase, also as #hashtag or @handle.",
+    )
+    products: list[str] = Field(default_factory=list, description="Product names, matched like aliases.")
+    handles: list[str] = Field(
+        default_factory=list,
+        description="Account names (@kesselberg_bier), matched with or without the @.",
+    )
+    hashtags: list[str] = Field(
+        default_factory=list,
+        description="Hashtags (kesselberg or #kesselberg) matched only as #kesselberg.",
+    )
+    query: str | None = Field(
+        None,
+        description='Boolean query, e.g. ("Kesselberg" OR Kesselberger) AND NOT Tunnel; see warner.ingest.query.',
     )
     exclude: list[str] = Field(default_factory=list, description="Terms that disqualify a match.")
     language: Literal["de", "en"] = "de"
@@ -104,9 +118,33 @@ class BrandConfig(_Section):
         description="At most this many alert episodes a week: raises the threshold if needed.",
     )
 
+    @field_validator("aliases", "products", "exclude", "handles", "hashtags")
+    @classmethod
+    def _terms_can_match(cls, terms: list[str], info: ValidationInfo) -> list[str]:
+        from warner.ingest.brands import term_key
+
+        kind = {"handles": "handle", "hashtags": "hashtag"}.get(info.field_name or "", "alias")
+        for term in terms:
+            term_key(term, kind)
+        return terms
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, query: str | None) -> str | None:
+        from warner.ingest.brands import check_query
+
+        if query is not None:
+            check_query(query)
+        return query
+
     @property
     def label(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def names(self) -> list[str]:
+        """The brand's own words (name, aliases, products, handles, hashtags), e.g. to leave out of its top terms."""
+        return [self.name, *self.aliases, *self.products, *self.handles, *self.hashtags]
 
 
 class SourceConfig(_Section):
