@@ -40,7 +40,7 @@ def build_stages(
         redis,
         config.bucket,
         config.retention.buckets,
-        brand_names={b.name: [b.name, *b.aliases] for b in config.brands},
+        brand_names={b.name: b.names for b in config.brands},
         terms_time_zone=config.digest.time_zone,
     )
     return [

@@ -97,7 +97,7 @@ async def week_figures(
             continue
         this = await counter.read(brand.name, start, end - 1)
         before = await counter.read(brand.name, prev_start, prev_end - 1)
-        exclude = brand_words([brand.name, *brand.aliases])
+        exclude = brand_words(brand.names)
         terms = await counter.negative_terms(brand.name, week, TOP_TERMS, exclude)
         brand_weeks.append(
             BrandWeek(
