@@ -41,7 +41,9 @@ async def status_lines(redis: aioredis.Redis, config: Config, now: float) -> lis
     """A table, one row per configured pulled source."""
     from warner.ingest.sources.state import SourceState
 
-    kinds = {name: "rss" for name in (f.name for f in config.sources.rss)}
+    kinds = {f.name: "rss" for f in config.sources.rss}
+    kinds |= {c.name: "mastodon" for c in config.sources.mastodon}
+    kinds |= {c.name: "bluesky" for c in config.sources.bluesky}
     if not kinds:
         return ["no pulled sources configured (sources: in the config)"]
     state = SourceState(redis)

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pydantic import Field, field_validator, model_validator
 
 from warner.config import Duration, Slug, _reject_repeated, _Section
+from warner.ingest.sources.bluesky_config import BlueskyConfig
+from warner.ingest.sources.mastodon_config import MastodonConfig
 
 
 class RssFeedConfig(_Section):
@@ -40,18 +42,22 @@ class SourcesConfig(_Section):
     """Pulled sources and how the runner treats them when they fail (see ``sources/runner.py``)."""
 
     rss: list[RssFeedConfig] = Field(default_factory=list)
-    # mastodon: list[MastodonConfig] and bluesky: list[BlueskyConfig] go here, and into names() below.
+    mastodon: list[MastodonConfig] = Field(default_factory=list)
+    bluesky: list[BlueskyConfig] = Field(default_factory=list)
     backoff: Duration = Field(timedelta(seconds=30), description="Wait after a first failure; doubles per failure.")
     max_backoff: Duration = Field(timedelta(hours=1), description="Longest wait between failing polls.")
     poll_timeout: Duration = Field(timedelta(minutes=2), description="A poll taking longer than this has failed.")
 
     def names(self) -> list[str]:
         """Every pulled source's name (unique across kinds and with ``ingest.sources``)."""
-        return [f.name for f in self.rss]
+        return [f.name for f in self.rss] + [c.name for c in self.mastodon] + [c.name for c in self.bluesky]
 
     def brands(self) -> dict[str, str]:
         """Field path -> fixed brand, for the check that each names a configured brand."""
-        return {f"sources.rss[{i}].brand": f.brand for i, f in enumerate(self.rss) if f.brand}
+        out = {f"sources.rss[{i}].brand": f.brand for i, f in enumerate(self.rss) if f.brand}
+        out |= {f"sources.mastodon[{i}].brand": c.brand for i, c in enumerate(self.mastodon) if c.brand}
+        out |= {f"sources.bluesky[{i}].brand": c.brand for i, c in enumerate(self.bluesky) if c.brand}
+        return out
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesConfig:

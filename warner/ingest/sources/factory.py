@@ -16,6 +16,12 @@ def build_sources(config: Config, matcher: BrandMatcher) -> list[PullSource]:
 
     sources: list[PullSource] = []
     sources += [RssSource(feed, None if feed.keep_unmatched else relevant) for feed in config.sources.rss]
-    # Mastodon and Bluesky plug in here, e.g.:
-    # sources += [MastodonSource(c, relevant) for c in config.sources.mastodon]
+    if config.sources.mastodon:
+        from warner.ingest.sources.mastodon import MastodonSource
+
+        sources += [MastodonSource(c, None if c.brand else relevant) for c in config.sources.mastodon]
+    if config.sources.bluesky:
+        from warner.ingest.sources.bluesky import BlueskySource
+
+        sources += [BlueskySource(c, None if c.brand else relevant) for c in config.sources.bluesky]
     return sources
