@@ -34,6 +34,8 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from warner.config import security_warnings
+
     path = resolve_config_path(args.path or args.config)
     try:
         config = load_config(path)
@@ -43,6 +45,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         return 1
     for issue in check_runtime_secrets(config, str(path)):
         print(f"warning: {issue}")
+    for warning in security_warnings(config):
+        print(f"warning: {path}: {warning}")
     print("OK")
     return 0
 

@@ -496,3 +496,10 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
             except TelegramSecretError as exc:
                 issues.append(ConfigIssue(filename, "notify.telegram", None, str(exc)))
     return issues
+
+
+def security_warnings(config: Config) -> list[str]:
+    """Insecure settings (open bind address, missing allowlists, …), one line each naming the field."""
+    from warner.security import insecure_settings
+
+    return insecure_settings(config)

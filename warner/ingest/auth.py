@@ -1,4 +1,11 @@
-"""Bearer tokens per source, kept only as SHA-256 digests in memory."""
+"""Bearer tokens per source, kept only as SHA-256 digests in memory.
+
+The registry is built once at startup from the tokens in the environment and never keeps
+their plaintext: a presented token is hashed and its digest compared, in constant time,
+with every known digest (no early exit, so the time does not tell which source nearly
+matched). The tokens are also registered with the log redactor, which likewise keeps only
+digests, so a token that ends up in a log line is printed as ``<redacted>``.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +13,43 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from warner.logs import register_secrets
+
 
 def digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    """SHA-256 of the token's UTF-8 bytes (lone surrogates from undecodable headers included)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 class TokenRegistry:
     """Maps a presented bearer token to the source it belongs to."""
 
+    __slots__ = ("_digests",)
+
     def __init__(self, tokens: Mapping[str, str]) -> None:
-        """``tokens`` maps source name to its token."""
-        self._by_digest = {digest(token): source for source, token in tokens.items()}
+        """``tokens`` maps source name to its token; only the digests are kept."""
+        register_secrets(tokens.values())
+        self._digests: tuple[tuple[bytes, str], ...] = tuple(
+            (digest(token), source) for source, token in tokens.items()
+        )
 
     def source_for(self, authorization: str | None) -> str | None:
         """The source whose token is in an ``Authorization: Bearer …`` header, or None."""
         if not authorization:
             return None
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return None
-        presented = digest(token.strip())
-        for known, source in self._by_digest.items():
+        presented = digest(token)
+        found: str | None = None
+        for known, source in self._digests:
             if hmac.compare_digest(known, presented):
-                return source
-        return None
+                found = source
+        return found
 
     def __len__(self) -> int:
-        return len(self._by_digest)
+        return len(self._digests)
+
+    def __repr__(self) -> str:
+        return f"TokenRegistry(<{len(self)} hashed token(s)>)"

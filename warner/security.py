@@ -1,0 +1,186 @@
+"""Security checks of a loaded config: insecure settings to warn about, and the secrets it names.
+
+``warner check-config`` prints :func:`insecure_settings` as warnings (they do not fail the
+check: each can be right for a lab set-up). :func:`config_secrets` reads the values of every
+environment variable the config names as a secret, so the service can register them with
+the log redactor at startup (:func:`register_config_secrets`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from warner.config import Config
+from warner.logs import register_secrets
+from warner.oncall.config import Person
+from warner.oncall.policy_config import NOTIFY_KINDS
+
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", "", "*", "[::]"})  # noqa: S104 - these are what we look for
+
+
+def is_loopback(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (a name other than localhost counts as reachable from outside)."""
+    if host is None:
+        return True
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_settings(config: Config) -> list[str]:
+    """One line per insecure setting, each starting with the field it is about."""
+    return [
+        *_ingest(config),
+        *_telegram(config),
+        *_sms_inbound(config),
+        *_digest(config),
+        *_redis(config),
+        *_escalation(config),
+    ]
+
+
+def _ingest(config: Config) -> list[str]:
+    ingest = config.ingest
+    out = []
+    if ingest.host in ALL_INTERFACES and not ingest.sources:
+        out.append(
+            f"ingest.host: {ingest.host!r} listens on all interfaces but ingest.sources is empty: "
+            "no source has a token, so every request is refused (bind 127.0.0.1 or add a source with token_env)"
+        )
+    if not is_loopback(ingest.host):
+        out.append(
+            f"ingest.host: {ingest.host!r} is not a loopback address and warner speaks plain HTTP: "
+            "put a TLS-terminating proxy in front so bearer tokens never cross the network in clear"
+        )
+    return out
+
+
+def _telegram(config: Config) -> list[str]:
+    telegram = config.notify.telegram
+    if telegram is None or telegram.allowed_chat_ids:
+        return []
+    if any(p.telegram_id is not None for p in config.oncall.people):
+        return []
+    return [
+        "notify.telegram.allowed_chat_ids: empty and no oncall.people has a telegram_id: "
+        "nobody is allowed to acknowledge pages or use the bot's commands"
+    ]
+
+
+def _sms_inbound(config: Config) -> list[str]:
+    sms = config.notify.sms
+    if sms is None or sms.inbound is None:
+        return []
+    out = []
+    if not sms.inbound.token_env:
+        out.append(
+            "notify.sms.inbound.token_env: not set, so the generic SMS reply webhook is open: "
+            "anybody who can reach it can acknowledge incidents"
+        )
+    if sms.provider == "twilio" and not sms.inbound.verify_twilio_signature:
+        out.append(
+            "notify.sms.inbound.verify_twilio_signature: false, so forged Twilio replies can acknowledge incidents"
+        )
+    return out
+
+
+def _digest(config: Config) -> list[str]:
+    recipients = config.digest.recipients
+    if not recipients or not config.digest.enabled:
+        return []
+    if config.notify.telegram is None:
+        return [
+            f"digest.recipients: {', '.join(recipients)} get the digest on Telegram, "
+            "but notify.telegram is not configured"
+        ]
+    people = {p.id: p for p in config.oncall.people}
+    unreachable = [r for r in recipients if r in people and people[r].telegram_id is None]
+    if unreachable:
+        return [f"digest.recipients: {', '.join(unreachable)} have no telegram_id in oncall.people"]
+    return []
+
+
+def _redis(config: Config) -> list[str]:
+    url = config.redis_url
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        password = parts.password
+    except ValueError:
+        return []
+    if parts.scheme not in ("redis", "rediss") or is_loopback(host) or password:
+        return []
+    where = "REDIS_URL" if os.environ.get("REDIS_URL") else "redis.url"
+    tls = "" if parts.scheme == "rediss" else " and no TLS (rediss://)"
+    return [
+        f"{where}: Redis on {host} (not loopback) without a password{tls}: anybody on the network can read and inject mentions"
+    ]
+
+
+def _escalation(config: Config) -> list[str]:
+    configured = set(config.notify.channels)
+    people = {p.id: p for p in config.oncall.people}
+    out = []
+    for i, route in enumerate(config.escalation.routes):
+        policy = config.escalation.policy(route.policy)
+        if policy is None:
+            continue
+        notify = [s for s in policy.steps if s.kind in NOTIFY_KINDS]
+        usable = {c for s in notify for c in s.order} & configured
+        if not usable:
+            used = sorted({c for s in notify for c in s.order})
+            out.append(
+                f"escalation.routes[{i}]: policy {policy.id!r} pages via {', '.join(used)}, "
+                f"none of which notify configures (configured: {', '.join(sorted(configured)) or 'none'})"
+            )
+            continue
+        for j, step in enumerate(policy.steps):
+            for person_id in [*(step.notify_persons or []), *(step.notify_next_person or [])]:
+                person = people.get(person_id)
+                if person is not None and not _reachable(person, step.order, configured):
+                    out.append(
+                        f"escalation.policies[{policy.id}].steps[{j}]: {person_id} cannot be reached on "
+                        f"{', '.join(step.order)} (no telegram_id/phone in oncall.people or channel not configured)"
+                    )
+    return sorted(set(out), key=out.index)
+
+
+def _reachable(person: Person, channels: list[str], configured: set[str]) -> bool:
+    contact = {"telegram": person.telegram_id is not None, "sms": person.phone is not None, "console": True}
+    return any(c in configured and contact.get(c, False) for c in channels)
+
+
+def config_secrets(config: Config) -> list[str]:
+    """The values of every environment variable the config names as a secret (set ones only)."""
+    names: list[str | None] = [s.token_env for s in config.ingest.sources]
+    telegram = config.notify.telegram
+    if telegram is not None:
+        names += [telegram.token_env, telegram.secret_token_env, telegram.callback_secret_env]
+    sms = config.notify.sms
+    if sms is not None:
+        if sms.http is not None:
+            names += [sms.http.password_env, sms.http.token_env]
+        if sms.twilio is not None:
+            names.append(sms.twilio.auth_token_env)
+        if sms.inbound is not None:
+            names.append(sms.inbound.token_env)
+    values = [os.environ.get(name, "") for name in names if name]
+    if config.redis_url:
+        try:
+            values.append(urlsplit(config.redis_url).password or "")
+        except ValueError:
+            pass
+    return [v for v in values if v]
+
+
+def register_config_secrets(config: Config) -> None:
+    """Register every secret the config names with the log redactor; call once at startup."""
+    register_secrets(config_secrets(config))
