@@ -1,9 +1,9 @@
 """structlog set-up: readable on a terminal, JSON lines everywhere else; secrets never printed.
 
 :class:`SecretRedactor` runs last before the renderer. It blanks the values of keys that
-name a secret (``token``, ``authorization``, …) and any string, or word of a string, equal to
-a secret registered at startup (:func:`register_secrets`). It keeps only SHA-256 digests of
-those secrets, so the log set-up never holds a plaintext copy of them.
+name a secret (``token``, ``authorization``, …) and every occurrence, inside any text, of a
+secret registered at startup (:func:`register_secrets`). It keeps SHA-256 digests of those
+secrets (and a few leading characters to find them by), never a plaintext copy.
 """
 
 from __future__ import annotations
@@ -35,28 +35,39 @@ MIN_SECRET_LENGTH = 6  # shorter values are too likely to occur by chance to be 
 
 _SECRET_KEY = re.compile(r"token|secret|passw(or)?d|authorization|api_?key|credential|cookie", re.IGNORECASE)
 _NOT_SECRET_KEY = re.compile(r"_envs?$", re.IGNORECASE)  # token_env names a variable; it is not its value
-_WORD = re.compile(r"[^\s\"'`,;=<>()\[\]{}]+")
-_PART = re.compile(r"[^:@/?&#]+")  # inside a word: URL userinfo, query values
 
 
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
-class SecretRedactor:
-    """A structlog processor that removes secrets from an event before it is rendered."""
+def _anchor(secret: str) -> str:
+    """The few leading characters a secret is searched by: at most a quarter of it, at most 4."""
+    return secret[: max(1, min(4, len(secret) // 4))]
 
-    __slots__ = ("_digests",)
+
+class SecretRedactor:
+    """A structlog processor that removes secrets from an event before it is rendered.
+
+    A registered secret is kept as its length, its digest and a short anchor (its first
+    characters, at most a quarter of it). A text is searched for the anchors; where one
+    occurs, the digest of the following characters is compared, so a secret is found inside
+    any text (``…/bot<token>/sendMessage``) without a plaintext copy being held.
+    """
+
+    __slots__ = ("_by_anchor",)
 
     def __init__(self) -> None:
-        self._digests: set[bytes] = set()
+        self._by_anchor: dict[str, set[tuple[int, bytes]]] = {}
 
     def register(self, secrets: Iterable[str | None]) -> None:
-        """Remember these values (as digests) as secrets; blank and too short values are ignored."""
-        self._digests.update(_digest(s) for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
+        """Remember these values as secrets; blank and too short values are ignored."""
+        for secret in secrets:
+            if secret and len(secret) >= MIN_SECRET_LENGTH:
+                self._by_anchor.setdefault(_anchor(secret), set()).add((len(secret), _digest(secret)))
 
     def clear(self) -> None:
-        self._digests.clear()
+        self._by_anchor.clear()
 
     def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         return {key: self._value(key, value) for key, value in event_dict.items()}
@@ -70,34 +81,38 @@ class SecretRedactor:
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
             return self._scrub_text(value)
-        if isinstance(value, bytes):
-            return self._scrub_text(value.decode("utf-8", "replace")) if self._digests else value
         if isinstance(value, Mapping):
             return {k: self._value(k, v) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
             return [self._scrub(v) for v in value]
-        if isinstance(value, int | float | bool) or value is None:
+        if isinstance(value, int | float | bool) or value is None or not self._by_anchor:
             return value
-        return self._scrub_text(str(value)) if self._digests else value
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        scrubbed = self._scrub_text(text)
+        return value if scrubbed is text else scrubbed
 
     def _scrub_text(self, text: str) -> str:
-        if not self._digests or len(text) < MIN_SECRET_LENGTH:
+        if len(text) < MIN_SECRET_LENGTH:
             return text
-        if _digest(text) in self._digests:
-            return REDACTED
-        return _WORD.sub(self._scrub_word, text)
-
-    def _scrub_word(self, match: re.Match[str]) -> str:
-        word = match.group(0)
-        if len(word) < MIN_SECRET_LENGTH:
-            return word
-        if _digest(word) in self._digests:
-            return REDACTED
-        return _PART.sub(self._scrub_part, word)
-
-    def _scrub_part(self, match: re.Match[str]) -> str:
-        part = match.group(0)
-        return REDACTED if len(part) >= MIN_SECRET_LENGTH and _digest(part) in self._digests else part
+        spans: list[tuple[int, int]] = []
+        for anchor, candidates in self._by_anchor.items():
+            at = text.find(anchor)
+            while at >= 0:
+                for length, digest in candidates:
+                    if at + length <= len(text) and _digest(text[at : at + length]) == digest:
+                        spans.append((at, at + length))
+                at = text.find(anchor, at + 1)
+        if not spans:
+            return text
+        out, end = [], 0
+        for start, stop in sorted(spans):
+            if start < end:  # overlaps the secret just blanked: extend that one
+                end = max(end, stop)
+                continue
+            out += [text[end:start], REDACTED]
+            end = stop
+        out.append(text[end:])
+        return "".join(out)
 
 
 REDACTOR = SecretRedactor()
