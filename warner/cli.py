@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from warner.store import open_redis
 
     config = _load(args)
-    paging = args.role in ("all", "worker")
+    paging = True  # every role builds the pager (the API serves SMS replies and the webhook)
     missing = check_runtime_secrets(config, str(resolve_config_path(args.config)), paging=paging)
     if args.role == "worker":
         missing = [m for m in missing if not m.field.startswith("ingest.")]

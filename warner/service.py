@@ -158,8 +158,10 @@ async def pull_sources(config: Config, redis: aioredis.Redis, metrics: Metrics, 
 async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
-    pager = build_pager(config, redis, metrics) if role in ("all", "worker") else None
-    extra = pager.add_routes if pager else None
+    # Every role builds the pager: workers escalate; the API serves SMS replies and, in webhook
+    # mode, Telegram's updates (so split roles lose neither).
+    pager = build_pager(config, redis, metrics)
+    extra = pager.add_routes if pager and role in ("all", "api") else None
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
@@ -169,11 +171,15 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
         ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
         if pager is not None:
-            paging = asyncio.create_task(pager.run(stop), name="pager")
+            # In webhook mode a split worker leaves Telegram's updates to the API process.
+            bot = role == "all" or pager.webhook is None
+            paging = asyncio.create_task(pager.run(stop, bot=bot), name="pager")
         if config.digest.enabled:
             digests = asyncio.create_task(weekly_digests(config, redis, stop), name="digest")
         if config.sources.names():
             pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
+    elif pager is not None and pager.webhook is not None:
+        paging = asyncio.create_task(pager.serve_webhook(stop), name="telegram-webhook")
     try:
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())

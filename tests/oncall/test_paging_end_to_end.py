@@ -252,3 +252,31 @@ async def test_drafts_button_offers_the_product_defect_playbook_and_records_the_
         timeline = await pager.engine.incidents.timeline("kesselberg", 1)
         picked = [e for e in timeline if e.get("kind") == "draft"]
         assert [(e["by"], e["playbook"]) for e in picked] == [("anna", "product_defect")]
+
+
+async def test_only_one_worker_polls_telegram_and_another_takes_over_when_it_stops(redis, tokens, doubles):
+    telegram, sms = doubles
+    config = paging_config(telegram, sms)
+    clock = ManualClock(saturday_storm().start.timestamp())
+    first, second = (build_pager(config, redis, Metrics(), clock=clock) for _ in range(2))
+    for pager in (first, second):
+        pager.poll_lease_s = 0.6
+    stop_first, stop_second = asyncio.Event(), asyncio.Event()
+    runs = [
+        asyncio.create_task(first._receive_updates(stop_first)),
+        asyncio.create_task(second._receive_updates(stop_second)),
+    ]
+    try:
+        await asyncio.sleep(0.5)
+        polling = [p for p in (first, second) if p.application.updater and p.application.updater.running]
+        assert len(polling) == 1  # Telegram allows one getUpdates poller per bot
+        leader, other = (first, second) if polling[0] is first else (second, first)
+        (stop_first if leader is first else stop_second).set()  # the leader's process stops
+        await asyncio.sleep(0.6)
+        assert other.application.updater.running
+    finally:
+        stop_first.set()
+        stop_second.set()
+        await asyncio.gather(*runs, return_exceptions=True)
+        await first.close()
+        await second.close()

@@ -18,6 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
+from redis.exceptions import LockError
 from rich.console import Console
 
 from warner.config import Config
@@ -30,6 +31,7 @@ from warner.notify.delivery import Notifier, RetryPolicy
 from warner.oncall.clock import Clock, SystemClock
 from warner.oncall.escalation import EscalationEngine
 from warner.oncall.schedule import Roster
+from warner.store import keys
 
 log = structlog.get_logger()
 
@@ -184,13 +186,12 @@ async def recent_texts(redis: aioredis.Redis, brand: str, since: float, limit: i
     """Texts of the brand's recent mentions (what the detect stage keeps for top mentions)."""
     import orjson
 
-    from warner.store import keys
-
     members = await redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf", start=0, num=limit)
     return [str(orjson.loads(m).get("text", "")) for m in members]
 
 
 AUDIT_EVERY_S = 30.0
+POLL_LEASE_S = 30.0  # a dead poller's lock expires after this; another worker's pager then polls
 
 
 @dataclass
@@ -203,6 +204,7 @@ class Pager:
     roster: RosterView
     application: Any = None  # python-telegram-bot Application, when Telegram is configured
     webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
+    poll_lease_s: float = POLL_LEASE_S
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
 
     @property
@@ -239,22 +241,64 @@ class Pager:
         for add in self.routes:
             add(app)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        if self.application is not None:
-            from warner.notify.telegram import start_polling
-
-            if self.webhook is None:
-                await start_polling(self.application)
-            else:
-                from warner.notify.telegram import start_webhook
-
-                await start_webhook(self.application, *self.webhook)
-        auditor = asyncio.create_task(self._audit_every(AUDIT_EVERY_S, stop), name="pager-audit")
+    async def run(self, stop: asyncio.Event, *, bot: bool = True) -> None:
+        """Escalate until ``stop``; with ``bot``, also receive Telegram updates (see ``_receive_updates``)."""
+        tasks = [asyncio.create_task(self._audit_every(AUDIT_EVERY_S, stop), name="pager-audit")]
+        if bot and self.application is not None:
+            tasks.append(asyncio.create_task(self._receive_updates(stop), name="telegram-updates"))
         try:
             await self.engine.run(stop)
         finally:
-            await asyncio.gather(auditor, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.close()
+
+    async def serve_webhook(self, stop: asyncio.Event) -> None:
+        """API-only process in webhook mode: handle Telegram's updates until ``stop``, then close."""
+        try:
+            await self._receive_updates(stop)
+        finally:
+            await self.close()
+
+    async def _receive_updates(self, stop: asyncio.Event) -> None:
+        """Poll Telegram from exactly one process, or serve the webhook.
+
+        Telegram allows one ``getUpdates`` poller per bot (a second gets 409 Conflict), but
+        every worker runs a pager. The poller holds a Redis lock it renews; when its process
+        dies the lock expires and another worker's pager takes over within ``POLL_LEASE_S``.
+        """
+        from warner.notify.telegram import start_polling, start_webhook
+        from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S
+
+        if self.webhook is not None:
+            await start_webhook(self.application, *self.webhook)
+            await stop.wait()
+            return
+        lock = self.engine.redis.lock(keys.TELEGRAM_POLLER, timeout=self.poll_lease_s)
+        polling = False
+        try:
+            while not stop.is_set():
+                if polling:
+                    try:
+                        await lock.reacquire()
+                    except LockError:
+                        log.warning("telegram_poller_lost_lease")
+                        await self.application.updater.stop()
+                        polling = False
+                elif await lock.acquire(blocking=False):
+                    if self.application.running:  # polling again after having lost the lease
+                        await self.application.updater.start_polling(
+                            timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
+                        )
+                    else:
+                        await start_polling(self.application)
+                    polling = True
+                    log.info("telegram_poller_elected")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.poll_lease_s / 3)
+        finally:
+            if polling:
+                with contextlib.suppress(LockError):
+                    await lock.release()
 
     async def close(self) -> None:
         """Stop the bot (if it runs) and release every channel's HTTP client."""

@@ -52,6 +52,7 @@ warner:{oncall}:pages:<person>         zset    pages sent to a person (score = e
 warner:{oncall}:rotation:<policy>:<n>  string  round-robin counter of a notify_next_person step
 warner:{acks}:code:<code>              hash    incident and person of an SMS ack code (TTL)
 warner:{acks}:issued:<incident>:<p>    string  the code issued to that person for that incident
+warner:{telegram}:poller               string  lock held by the one process polling Telegram
 warner:{digest}:sent:<week>            string  "sending <owner>" (lease) while a worker sends the
                                                weekly digest of that ISO week, then "sent <time>"
 warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, saved only once its
@@ -185,3 +186,6 @@ def digest_sent(week: str) -> str:
 def source_state(source: str) -> str:
     """Cursor and health of a pulled source (ingest/sources/state.py)."""
     return f"{PREFIX}:{{sources}}:state:{source}"
+
+
+TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that polls getUpdates
