@@ -73,9 +73,9 @@ class SecretRedactor:
         return {key: self._value(key, value) for key, value in event_dict.items()}
 
     def _value(self, key: Any, value: Any) -> Any:
-        if isinstance(key, str) and _SECRET_KEY.search(key) and not _NOT_SECRET_KEY.search(key):
-            if (isinstance(value, str | bytes) and value) or isinstance(value, Mapping | list | tuple):
-                return REDACTED  # numbers and flags (token_count=3, has_token=True) stay readable
+        secret_key = isinstance(key, str) and _SECRET_KEY.search(key) and not _NOT_SECRET_KEY.search(key)
+        if secret_key and ((isinstance(value, str | bytes) and value) or isinstance(value, Mapping | list | tuple)):
+            return REDACTED  # numbers and flags (token_count=3, has_token=True) stay readable
         return self._scrub(value)
 
     def _scrub(self, value: Any) -> Any:

@@ -17,7 +17,7 @@ from warner.logs import register_secrets
 from warner.oncall.config import Person
 from warner.oncall.policy_config import NOTIFY_KINDS
 
-ALL_INTERFACES = frozenset({"0.0.0.0", "::", "", "*", "[::]"})  # noqa: S104 - these are what we look for
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", "", "*", "[::]"})
 
 
 def is_loopback(host: str | None) -> bool:
@@ -68,8 +68,10 @@ def _telegram(config: Config) -> list[str]:
     if any(p.telegram_id is not None for p in config.oncall.people):
         return []
     return [
-        "notify.telegram.allowed_chat_ids: empty and no oncall.people has a telegram_id: "
-        "nobody is allowed to acknowledge pages or use the bot's commands"
+        (
+            "notify.telegram.allowed_chat_ids: empty and no oncall.people has a telegram_id: "
+            "nobody is allowed to acknowledge pages or use the bot's commands"
+        )
     ]
 
 
@@ -95,10 +97,8 @@ def _digest(config: Config) -> list[str]:
     if not recipients or not config.digest.enabled:
         return []
     if config.notify.telegram is None:
-        return [
-            f"digest.recipients: {', '.join(recipients)} get the digest on Telegram, "
-            "but notify.telegram is not configured"
-        ]
+        who = ", ".join(recipients)
+        return [f"digest.recipients: {who} get the digest on Telegram, but notify.telegram is not configured"]
     people = {p.id: p for p in config.oncall.people}
     unreachable = [r for r in recipients if r in people and people[r].telegram_id is None]
     if unreachable:

@@ -102,10 +102,11 @@ def test_escalation_route_with_no_channel_reachable():
     assert found[0].startswith("escalation.routes[0]:")
     with_sms = PAGING.replace("{notify_persons: [anna, ben]}", "{notify_persons: [anna, ben], channels: [sms]}")
     found = warnings_of(SAFE + with_sms + sms_only)
-    assert found == [
+    unreachable = (
         "escalation.policies[storm].steps[0]: ben cannot be reached on sms "
         "(no telegram_id/phone in oncall.people or channel not configured)"
-    ]
+    )
+    assert found == [unreachable]
 
 
 def test_every_warning_is_one_line_naming_a_field():

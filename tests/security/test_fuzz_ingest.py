@@ -11,11 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import TOKENS
 
 from warner.ingest import create_app
 from warner.store import keys
-
-from support import TOKENS
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALID_TOKENS = list(TOKENS.values())

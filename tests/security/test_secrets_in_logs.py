@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import structlog
 import pytest
+import structlog
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 

@@ -43,7 +43,7 @@ def test_source_for_a_presented_token(header, source):
 
 def test_every_digest_is_compared(monkeypatch):
     """No early exit: the comparison count does not depend on which source (if any) matched."""
-    import warner.ingest.auth as auth
+    from warner.ingest import auth
 
     calls = []
     real = auth.hmac.compare_digest
