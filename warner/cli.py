@@ -30,6 +30,9 @@ from warner.logs import configure_logging
 def _load(args: argparse.Namespace):
     config = load_config(args.config)
     configure_logging(args.log_level or config.log.level, config.log.format)
+    from warner.security import register_config_secrets
+
+    register_config_secrets(config)  # no token, password or key ever reaches a log line
     return config
 
 

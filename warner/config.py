@@ -49,12 +49,15 @@ def _parse_duration(value: Any) -> Any:
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '30s', '5m' or '7d'")
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    try:
+        if isinstance(value, int | float):
+            return timedelta(seconds=value)
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if match:
+                return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    except (OverflowError, ValueError):  # .inf, nan, 1e300: not a duration anyone means
+        raise ValueError(f"duration {value!r} is out of range") from None
     raise ValueError(f"expected a duration such as '30s', '5m' or '7d', got {value!r}")
 
 

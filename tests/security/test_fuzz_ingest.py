@@ -3,6 +3,7 @@ and the stream grows by exactly the number of mentions the answer reports as acc
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import zlib
 
@@ -11,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from support import TOKENS
 
 from warner.ingest import create_app
@@ -139,7 +141,8 @@ async def post_and_check(client, redis, body: bytes, headers: dict[str, str]) ->
     response = await client.post("/v1/mentions", data=body, headers=headers)
     raw = await response.read()
     after = await redis.xlen(keys.MENTION_STREAM)
-    event(f"status {response.status}")
+    with contextlib.suppress(InvalidArgument):  # outside a hypothesis test there is nothing to record
+        event(f"status {response.status}")
     assert response.status < 500 or response.status == 503, (response.status, raw[:500])
     assert response.content_type == "application/json", (response.status, raw[:200])
     answer = orjson.loads(raw)
@@ -183,11 +186,6 @@ async def test_random_headers_and_encodings_never_break_the_api(client, redis, e
     assert status in (202, 400)  # 400: an encoding aiohttp cannot decode ("bogus"), never a 5xx
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py's post_mentions catches only HTTPRequestEntityTooLarge around request.read(); "
-    "aiohttp raises RequestPayloadError for a body that does not decode, which becomes a 500",
-)
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 async def test_a_body_that_does_not_decode_as_its_content_encoding_is_a_4xx(client, redis, encoding):
     headers = {

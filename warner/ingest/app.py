@@ -19,8 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from warner.config import Config
-from warner.ingest.auth import TokenRegistry
 from warner.ingest.accept import append, resolve
+from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
 from warner.mention import Mention
@@ -61,12 +61,17 @@ async def post_mentions(request: web.Request) -> web.Response:
     source = ctx.tokens.source_for(request.headers.get("Authorization"))
     if source is None:
         reason = "missing" if "Authorization" not in request.headers else "unknown"
-        return _refuse(ctx, 401, "unauthorized", f"{reason} bearer token",
-                       headers={"WWW-Authenticate": 'Bearer realm="warner"'})
+        return _refuse(
+            ctx, 401, "unauthorized", f"{reason} bearer token", headers={"WWW-Authenticate": 'Bearer realm="warner"'}
+        )
     content_type = request.content_type
     if content_type not in JSON_TYPES | NDJSON_TYPES:
-        return _refuse(ctx, 415, "unsupported_media_type",
-                       f"unsupported content type {content_type!r}; use application/json or application/x-ndjson")
+        return _refuse(
+            ctx,
+            415,
+            "unsupported_media_type",
+            f"unsupported content type {content_type!r}; use application/json or application/x-ndjson",
+        )
     limit = ctx.config.ingest.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
@@ -74,16 +79,23 @@ async def post_mentions(request: web.Request) -> web.Response:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
+    except web.RequestPayloadError as exc:  # e.g. gzip declared, plain body sent
+        return _refuse(ctx, 400, "bad_body", f"the body does not match its Content-Encoding: {exc}")
     try:
         mentions = parse_body(body, content_type, ctx.config.ingest.max_mentions_per_request)
         foreign = sorted({m.source for m in mentions if m.source not in (None, source)})
         if foreign:
-            return _refuse(ctx, 403, "forbidden",
-                           f"the token of source {source!r} may not send mentions of source(s) {', '.join(foreign)}")
+            return _refuse(
+                ctx,
+                403,
+                "forbidden",
+                f"the token of source {source!r} may not send mentions of source(s) {', '.join(foreign)}",
+            )
         mentions = resolve(mentions, source, ctx.config, ctx.matcher)
     except InvalidBody as exc:
-        return _refuse(ctx, 400, "invalid", "invalid request body",
-                       errors=[e.as_dict() for e in exc.errors], error_count=exc.total)
+        return _refuse(
+            ctx, 400, "invalid", "invalid request body", errors=[e.as_dict() for e in exc.errors], error_count=exc.total
+        )
     return await _append(ctx, source, mentions, started)
 
 
@@ -93,12 +105,23 @@ async def _append(ctx: IngestContext, source: str, mentions: list[Mention], star
         result = await append(ctx.stream, mentions, ctx.config, ctx.wall_ms())
     except RedisError as exc:
         log.error("ingest_store_unavailable", source=source, error=str(exc))
-        return _refuse(ctx, 503, "store_unavailable", "store unavailable, nothing was accepted; retry later",
-                       headers={"Retry-After": retry_after})
+        return _refuse(
+            ctx,
+            503,
+            "store_unavailable",
+            "store unavailable, nothing was accepted; retry later",
+            headers={"Retry-After": retry_after},
+        )
     if result.backlog_full:
         log.warning("ingest_backpressure", source=source, backlog=result.backlog)
-        return _refuse(ctx, 503, "backpressure", "backlog full, nothing was accepted; retry later",
-                       backlog=result.backlog, headers={"Retry-After": retry_after})
+        return _refuse(
+            ctx,
+            503,
+            "backpressure",
+            "backlog full, nothing was accepted; retry later",
+            backlog=result.backlog,
+            headers={"Retry-After": retry_after},
+        )
     ctx.metrics.accepted.labels(source).inc(result.accepted)
     ctx.metrics.duplicates.labels(source).inc(result.duplicates)
     ctx.metrics.request_seconds.observe(time.perf_counter() - started)
