@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from doubles import serve_on_loopback
+
 MAX_ACTORS = 25
 
 
@@ -70,11 +72,7 @@ class BlueskyApiDouble:
         app.router.add_get("/xrpc/app.bsky.feed.searchPosts", self._search_posts)
         app.router.add_get("/xrpc/app.bsky.actor.getProfiles", self._get_profiles)
         app.router.add_post("/xrpc/com.atproto.server.createSession", self._create_session)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -17,6 +17,8 @@ from typing import Self
 
 from aiohttp import web
 
+from doubles import serve_on_loopback
+
 RSS_PATH = "/feed.rss"
 ATOM_PATH = "/feed.atom"
 
@@ -90,11 +92,8 @@ class FeedServer:
         app = web.Application()
         for path in self.feeds:
             app.router.add_get(path, self._serve)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
+        self.base = f"http://127.0.0.1:{port}"
         return self
 
     async def close(self) -> None:

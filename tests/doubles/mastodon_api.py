@@ -23,6 +23,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from doubles import serve_on_loopback
+
 MAX_LIMIT = 40
 HOST = "social.example"
 
@@ -64,11 +66,7 @@ class MastodonApiDouble:
         app = web.Application()
         app.router.add_get("/api/v1/timelines/tag/{tag}", self._tag_timeline)
         app.router.add_get("/api/v2/search", self._search)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

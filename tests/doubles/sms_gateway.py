@@ -17,6 +17,8 @@ from typing import Any, Self
 import orjson
 from aiohttp import web
 
+from doubles import serve_on_loopback
+
 GENERIC_PATH = "/send"
 
 
@@ -69,11 +71,7 @@ class SmsGateway:
         app = web.Application()
         app.router.add_route("*", GENERIC_PATH, self._generic)
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._twilio)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
         self.url = f"http://127.0.0.1:{port}"
         return self
 

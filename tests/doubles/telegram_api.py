@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from doubles import serve_on_loopback
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CAPTION = 1024
 BOT_ID = 4242
@@ -99,11 +101,7 @@ class TelegramApiDouble:
     async def __aenter__(self) -> TelegramApiDouble:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
