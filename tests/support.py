@@ -1,4 +1,4 @@
-"""Test data shared by fixtures and child processes (importable: tests/ is on pythonpath)."""
+"""Test data and helpers shared by tests, fixtures and child processes (importable: tests/ is on pythonpath)."""
 
 CONFIG_YAML = """
 brands:
@@ -27,3 +27,21 @@ worker:
 """
 
 TOKENS = {"TEST_TOKEN_WEBHOOK": "webhook-secret-token", "TEST_TOKEN_FORUM": "forum-secret-token"}
+
+
+async def replay(redis, config, records, hooks=()) -> None:  # type: ignore[no-untyped-def]
+    """Send records through ingest (as the webhook source) and let a worker process all of them."""
+    import time
+
+    from warner.ingest.accept import append, resolve
+    from warner.ingest.brands import BrandMatcher
+    from warner.mention import Mention
+    from warner.metrics import Metrics
+    from warner.service import build_worker
+    from warner.store import MentionStream
+
+    mentions = [Mention.model_validate(r) for r in records]
+    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
+    for i in range(0, len(resolved), 500):
+        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
+    await build_worker(config, redis, Metrics(), hooks=hooks).drain()

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 import orjson
+from support import replay
 
 from warner.detect.counters import BucketCounter
 from warner.detect.detector import BrandDetector
 from warner.incidents import IncidentStore
-from warner.ingest.accept import append, resolve
-from warner.ingest.brands import BrandMatcher
-from warner.mention import Mention
-from warner.metrics import Metrics
 from warner.scenarios import SCENARIOS, saturday_storm
-from warner.service import build_worker
-from warner.store import EmbeddedRedis, MentionStream, connect, keys
-
-
-async def replay(redis, config, records, hooks=()) -> None:
-    mentions = [Mention.model_validate(r) for r in records]
-    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
-    for i in range(0, len(resolved), 500):
-        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
-    await build_worker(config, redis, Metrics(), hooks=hooks).drain()
+from warner.store import EmbeddedRedis, connect, keys
 
 
 async def test_saturday_storm_opens_one_incident_with_timeline_and_top_mentions(redis, config):

@@ -7,24 +7,16 @@ python-telegram-bot client to the local Bot API double, in each recipient's lang
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from doubles.telegram_api import TelegramApiDouble
-from support import CONFIG_YAML
+from support import CONFIG_YAML, replay
 
 from warner.config import parse_config
 from warner.detect import BucketCounter
 from warner.digest.schedule import DigestScheduler
 from warner.digest.weekly import send_weekly_digest
-from warner.ingest.accept import append, resolve
-from warner.ingest.brands import BrandMatcher
-from warner.mention import Mention
-from warner.metrics import Metrics
 from warner.oncall.clock import ManualClock
 from warner.scenarios import saturday_storm
-from warner.service import build_worker
-from warner.store import MentionStream
 
 ANNA, BEN = 1001, 1002
 
@@ -55,11 +47,7 @@ async def test_the_storm_week_digest_is_saved_and_sent_to_each_recipient_in_thei
     config = parse_config(
         CONFIG_YAML + DIGEST_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, out=tmp_path), "d.yaml"
     )
-    mentions = [Mention.model_validate(r) for r in saturday_storm().mentions]
-    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
-    for i in range(0, len(resolved), 500):
-        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
-    await build_worker(config, redis, Metrics()).drain()
+    await replay(redis, config, saturday_storm().mentions)
     counted = sum(
         c.mentions for c in await BucketCounter(redis, config.bucket, config.retention.buckets).read("kesselberg")
     )

@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 import pytest
 from doubles.sms_gateway import SmsGateway
 from doubles.telegram_api import TelegramApiDouble
-from support import CONFIG_YAML
+from support import CONFIG_YAML, replay
 
 from warner.config import parse_config
-from warner.ingest.accept import append, resolve
-from warner.ingest.brands import BrandMatcher
-from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.notify.telegram import start_polling
 from warner.oncall.clock import ManualClock
 from warner.oncall.pager import build_pager
 from warner.scenarios import saturday_storm
-from warner.service import build_worker
-from warner.store import MentionStream
 
 ANNA, BEN = 1001, 1002
 
@@ -78,11 +72,7 @@ def paging_config(telegram, sms, level1="telegram"):
 
 
 async def replay_storm(redis, config, hooks):
-    mentions = [Mention.model_validate(r) for r in saturday_storm().mentions]
-    resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))
-    for i in range(0, len(resolved), 500):
-        await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
-    await build_worker(config, redis, Metrics(), hooks=hooks).drain()
+    await replay(redis, config, saturday_storm().mentions, hooks)
 
 
 @contextlib.asynccontextmanager
