@@ -224,15 +224,16 @@ async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
 
 async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
     """The three drafts the on-call person gets behind "Entwürfe", ten minutes into the storm."""
-    from warner.oncall.pager import PURPOSES, recent_texts
     from warner.respond import Responder
+    from warner.respond.schema import PURPOSE_LABELS
 
     at = datetime.fromtimestamp(incident.started_at + 600, BERLIN)
-    texts = await recent_texts(redis, incident.brand, incident.started_at - 3600)
+    recent = await IncidentStore(redis).recent_mentions(incident.brand, incident.started_at - 3600, limit=300)
+    texts = [m.text for m in recent]
     drafts = Responder.from_config(config).rank_drafts(incident, texts, "de", at, top=3)
     parts: list[object] = [f"[bold]Entwürfe für {incident.id}[/bold], {at:%a %H:%M} (außerhalb der Geschäftszeit):"]
     for n, d in enumerate(drafts, start=1):
-        purpose = PURPOSES["de"].get(d.purpose, d.purpose)
+        purpose = PURPOSE_LABELS["de"][d.purpose]
         warn = f"\n[yellow]länger als: {', '.join(d.exceeds)}[/yellow]" if d.exceeds else ""
         parts.append(Panel(f"{d.text}{warn}", title=f"{n}. {d.title} · {purpose}", subtitle=d.reason, expand=False))
     return Group(*parts)

@@ -149,8 +149,7 @@ class DetectStage:
         since = min((d.episode.start for d in decisions if d.episode is not None), default=None)
         if since is None:
             return []
-        members = await self.redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf")
-        mentions = [TopMention(**orjson.loads(m)) for m in members]
+        mentions = await self.incidents.recent_mentions(brand, since)
         return sorted(mentions, key=lambda m: (-m.reach, m.created_at))[:20]
 
     def _observe_metrics(self, brand: str, decisions: list[Decision], events: list[IncidentEvent]) -> None:

@@ -41,6 +41,12 @@ class IncidentStore:
         brand, _, number = incident_id.rpartition(":")
         await self.redis.rpush(keys.incident_timeline(brand, int(number)), orjson.dumps(entry))
 
+    async def recent_mentions(self, brand: str, since: float, limit: int | None = None) -> list[TopMention]:
+        """The brand's mentions since ``since``, oldest first, as the detect stage keeps them (hours deep)."""
+        paging = {"start": 0, "num": limit} if limit is not None else {}
+        members = await self.redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf", **paging)
+        return [TopMention(**orjson.loads(m)) for m in members]
+
     async def recent(self, limit: int = 50) -> list[Incident]:
         """Newest incidents across brands."""
         ids = await self.redis.zrevrange(keys.INCIDENT_INDEX, 0, limit - 1)

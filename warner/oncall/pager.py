@@ -122,9 +122,10 @@ class BotBackend:
     async def drafts(self, incident_id: str, language: Language) -> list[Any]:
         """The three best drafts for the incident, from the playbooks matched to its mentions."""
         from warner.notify.telegram.drafts import DraftOption
+        from warner.respond.schema import PURPOSE_LABELS
 
         return [
-            DraftOption(str(n), f"{d.title} · {PURPOSES[language].get(d.purpose, d.purpose)}", d.reason)
+            DraftOption(str(n), f"{d.title} · {PURPOSE_LABELS[language][d.purpose]}", d.reason)
             for n, d in enumerate(await self._ranked(incident_id, language))
         ]
 
@@ -153,41 +154,14 @@ class BotBackend:
         incident = await self.incidents.get(brand, number)
         if incident is None:
             raise LookupError(f"unknown incident {incident_id}")
-        texts = await recent_texts(self.incidents.redis, brand, incident.started_at - 3600) or [
-            m.text for m in incident.top
-        ]
+        recent = await self.incidents.recent_mentions(brand, incident.started_at - 3600, limit=300)
+        texts = [m.text for m in recent or incident.top]
         if self._responder is None:
             from warner.respond import Responder
 
             self._responder = Responder.from_config(self.config)
         now = datetime.fromtimestamp(self.clock.now(), UTC)
         return self._responder.rank_drafts(incident, texts, language, now, top=3)
-
-
-PURPOSES: dict[str, dict[str, str]] = {
-    "de": {
-        "holding": "Haltestatement",
-        "public_reply": "Öffentliche Antwort",
-        "private": "Einladung ins Private",
-        "update": "Update",
-        "closing": "Abschluss",
-    },
-    "en": {
-        "holding": "Holding statement",
-        "public_reply": "Public reply",
-        "private": "Invitation to talk privately",
-        "update": "Update",
-        "closing": "Closing statement",
-    },
-}
-
-
-async def recent_texts(redis: aioredis.Redis, brand: str, since: float, limit: int = 300) -> list[str]:
-    """Texts of the brand's recent mentions (what the detect stage keeps for top mentions)."""
-    import orjson
-
-    members = await redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf", start=0, num=limit)
-    return [str(orjson.loads(m).get("text", "")) for m in members]
 
 
 AUDIT_EVERY_S = 30.0

@@ -11,12 +11,36 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from warner.config import ConfigIssue, _child, _format_loc, _locate
 
 Purpose = Literal["public_reply", "holding", "private", "update", "closing"]
 PURPOSES: tuple[Purpose, ...] = ("public_reply", "holding", "private", "update", "closing")
+PURPOSE_LABELS: dict[str, dict[Purpose, str]] = {  # what a responder calls each purpose
+    "de": {
+        "holding": "Haltestatement",
+        "public_reply": "Öffentliche Antwort",
+        "private": "Einladung ins Private",
+        "update": "Update",
+        "closing": "Abschluss",
+    },
+    "en": {
+        "holding": "Holding statement",
+        "public_reply": "Public reply",
+        "private": "Invitation to talk privately",
+        "update": "Update",
+        "closing": "Closing statement",
+    },
+}
 When = Literal["any", "business_hours", "off_hours"]
 MIN_EXAMPLES = 6
 
