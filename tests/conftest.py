@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from warner.config import Config, parse_config
 from warner.store import EmbeddedRedis, connect
@@ -15,6 +16,15 @@ from warner.store import EmbeddedRedis, connect
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 from support import CONFIG_YAML, TOKENS
+
+
+@pytest.fixture(autouse=True)
+def structlog_config_restored() -> Iterator[None]:
+    """A test that runs `warner.cli.main` in-process configures logging (level, renderer) for
+    the whole process; restore it, so a later test's capture_logs still sees info events."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture(scope="session")
