@@ -215,10 +215,10 @@ async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
     from rich.markdown import Markdown
 
     from warner.digest.report import render_markdown
+    from warner.digest.week import week_of
     from warner.digest.weekly import build_digest
 
-    year, week, _ = scenario.start.isocalendar()
-    digest = await build_digest(redis, config, f"{year}-W{week:02d}")
+    digest = await build_digest(redis, config, week_of(scenario.start, config.digest.time_zone))
     return Panel(Markdown(render_markdown(digest.figures, "de")), title="Wochenbericht (warner digest)")
 
 

@@ -23,14 +23,15 @@ import redis.asyncio as aioredis
 import structlog
 
 from warner.digest.config import DigestConfig
+from warner.digest.week import last_complete_week, previous_week
 from warner.oncall.clock import Clock
+from warner.oncall.config import WEEKDAYS
 from warner.store import keys
 
 log = structlog.get_logger()
 
 LEASE_S = 600
 CHECK_EVERY_S = 60.0
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Send = Callable[[str], Awaitable[None]]
 
@@ -40,13 +41,11 @@ def due_week(now: float, config: DigestConfig) -> str | None:
     tz = ZoneInfo(config.time_zone)
     local = datetime.fromtimestamp(now, tz)
     this_monday = (local - timedelta(days=local.weekday())).date()
-    send_day = this_monday + timedelta(days=DAYS.index(config.weekday))
-    send_at = datetime.combine(send_day, config.at, tzinfo=tz)
-    if local < send_at:
-        this_monday -= timedelta(days=7)  # this week's send time has not come: last week's is due
-    last_week = this_monday - timedelta(days=7)
-    year, week, _ = last_week.isocalendar()
-    return f"{year}-W{week:02d}"
+    send_day = this_monday + timedelta(days=WEEKDAYS.index(config.weekday))
+    just_past = last_complete_week(now, tz)
+    if local < datetime.combine(send_day, config.at, tzinfo=tz):
+        return previous_week(just_past)  # this week's send time has not come: the one before is due
+    return just_past
 
 
 class DigestScheduler:
