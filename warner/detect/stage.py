@@ -35,6 +35,21 @@ RECENT_SECONDS = 6 * 3600
 RECENT_MAX = 2000
 LIVE_SECONDS = 86400  # a brand with a mention this recent follows the wall clock
 
+# Remember a brand's recent mentions (for an incident's top posts) and trim to hours and
+# RECENT_MAX. ARGV[3] holds "<epoch> <member JSON>" lines (JSON never holds a raw newline):
+# one argument instead of two per mention, because redis-py packs each argument in Python.
+_REMEMBER = """
+local batch = {}
+for score, member in string.gmatch(ARGV[3], '(-?%d+) ([^\\n]+)') do
+  batch[#batch + 1] = score
+  batch[#batch + 1] = member
+  if #batch >= 1000 then redis.call('ZADD', KEYS[1], unpack(batch)); batch = {} end
+end
+if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+"""
+
 
 def observation(c: BucketCounts) -> Observation:
     return Observation(c.start, c.mentions, c.negatives, c.toxic, c.reach, c.authors)
@@ -63,6 +78,7 @@ class DetectStage:
         self.width = int(config.bucket.total_seconds())
         self.lateness = int(config.detect.lateness.total_seconds())
         self._detectors: dict[str, Detector] = {}
+        self._remember = redis.register_script(_REMEMBER)
 
     def detector(self, brand: str) -> Detector:
         if brand not in self._detectors:
@@ -74,21 +90,21 @@ class DetectStage:
 
     async def process(self, batch: Sequence[Envelope]) -> None:
         newest: dict[str, int] = {}
-        recent: dict[str, dict[bytes, float]] = defaultdict(dict)
+        recent: dict[str, list[bytes]] = defaultdict(list)
         for e in batch:
             brand = e.brand
             if brand is None:
                 continue
             at = int(e.mention.created_at.timestamp())
             newest[brand] = max(newest.get(brand, at), at)
-            recent[brand][_recent_member(e)] = at
+            recent[brand].append(b"%d %s" % (at, _recent_member(e)))
         if recent:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for brand, members in recent.items():
-                    key = keys.recent_mentions(brand)
-                    pipe.zadd(key, members)
-                    pipe.zremrangebyscore(key, "-inf", newest[brand] - RECENT_SECONDS)
-                    pipe.zremrangebyrank(key, 0, -RECENT_MAX - 1)
+                for brand, lines in recent.items():
+                    cutoff = newest[brand] - RECENT_SECONDS
+                    await self._remember(
+                        keys=[keys.recent_mentions(brand)], args=[cutoff, RECENT_MAX, b"\n".join(lines)], client=pipe
+                    )
                 await pipe.execute()
         now = int(self.clock())
         for brand, at in newest.items():

@@ -37,10 +37,16 @@ return {accepted, duplicates}
 """
 
 _ACK = """
-local n = 0
-for i = 1, #ARGV, 500 do
-  local chunk = {}
-  for j = i, math.min(i + 499, #ARGV) do chunk[#chunk + 1] = ARGV[j] end
+local n, chunk = 0, {}
+for id in string.gmatch(ARGV[1], '%S+') do
+  chunk[#chunk + 1] = id
+  if #chunk == 500 then
+    n = n + redis.call('XACK', KEYS[1], KEYS[2], unpack(chunk))
+    redis.call('XDEL', KEYS[1], unpack(chunk))
+    chunk = {}
+  end
+end
+if #chunk > 0 then
   n = n + redis.call('XACK', KEYS[1], KEYS[2], unpack(chunk))
   redis.call('XDEL', KEYS[1], unpack(chunk))
 end
@@ -137,7 +143,8 @@ class MentionStream:
         """Acknowledge and delete processed entries; returns how many were still pending."""
         if not entry_ids:
             return 0
-        return int(await self._ack(keys=[keys.MENTION_STREAM, keys.WORKER_GROUP], args=list(entry_ids)))
+        # The ids travel as one space-separated argument: redis-py packs each argument in Python.
+        return int(await self._ack(keys=[keys.MENTION_STREAM, keys.WORKER_GROUP], args=[" ".join(entry_ids)]))
 
     async def dead_letter(self, entry_ids: Sequence[str], reason: str) -> int:
         """Move entries to the dead-letter stream (kept for inspection and re-drive), then ack."""
