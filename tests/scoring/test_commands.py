@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from warner.logs import configure_logging
 from warner.scoring.commands import register
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -32,6 +33,7 @@ def test_train_with_missing_data_dir_fails_clearly(tmp_path: Path, capsys: pytes
 
 
 def test_score_reads_input_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info")  # as `warner score` does: logs to stderr, stdout holds only the scores
     source = tmp_path / "in.tsv"
     source.write_text("id\ttext\n7\tAlles super, danke!\n", encoding="utf-8")
     args = _parse(["score", "--input", str(source), "--models-dir", str(MODELS)])

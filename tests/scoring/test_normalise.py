@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warner.scoring.text import MAX_CHARS, mark_negation, normalise
 
@@ -59,3 +61,45 @@ def test_negation_marks_following_words_until_punctuation() -> None:
 def test_negation_scope_is_limited_and_skips_placeholders() -> None:
     marked = mark_negation(normalise("kein :( bock auf diese lange fahrt heute"))
     assert marked == "kein xsad neg_bock neg_auf neg_diese lange fahrt heute"
+
+
+def _plain_normalise(text: str) -> str:
+    """The specification: every substitution in order, without the fast paths of ``normalise``."""
+    import unicodedata
+
+    from warner.scoring import text as t
+
+    text = unicodedata.normalize("NFC", text[:MAX_CHARS]).replace("|LBR|", " ")
+    text = t._URL.sub(" xurl ", text)
+    text = t._USER.sub(" xuser ", text)
+    text = t._HASHTAG.sub(t._split_hashtag, text)
+    text = t._EMOTICON.sub(t._emoticon_token, text)
+    text = t._EMOJI_NOISE.sub("", text)
+    text = t._EMOJI.sub(lambda m: f" {m.group(0)} ", text)
+    text = text.casefold().translate(str.maketrans(dict(t._UMLAUTS)))
+    if t._ELONGATION.search(text):
+        text = t._ELONGATION.sub(r"\1", text) + " xelong"
+    text = t._REPEATED_PUNCT.sub(r"\1\1", text)
+    text = t._DIGITS.sub("0", text)
+    return " ".join(t._TOKEN.findall(text))
+
+
+_PIECES = [
+    "Kesselberger", "Glas", "nicht", "gut", "ÄRGER", "Straße", "suuuuper", "!!!", "??", "...", ":-)", ":(", "xD",
+    ";)", "<3", "-_-", "^^", "12:30)", "😡", "👍🏻", "❤️", "#DeutscheBahn", "@kesselberg_bier", "https://t.co/x",
+    "WWW.Example.de", "|LBR|", "’", "don't", "(", ")", "=", "x", "D", " ", "\t", "\u00a0", "ß", "İ", "ﬁ",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), max_size=30).map(" ".join))
+@settings(max_examples=400, deadline=None)
+def test_the_fast_paths_give_what_the_plain_substitutions_give(text: str) -> None:
+    assert normalise(text) == _plain_normalise(text)
+
+
+def test_the_scenario_texts_normalise_as_the_plain_substitutions_do() -> None:
+    from warner.scenarios import SCENARIOS
+
+    texts = {m["text"] for make in SCENARIOS.values() for m in make().mentions}
+    assert len(texts) > 100
+    assert [normalise(x) for x in texts] == [_plain_normalise(x) for x in texts]

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalise
 
+from warner.scoring.hashing import HashedNgrams
 from warner.scoring.polarity import lexicon_tokens
 from warner.scoring.text import mark_negation, normalise
 
@@ -49,25 +50,10 @@ class Featurizer:
     def __init__(self, config: FeatureConfig, idf: np.ndarray | None = None) -> None:
         self.config = config
         self.idf = idf
-        self._words = HashingVectorizer(
-            analyzer="word",
-            token_pattern=r"\S+",
-            lowercase=False,
-            ngram_range=(1, config.word_max_n),
-            n_features=1 << config.word_bits,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
-        self._lexicon = HashingVectorizer(
-            analyzer="word",
-            token_pattern=r"\S+",
-            lowercase=False,
-            n_features=1 << config.word_bits,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
+        # Word blocks: HashingVectorizer(analyzer="word", token_pattern=r"\S+") made faster by
+        # remembering hashes (warner/scoring/hashing.py); the matrices are the same.
+        self._words = HashedNgrams(config.word_bits, config.word_max_n)
+        self._lexicon = HashedNgrams(config.word_bits, 1)
         self._chars = HashingVectorizer(
             analyzer="char_wb",
             lowercase=False,
