@@ -1,0 +1,403 @@
+"""Load benchmark: sustained NDJSON ingest through the whole pipeline, 1..N workers.
+
+For each worker count it starts a private embedded Redis, one ``warner run --role api``
+process and N ``warner run --role worker`` processes (each its own consumer in the group,
+each serving /metrics), then POSTs NDJSON over loopback. Every mention goes through the
+API (auth, parse, brand matching, durable append), then a worker: score (language,
+sentiment, toxicity), count, detect (incidents), acknowledge.
+
+Mentions are realistic: the texts of all scenarios (German and English, storm posts,
+gripes, praise, look-alikes) with a random tail, 50,000 authors, three brands, stamped
+with the time they are sent. Requests are built from templates, so the benchmark client
+spends microseconds per request and leaves the CPU to what is measured.
+
+Printed per worker count:
+- sustained throughput: mentions acknowledged by the workers per second (steady part,
+  after a warm-up), and what the API accepted;
+- ingest-to-decision latency p50/p99: from the API's acceptance to the end of the
+  pipeline, per mention, read from the workers' ``warner_ingest_to_decision_seconds``
+  histograms (interpolated within buckets);
+- RSS of the API, each worker and Redis over time;
+- a check: after draining, the bucket counters hold exactly the accepted mentions (none
+  lost, none counted twice).
+
+``--rate R`` offers a fixed R mentions/s (open loop: latency without self-made queueing);
+without it the client keeps ``--concurrency`` requests in flight (closed loop: the most the
+pipeline takes). ``--soak 3600`` runs one configuration for an hour at ``--rate`` and
+prints RSS every ``--sample`` seconds, with the growth per hour after the first minutes.
+
+    python bench/load.py                              # 1 and 2 workers, 30 s each, flat out
+    python bench/load.py --workers 2 --rate 5000      # latency at a given load
+    python bench/load.py --workers 2 --rate 3000 --soak 3600 --sample 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from warner.scenarios import SCENARIOS
+from warner.store import EmbeddedRedis, connect, keys
+
+console = Console(stderr=True)
+
+CONFIG = """
+brands:
+  - name: kesselberg
+    aliases: ["Kesselberg", "Kesselberger", "@kesselberg_bier"]
+    exclude: ["Kesselberg-Tunnel"]
+  - name: bergblick
+    aliases: ["Bergblick Reisen"]
+  - name: lindenhof
+    aliases: ["Lindenhof", "Molkerei Lindenhof"]
+bucket: 1m
+ingest:
+  host: 127.0.0.1
+  port: {port}
+  max_backlog: 5000000
+  max_mentions_per_request: 10000
+  max_body_bytes: 16777216
+  sources:
+    - name: bench
+      token_env: BENCH_TOKEN
+redis:
+  appendfsync: {appendfsync}
+worker:
+  batch_size: {worker_batch}
+  metrics_port: {metrics_port}
+retention:
+  dedupe: 1h
+  buckets: 1d
+digest:
+  enabled: false
+log:
+  level: warning
+  format: json
+"""
+
+TEMPLATES = 64
+TS = b"2000-01-01T00:00:00.000000+00:00"  # replaced by the send time (same length)
+REQ = b"RQRQRQRQRQ"  # replaced by the request number (same length)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def corpus() -> list[str]:
+    """Every distinct text of every scenario, with the third brand in a share of them."""
+    texts = sorted({m["text"] for make in SCENARIOS.values() for m in make(1).mentions})
+    return texts + [t.replace("Kesselberger", "Lindenhof").replace("Kesselberg", "Molkerei Lindenhof") for t in texts]
+
+
+def templates(batch: int, seed: int = 1) -> list[bytes]:
+    """NDJSON bodies with placeholders for the send time and the request number."""
+    rng = random.Random(seed)
+    texts = corpus()
+    tails = ["", "", "😡", "!!", "#fail", "@kesselberg_bier", "https://t.co/x1", "echt jetzt?", "wtf", "danke"]
+    bodies = []
+    for _ in range(TEMPLATES):
+        lines = []
+        for i in range(batch):
+            text = f"{rng.choice(texts)} {rng.choice(tails)} {rng.randrange(10**6)}".strip()
+            record = {
+                "id": f"{REQ.decode()}-{i:05d}",
+                "text": text,
+                "created_at": TS.decode(),
+                "author": f"user{rng.randrange(50_000)}",
+                "author_followers": int(rng.paretovariate(1.2) * 50),
+            }
+            lines.append(orjson.dumps(record))
+        bodies.append(b"\n".join(lines) + b"\n")
+    return bodies
+
+
+def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Prometheus-style quantile from cumulative (upper bound, count) pairs."""
+    total = buckets[-1][1] if buckets else 0
+    if not total:
+        return float("nan")
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for upper, cumulative in buckets:
+        if cumulative >= rank:
+            if upper == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (upper - lower) * ((rank - below) / inside if inside else 0)
+        lower, below = upper, cumulative
+    return lower
+
+
+async def scrape_decisions(http: aiohttp.ClientSession, ports: list[int]) -> list[tuple[float, float]]:
+    """Sum the workers' ingest-to-decision histograms."""
+    summed: dict[float, float] = {}
+    for port in ports:
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as r:
+            text = await r.text()
+        for line in text.splitlines():
+            if line.startswith("warner_ingest_to_decision_seconds_bucket"):
+                le = line.split('le="', 1)[1].split('"', 1)[0]
+                bound = float("inf") if le == "+Inf" else float(le)
+                summed[bound] = summed.get(bound, 0.0) + float(line.rsplit(" ", 1)[1])
+    return sorted(summed.items())
+
+
+@dataclass
+class Run:
+    workers: int
+    accepted: int = 0
+    http_errors: int = 0
+    steady_rate: float = 0.0
+    accepted_rate: float = 0.0
+    p50: float = float("nan")
+    p99: float = float("nan")
+    counted: int = 0
+    rss: list[tuple[float, float, list[float], float]] = field(default_factory=list)
+    elapsed: float = 0.0
+    cpu_us: dict[str, float] = field(default_factory=dict)  # CPU µs per processed mention, by process
+
+
+async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], seconds: float) -> Run:
+    tmp = Path(tempfile.mkdtemp(prefix="warner-load-"))
+    port = free_port()
+    token = secrets.token_urlsafe(16)
+    server = EmbeddedRedis(tmp / "redis", appendfsync=args.appendfsync)
+    server.start()
+    env = {**os.environ, "REDIS_URL": server.url, "BENCH_TOKEN": token}
+    metric_ports = [free_port() for _ in range(workers)]
+
+    def config(metrics_port: int | str) -> str:
+        path = tmp / f"warner-{metrics_port}.yaml"
+        path.write_text(
+            CONFIG.format(
+                port=port, appendfsync=args.appendfsync, worker_batch=args.worker_batch, metrics_port=metrics_port
+            )
+        )
+        return str(path)
+
+    def start(role: str, cfg: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "warner", "run", "--role", role], env={**env, "WARNER_CONFIG": cfg}
+        )
+
+    procs = [start("api", config("null"))] + [start("worker", config(p)) for p in metric_ports]
+    redis = connect(server.url)
+    redis_pid = int((await redis.info("server"))["process_id"])
+    result = Run(workers)
+    url = f"http://127.0.0.1:{port}/v1/mentions"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(1200):  # the processes import scikit-learn and load the models first
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+            for metrics_port in metric_ports:
+                for _ in range(1200):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.05)
+
+            watched = {"api": procs[0].pid, "workers": None, "redis": redis_pid}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
+            cpu_before["workers"] = sum(cpu_seconds(p.pid) for p in procs[1:])
+            request_no = 0
+            stop_at = time.monotonic() + seconds
+            t0 = time.monotonic()
+
+            async def post() -> None:
+                nonlocal request_no
+                request_no += 1
+                stamp = datetime.now(UTC).isoformat(timespec="microseconds").encode()
+                body = bodies[request_no % len(bodies)].replace(TS, stamp).replace(REQ, b"%010d" % request_no)
+                while True:
+                    async with http.post(url, data=body, headers=headers) as r:
+                        if r.status == 202:
+                            result.accepted += (await r.json())["accepted"]
+                            return
+                        result.http_errors += 1
+                        if r.status != 503:
+                            raise RuntimeError(f"{r.status}: {await r.text()}")
+                    await asyncio.sleep(0.05)
+
+            async def closed_loop() -> None:
+                while time.monotonic() < stop_at:
+                    await post()
+
+            async def open_loop(lane: int, lanes: int) -> None:
+                every = args.batch / args.rate * lanes
+                due = t0 + lane * every / lanes
+                while due < stop_at:
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    await post()
+                    due += every
+
+            lanes = args.concurrency if not args.rate else max(args.concurrency, 8)
+            senders = [asyncio.create_task(open_loop(i, lanes) if args.rate else closed_loop()) for i in range(lanes)]
+            samples: list[tuple[float, int]] = []
+            last_print = 0.0
+            while not all(s.done() for s in senders):
+                await asyncio.sleep(1)
+                at = time.monotonic() - t0
+                processed = result.accepted - await redis.xlen(keys.MENTION_STREAM)
+                samples.append((at, processed))
+                if at - last_print >= args.sample or not result.rss:
+                    last_print = at
+                    worker_rss = [rss_mb(p.pid) for p in procs[1:]]
+                    result.rss.append((at, rss_mb(procs[0].pid), worker_rss, rss_mb(redis_pid)))
+                    console.print(
+                        f"  {at:6.0f}s accepted {result.accepted:>10,}  processed {processed:>10,}  "
+                        f"backlog {result.accepted - processed:>8,}  RSS MB api {result.rss[-1][1]:.0f} "
+                        f"workers {'/'.join(f'{w:.0f}' for w in worker_rss)} redis {result.rss[-1][3]:.0f}"
+                    )
+            for s in senders:
+                s.result()
+            sending = time.monotonic() - t0
+            while await redis.xlen(keys.MENTION_STREAM) and time.monotonic() - t0 < sending + 120:
+                await asyncio.sleep(0.1)
+            result.elapsed = time.monotonic() - t0
+            cpu_after = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
+            cpu_after["workers"] = sum(cpu_seconds(p.pid) for p in procs[1:])
+            result.cpu_us = {k: (cpu_after[k] - cpu_before[k]) / max(result.accepted, 1) * 1e6 for k in cpu_after}
+            warm = min(args.warmup, sending / 3)
+            steady = [(t, n) for t, n in samples if warm <= t <= sending]
+            if len(steady) >= 2:
+                result.steady_rate = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0])
+            result.accepted_rate = result.accepted / sending
+            decisions = await scrape_decisions(http, metric_ports)
+            result.p50 = histogram_quantile(decisions, 0.5)
+            result.p99 = histogram_quantile(decisions, 0.99)
+            result.counted = await counted_mentions(redis)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        await redis.aclose()
+        server.stop()
+    return result
+
+
+async def counted_mentions(redis) -> int:  # type: ignore[no-untyped-def]
+    """Sum of every brand's bucket counters (``_none`` included)."""
+    total = 0
+    async for key in redis.scan_iter(match=f"{keys.PREFIX}:*:bucket:*", count=1000):
+        if key.count(b":") == 3:  # warner:{brand}:bucket:<epoch>, not its :seen/:authors sets
+            total += int(await redis.hget(key, "mentions") or 0)
+    return total
+
+
+def report(args: argparse.Namespace, runs: list[Run]) -> None:
+    table = Table(
+        title=f"warner load — batch {args.batch}, appendfsync {args.appendfsync}, "
+        f"{'offered ' + format(args.rate, ',.0f') + '/s' if args.rate else 'closed loop'}, "
+        f"{os.cpu_count()} cores"
+    )
+    for col in (
+        "workers",
+        "processed/s (steady)",
+        "accepted/s",
+        "p50 ms",
+        "p99 ms",
+        "accepted",
+        "counted",
+        "CPU µs/mention api / workers / redis",
+        "RSS MB api / workers / redis (end)",
+    ):
+        table.add_column(col, justify="right")
+    for r in runs:
+        _, api, workers, redis_mb = r.rss[-1] if r.rss else (0, float("nan"), [], float("nan"))
+        table.add_row(
+            str(r.workers),
+            f"{r.steady_rate:,.0f}",
+            f"{r.accepted_rate:,.0f}",
+            f"{r.p50 * 1000:,.0f}",
+            f"{r.p99 * 1000:,.0f}",
+            f"{r.accepted:,}",
+            f"{r.counted:,}" + ("" if r.counted == r.accepted else "  MISMATCH"),
+            " / ".join(f"{r.cpu_us.get(k, float('nan')):.0f}" for k in ("api", "workers", "redis")),
+            f"{api:.0f} / {'/'.join(f'{w:.0f}' for w in workers)} / {redis_mb:.0f}",
+        )
+    Console(width=200).print(table)
+    for r in runs:
+        if args.soak and len(r.rss) >= 3:
+            settled = [s for s in r.rss if s[0] >= r.rss[-1][0] / 4]
+            (t1, _, w1, _), (t2, _, w2, _) = settled[0], settled[-1]
+            growth = [(b - a) / max(t2 - t1, 1) * 3600 for a, b in zip(w1, w2, strict=True)]
+            print(
+                f"soak: worker RSS growth after the first quarter: "
+                f"{', '.join(f'{g:+.1f}' for g in growth)} MB/hour over {(t2 - t1) / 60:.0f} min"
+            )
+
+
+async def main(args: argparse.Namespace) -> None:
+    bodies = templates(args.batch)
+    runs = []
+    for n in args.workers:
+        console.rule(f"{n} worker(s)")
+        runs.append(await run_once(args, n, bodies, args.soak or args.seconds))
+    report(args, runs)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run, in turn")
+    parser.add_argument("--seconds", type=float, default=30, help="how long to send, per worker count")
+    parser.add_argument("--rate", type=float, default=0, help="offered mentions/s (open loop); 0 = flat out")
+    parser.add_argument("--batch", type=int, default=500, help="mentions per HTTP request")
+    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (closed loop)")
+    parser.add_argument("--worker-batch", type=int, default=500, help="entries per XREADGROUP")
+    parser.add_argument("--appendfsync", choices=["always", "everysec"], default="everysec")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds left out of the steady rate")
+    parser.add_argument("--sample", type=float, default=5, help="seconds between progress and RSS lines")
+    parser.add_argument("--soak", type=float, default=0, help="run this many seconds and report RSS growth")
+    asyncio.run(main(parser.parse_args()))
