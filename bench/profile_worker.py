@@ -1,0 +1,98 @@
+"""Where a worker's time goes: one in-process worker over N realistic mentions, profiled.
+
+Fills a private embedded Redis with N mentions (the texts of bench/load.py, stamped now,
+appended as the API appends them), then drains the stream with one worker, scoring on the
+event loop (not in a thread) so that cProfile sees everything. Prints mentions/s, the wall
+time of each stage and of the worker's own steps (read, decode, ack), and the functions
+with the most time of their own.
+
+    python bench/profile_worker.py [--mentions 30000] [--top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import random
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from load import CONFIG, corpus
+
+import warner.scoring.stage as score_stage
+from warner.config import parse_config
+from warner.ingest.accept import append, resolve
+from warner.ingest.brands import BrandMatcher
+from warner.mention import Mention
+from warner.metrics import Metrics
+from warner.service import build_worker
+from warner.store import EmbeddedRedis, MentionStream, connect
+
+
+class Timed:
+    """Wraps a stage and adds up its wall time."""
+
+    def __init__(self, stage, totals: dict[str, float]) -> None:  # type: ignore[no-untyped-def]
+        self.stage, self.name, self.totals = stage, stage.name, totals
+
+    async def process(self, batch) -> None:  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        await self.stage.process(batch)
+        self.totals[self.name] += time.perf_counter() - t
+
+
+async def main(args: argparse.Namespace) -> None:
+    score_stage._INLINE_BATCH = 10**9  # score on the loop, where the profiler looks
+    config = parse_config(
+        CONFIG.format(port=0, appendfsync="everysec", worker_batch=500, metrics_port="null"), "bench.yaml"
+    )
+    rng = random.Random(1)
+    texts = corpus()
+    now = datetime.now(UTC)
+    records = [
+        {
+            "id": f"m{i}",
+            "text": f"{rng.choice(texts)} {rng.randrange(10**6)}",
+            "created_at": (now - timedelta(seconds=30 - i * 20 / args.mentions)).isoformat(),
+            "author": f"user{rng.randrange(50_000)}",
+            "author_followers": int(rng.paretovariate(1.2) * 50),
+        }
+        for i in range(args.mentions)
+    ]
+    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="warner-profile-")) / "redis", appendfsync="everysec")
+    server.start()
+    redis = connect(server.url)
+    try:
+        resolved = resolve([Mention.model_validate(r) for r in records], "bench", config, BrandMatcher(config.brands))
+        for i in range(0, len(resolved), 500):
+            await append(MentionStream(redis), resolved[i : i + 500], config, int(time.time() * 1000))
+        worker = build_worker(config, redis, Metrics())
+        totals: dict[str, float] = defaultdict(float)
+        worker.stages = [Timed(s, totals) for s in worker.stages]
+        profile = cProfile.Profile()
+        t0 = time.perf_counter()
+        profile.enable()
+        done = await worker.drain()
+        profile.disable()
+        elapsed = time.perf_counter() - t0
+    finally:
+        await redis.aclose()
+        server.stop()
+    print(f"{done:,} mentions in {elapsed:.2f} s = {done / elapsed:,.0f}/s (one worker, profiled)")
+    for name, seconds in totals.items():
+        print(f"  stage {name:8s} {seconds:6.2f} s  {seconds / done * 1e6:6.1f} µs/mention")
+    rest = elapsed - sum(totals.values())
+    print(f"  worker (read, decode, ack, metrics) {rest:.2f} s  {rest / done * 1e6:.1f} µs/mention")
+    pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mentions", type=int, default=30_000)
+    parser.add_argument("--top", type=int, default=25)
+    asyncio.run(main(parser.parse_args()))
