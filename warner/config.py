@@ -150,14 +150,61 @@ class BrandConfig(_Section):
         return [self.name, *self.aliases, *self.products, *self.handles, *self.hashtags]
 
 
+class RateLimitConfig(_Section):
+    """A source's sustained rate and burst, enforced in Redis across every API process (ingest/ratelimit.py).
+
+    Two independent token buckets: mentions (a request costs its number of mentions) and
+    requests (a request costs one). A request must fit both, or it is refused whole with 429.
+    """
+
+    mentions_per_second: float | None = Field(
+        None, gt=0, le=1e6, allow_inf_nan=False, description="Sustained mentions a second (none = no mention limit)."
+    )
+    mentions_burst: int | None = Field(
+        None,
+        ge=1,
+        le=10**12,
+        description="Mentions that may arrive at once; default one second's worth, at least max_mentions_per_request.",
+    )
+    requests_per_second: float | None = Field(
+        None, gt=0, le=1e6, allow_inf_nan=False, description="Sustained requests a second (none = no request limit)."
+    )
+    requests_burst: int | None = Field(
+        None, ge=1, le=10**12, description="Requests that may arrive at once; default one second's worth (at least 1)."
+    )
+
+    @model_validator(mode="after")
+    def _a_burst_needs_its_rate(self) -> RateLimitConfig:
+        for kind in ("mentions", "requests"):
+            if getattr(self, f"{kind}_burst") is not None and getattr(self, f"{kind}_per_second") is None:
+                raise ValueError(f"{kind}_burst is set but {kind}_per_second is not")
+        if self.mentions_per_second is None and self.requests_per_second is None:
+            raise ValueError("rate_limit needs mentions_per_second and/or requests_per_second")
+        return self
+
+
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+
+
 class SourceConfig(_Section):
-    """A producer of mentions that authenticates with its own bearer token."""
+    """A producer of mentions that authenticates with its own bearer token (and, optionally, signs requests)."""
 
     name: Slug
     token_env: str = Field(
-        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        pattern=_ENV_NAME,
         description="Environment variable holding the token.",
     )
+    signing_secret_env: str | None = Field(
+        None,
+        pattern=_ENV_NAME,
+        description="Environment variable holding the HMAC signing secret(s), comma-separated while rotating; "
+        "set = every request must be signed (ingest/signing.py).",
+    )
+    signature_tolerance: Duration = Field(
+        timedelta(minutes=5),
+        description="How far a signed request's timestamp may be from now, either way.",
+    )
+    rate_limit: RateLimitConfig | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -167,11 +214,33 @@ class SourceConfig(_Section):
                 "secrets are not read from YAML: put the token in an environment variable "
                 "and name that variable in token_env"
             )
+        if isinstance(data, dict) and ("signing_secret" in data or "signing_secrets" in data):
+            raise ValueError(
+                "secrets are not read from YAML: put the signing secret in an environment variable "
+                "and name that variable in signing_secret_env"
+            )
         return data
+
+    @field_validator("signature_tolerance")
+    @classmethod
+    def _sensible_tolerance(cls, tolerance: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= tolerance <= timedelta(days=1):
+            raise ValueError("signature_tolerance must be between 1s and 1d, e.g. 5m")
+        return tolerance
 
     def token(self) -> str | None:
         value = os.environ.get(self.token_env, "")
         return value or None
+
+    def signing_secrets(self) -> list[str] | None:
+        """The secrets in ``signing_secret_env`` (comma-separated, blanks dropped); None if the source does not sign.
+
+        An empty list means signing is configured but the variable is empty: the API then refuses
+        every request of that source rather than accept unsigned ones.
+        """
+        if self.signing_secret_env is None:
+            return None
+        return [s.strip() for s in os.environ.get(self.signing_secret_env, "").split(",") if s.strip()]
 
 
 class IngestConfig(_Section):
@@ -185,21 +254,40 @@ class IngestConfig(_Section):
 
     @field_validator("sources")
     @classmethod
-    def _unique_sources(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+    def _unique_sources(cls, sources: list[SourceConfig], info: ValidationInfo) -> list[SourceConfig]:
         _reject_repeated("source", [s.name for s in sources])
+        largest = info.data.get("max_mentions_per_request")
+        for i, source in enumerate(sources):
+            burst = source.rate_limit.mentions_burst if source.rate_limit else None
+            if largest is not None and burst is not None and burst < largest:
+                raise ValueError(
+                    f"sources[{i}].rate_limit.mentions_burst ({burst}) is below max_mentions_per_request "
+                    f"({largest}): a full request of source {source.name!r} could never pass"
+                )
         return sources
 
 
 class RedisConfig(_Section):
     url: str | None = Field(
         None,
-        description="redis:// or unix:// URL; empty = embedded Redis. REDIS_URL overrides.",
+        description="redis://, rediss:// or unix:// URL of one server, or redis+cluster://host:port[,host:port…] "
+        "of a Redis Cluster; empty = embedded Redis. REDIS_URL overrides.",
     )
     data_dir: Path | None = Field(
         None,
         description="Where the embedded Redis keeps its AOF; default XDG data dir.",
     )
     appendfsync: Literal["always", "everysec"] = "always"
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str | None) -> str | None:
+        """A cluster URL that cannot work (a database other than 0, no node) is a config error, not a crash at start."""
+        if not url:
+            return url
+        from warner.store.urls import check_url  # imported late: warner.store imports this module
+
+        return check_url(url)
 
 
 class WorkerConfig(_Section):
@@ -477,7 +565,7 @@ def _format_loc(loc: list[Any]) -> str:
 
 
 def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False) -> list[ConfigIssue]:
-    """Each source's token (and, with ``paging``, each channel's secrets) must be in the environment."""
+    """Each source's token and signing secret (and, with ``paging``, each channel's secrets) must be in the environment."""
     issues = [
         ConfigIssue(
             filename,
@@ -487,6 +575,17 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
         )
         for i, source in enumerate(config.ingest.sources)
         if source.token() is None
+    ]
+    issues += [
+        ConfigIssue(
+            filename,
+            f"ingest.sources[{i}].signing_secret_env",
+            None,
+            f"environment variable {source.signing_secret_env} is not set (signing secret of source "
+            f"{source.name!r}; its requests are refused until it is)",
+        )
+        for i, source in enumerate(config.ingest.sources)
+        if source.signing_secrets() == []
     ]
     if paging and config.escalation.routes:
         if config.notify.sms is not None:

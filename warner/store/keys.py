@@ -12,6 +12,12 @@ warner:{ingest}:mentions               stream  accepted mentions not yet process
 warner:{ingest}:seen:<source>:<id>     string  dedupe marker of an accepted mention (TTL
                                                retention.dedupe); value = stream entry id
 warner:{ingest}:dead                   stream  entries that could not be processed (m, t, reason)
+warner:{ingest}:sig:<source>:<sig>     string  a signed request already accepted (replay guard,
+                                               ingest/signing.py): hex HMAC; TTL 2x the source's
+                                               signature_tolerance
+warner:{ratelimit}:<source>            hash    GCRA state of the source's rate limits (ingest/
+                                               ratelimit.py): field -> theoretical arrival time
+                                               (µs) of "mentions" and "requests"; TTL until full
 warner:{<brand>}:bucket:<epoch>        hash    counters of one bucket: mentions, negatives, toxic,
                                                reach, neg_reach (TTL retention.buckets)
 warner:{<brand>}:bucket:<epoch>:seen   set     mentions already counted in that bucket — makes a
@@ -78,6 +84,16 @@ DEAD_LETTER_STREAM = f"{PREFIX}:{INGEST_TAG}:dead"
 
 def seen(source: str, mention_id: str) -> str:
     return f"{PREFIX}:{INGEST_TAG}:seen:{source}:{mention_id}"
+
+
+def signature_seen(source: str, signature: str) -> str:
+    """Replay guard of one accepted signed request (``signature`` = lowercase hex HMAC)."""
+    return f"{PREFIX}:{INGEST_TAG}:sig:{source}:{signature}"
+
+
+def rate_limit(source: str) -> str:
+    """GCRA state (hash of theoretical arrival times) of one source's rate limits."""
+    return f"{PREFIX}:{{ratelimit}}:{source}"
 
 
 def bucket(brand: str, epoch: int) -> str:
