@@ -2,13 +2,14 @@
 
 Handlers parse, check and delegate; the atomic, deduplicated append lives in
 :class:`warner.store.MentionStream`. A ``202`` is sent only after Redis has the mentions
-(with ``appendfsync always``, after they are on disk).
+(with ``appendfsync always``, after they are on disk). A source may have to sign its
+requests (:mod:`warner.ingest.signing`) and may be rate-limited (:mod:`warner.ingest.ratelimit`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -23,6 +24,8 @@ from warner.ingest.accept import append, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
+from warner.ingest.ratelimit import RateLimiter, source_rates
+from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier, SignedRequest, source_verifiers
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.store import MentionStream
@@ -40,6 +43,9 @@ class IngestContext:
     matcher: BrandMatcher
     metrics: Metrics
     wall_ms: Callable[[], int]
+    verifiers: Mapping[str, SignatureVerifier]
+    replays: ReplayGuard
+    limiter: RateLimiter
 
 
 CONTEXT = web.AppKey("ingest_context", IngestContext)
@@ -64,6 +70,13 @@ async def post_mentions(request: web.Request) -> web.Response:
         return _refuse(
             ctx, 401, "unauthorized", f"{reason} bearer token", headers={"WWW-Authenticate": 'Bearer realm="warner"'}
         )
+    verifier = ctx.verifiers.get(source)
+    signed: SignedRequest | None = None
+    if verifier is not None:
+        try:
+            signed = verifier.check_headers(request.headers, ctx.wall_ms() / 1000)
+        except SignatureError as exc:
+            return _refuse_signature(ctx, source, exc)
     content_type = request.content_type
     if content_type not in JSON_TYPES | NDJSON_TYPES:
         return _refuse(
@@ -81,6 +94,11 @@ async def post_mentions(request: web.Request) -> web.Response:
         return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
     except web.RequestPayloadError as exc:  # e.g. gzip declared, plain body sent
         return _refuse(ctx, 400, "bad_body", f"the body does not match its Content-Encoding: {exc}")
+    if verifier is not None and signed is not None:
+        try:
+            verifier.verify(signed, body)
+        except SignatureError as exc:
+            return _refuse_signature(ctx, source, exc)
     try:
         mentions = parse_body(body, content_type, ctx.config.ingest.max_mentions_per_request)
         foreign = sorted({m.source for m in mentions if m.source not in (None, source)})
@@ -96,7 +114,60 @@ async def post_mentions(request: web.Request) -> web.Response:
         return _refuse(
             ctx, 400, "invalid", "invalid request body", errors=[e.as_dict() for e in exc.errors], error_count=exc.total
         )
-    return await _append(ctx, source, mentions, started)
+    return await _admit(ctx, source, mentions, started, signed)
+
+
+def _refuse_signature(ctx: IngestContext, source: str, exc: SignatureError) -> web.Response:
+    log.warning("ingest_signature_refused", source=source, reason=str(exc))
+    return _refuse(ctx, 401, "bad_signature", str(exc))
+
+
+async def _admit(
+    ctx: IngestContext, source: str, mentions: list[Mention], started: float, signed: SignedRequest | None
+) -> web.Response:
+    """Replay guard and rate limit, then the append; a signed request refused after its claim is released."""
+    try:
+        if signed is not None:
+            tolerance = ctx.verifiers[source].tolerance
+            if not await ctx.replays.claim(source, signed, tolerance):
+                log.warning("ingest_replay_refused", source=source)
+                return _refuse(ctx, 409, "replayed", "replayed request: this signed request was already accepted")
+        limited = await ctx.limiter.admit(source, len(mentions), ctx.wall_ms())
+    except RedisError as exc:
+        response = _store_unavailable(ctx, source, exc)
+    else:
+        if limited is not None:
+            log.info("ingest_rate_limited", source=source, limit=limited.rate.unit, retry_after=limited.retry_after)
+            response = _refuse(
+                ctx,
+                429,
+                "rate_limited",
+                limited.message,
+                limit=limited.rate.unit,
+                per_second=limited.rate.per_second,
+                burst=limited.rate.burst,
+                headers={"Retry-After": str(limited.retry_after)},
+            )
+        else:
+            response = await _append(ctx, source, mentions, started)
+    if signed is not None and response.status != 202:
+        try:
+            await ctx.replays.release(source, signed)
+        except RedisError as exc:  # the retry will be taken for a replay until the mark expires
+            log.error("ingest_replay_release_failed", source=source, error=str(exc))
+    return response
+
+
+def _store_unavailable(ctx: IngestContext, source: str, exc: RedisError) -> web.Response:
+    log.error("ingest_store_unavailable", source=source, error=str(exc))
+    retry_after = str(max(1, int(ctx.config.ingest.retry_after.total_seconds())))
+    return _refuse(
+        ctx,
+        503,
+        "store_unavailable",
+        "store unavailable, nothing was accepted; retry later",
+        headers={"Retry-After": retry_after},
+    )
 
 
 async def _append(ctx: IngestContext, source: str, mentions: list[Mention], started: float) -> web.Response:
@@ -104,14 +175,7 @@ async def _append(ctx: IngestContext, source: str, mentions: list[Mention], star
     try:
         result = await append(ctx.stream, mentions, ctx.config, ctx.wall_ms())
     except RedisError as exc:
-        log.error("ingest_store_unavailable", source=source, error=str(exc))
-        return _refuse(
-            ctx,
-            503,
-            "store_unavailable",
-            "store unavailable, nothing was accepted; retry later",
-            headers={"Retry-After": retry_after},
-        )
+        return _store_unavailable(ctx, source, exc)
     if result.backlog_full:
         log.warning("ingest_backpressure", source=source, backlog=result.backlog)
         return _refuse(
@@ -173,6 +237,9 @@ def create_app(
         matcher=BrandMatcher(config.brands),
         metrics=metrics_ or Metrics(),
         wall_ms=wall_ms or (lambda: int(time.time() * 1000)),
+        verifiers=source_verifiers(config),
+        replays=ReplayGuard(redis),
+        limiter=RateLimiter(redis, source_rates(config)),
     )
     app.router.add_post("/v1/mentions", post_mentions)
     app.router.add_get("/healthz", healthz)
