@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 import redis.asyncio.cluster as aiocluster
 import structlog
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from warner.config import REDIS_URL_ENV, Config, ConfigError, ConfigIssue
 from warner.store.embedded import EmbeddedRedis, running_url
@@ -47,6 +47,21 @@ def connect(url: str) -> RedisClient:
         startup = [ClusterNode(host, port) for host, port in nodes[1:]]
         return RedisCluster.from_url(first, startup_nodes=startup, decode_responses=False, health_check_interval=30)
     return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+
+
+async def learn_slots(client: RedisClient) -> None:
+    """A cluster client fetches the slot map now, before anything runs concurrently on it.
+
+    redis-py's asyncio cluster client can fail the first commands issued concurrently on a
+    fresh client (an ``AttributeError`` inside a connection's handshake); once it knows the
+    cluster they are fine. A cluster that is down at start is left for the first command
+    (the worker and the API wait for Redis on their own).
+    """
+    if isinstance(client, RedisCluster):
+        try:
+            await client.initialize()
+        except (RedisError, RedisClusterException) as exc:
+            log.warning("redis_cluster_unreachable", error=str(exc))
 
 
 async def refuse_cluster_node(client: RedisClient) -> None:
@@ -95,6 +110,7 @@ async def open_redis(config: Config, *, owner: bool = True) -> AsyncIterator[Red
             await refuse_cluster_node(client)
         except RedisUrlError as exc:
             raise _config_error(exc) from None
+        await learn_slots(client)
         if isinstance(client, RedisCluster):
             log.info("redis_cluster_client", nodes=[f"{h}:{p}" for h, p in cluster_nodes(url)[1]])
         yield client
