@@ -113,6 +113,9 @@ class Sender:
             raise RuntimeError("worker died after sending")
         return out
 
+    async def deliver_all(self, page: Page, channels: list[str]) -> list[Delivery]:
+        return [d for channel in channels for d in await self.deliver(page, [channel])]
+
     def sent(self) -> list[tuple[str, str, str]]:
         """New messages delivered: (recipient, channel, kind)."""
         return [(p.recipient.id, ch, p.kind) for _, p, ch, ok in self.attempts if ok and p.message_ref is None]

@@ -2,8 +2,9 @@
 
 Channels only report (``Delivery``); every decision is made here, in one place:
 
-- channels are tried in the order given; one that cannot reach the recipient (no phone, no
-  Telegram id) counts as a permanent failure, recorded like any other attempt;
+- channels are tried in the order given (``deliver``), or all at once (``deliver_all``, for
+  ``delivery: all``); one that cannot reach the recipient (no phone, no Telegram id) counts
+  as a permanent failure, recorded like any other attempt;
 - a transient failure is retried on the same channel with exponential backoff and full
   jitter, or after the remote's ``retry_after`` when it asked for one; a ``retry_after``
   longer than the policy's cap moves on to the next channel at once (a page waiting minutes
@@ -11,7 +12,8 @@ Channels only report (``Delivery``); every decision is made here, in one place:
 - a permanent failure moves on to the next channel at once; the first success ends it;
 - every attempt goes to ``record`` (the incident timeline) and to the metrics;
 - a page that no channel delivered is never dropped quietly: an error event
-  ``page_undeliverable`` and ``warner_pages_undeliverable_total``.
+  ``page_undeliverable`` and ``warner_pages_undeliverable_total`` — once per page, and not
+  for a page that another channel of ``deliver_all`` got through.
 """
 
 from __future__ import annotations
@@ -95,8 +97,27 @@ class Notifier:
         Delivered iff the last attempt is ``ok``. Cancelling the task (an ack arrived) stops
         it between attempts.
         """
-        plog = log.bind(incident_id=page.incident.id, recipient=page.recipient.id, kind=page.kind)
         started = self._clock()
+        attempts = await self._failover(page, order)
+        if not (attempts and attempts[-1].ok):
+            self._undeliverable(page, attempts, self._clock() - started)
+        return attempts
+
+    async def deliver_all(self, page: Page, channels: list[str]) -> list[Delivery]:
+        """Every channel at once (``delivery: all``), each with its retries; return every attempt.
+
+        Undeliverable only if no channel got through: a person reached by SMS while Telegram
+        is down was reached.
+        """
+        started = self._clock()
+        results = await asyncio.gather(*(self._failover(page, [name]) for name in channels))
+        attempts = [d for result in results for d in result]
+        if not any(d.ok for d in attempts):
+            self._undeliverable(page, attempts, self._clock() - started)
+        return attempts
+
+    async def _failover(self, page: Page, order: list[str]) -> list[Delivery]:
+        plog = log.bind(incident_id=page.incident.id, recipient=page.recipient.id, kind=page.kind)
         attempts: list[Delivery] = []
         for name in order:
             channel = self.channels.get(name)
@@ -111,8 +132,7 @@ class Notifier:
                 await self._attempted(page, delivery, attempts, result="unreachable")
                 continue
             if await self._try_channel(channel, page, attempts, plog):
-                return attempts
-        self._undeliverable(page, attempts, self._clock() - started, plog)
+                break
         return attempts
 
     async def _try_channel(
@@ -169,13 +189,14 @@ class Notifier:
                 ok=delivery.ok,
             )
 
-    def _undeliverable(
-        self, page: Page, attempts: list[Delivery], elapsed: float, plog: structlog.typing.FilteringBoundLogger
-    ) -> None:
+    def _undeliverable(self, page: Page, attempts: list[Delivery], elapsed: float) -> None:
         if self._metrics is not None:
             self._metrics.pages_undeliverable.inc()
-        plog.error(
+        log.error(
             "page_undeliverable",
+            incident_id=page.incident.id,
+            recipient=page.recipient.id,
+            kind=page.kind,
             attempts=[
                 {"channel": d.channel, "target": d.target, "error": d.error, "permanent": d.permanent} for d in attempts
             ],

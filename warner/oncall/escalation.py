@@ -80,9 +80,11 @@ class Roster(Protocol):
 
 
 class Sender(Protocol):
-    """Delivers one page over ``order`` (failover order); reports every attempt."""
+    """Delivers one page over ``order`` (failover order), or over all ``channels`` at once; reports every attempt."""
 
     async def deliver(self, page: Page, order: list[str]) -> list[Delivery]: ...
+
+    async def deliver_all(self, page: Page, channels: list[str]) -> list[Delivery]: ...
 
 
 AckCode = Callable[[str, str], Awaitable[str]]  # (incident id, recipient id) -> code; e.g. AckCodes.issue
@@ -387,8 +389,7 @@ class EscalationEngine:
             return  # acknowledged while this step was running
         page = Page(inc, recipient, kind, await self.ack_code(iid, rid), escalation_level=level)
         if step.delivery == "all":
-            results = await asyncio.gather(*(self.sender.deliver(page, [ch]) for ch in step.order))
-            deliveries = [d for r in results for d in r]
+            deliveries = await self.sender.deliver_all(page, step.order)
         else:
             deliveries = await self.sender.deliver(page, step.order)
         await self._record(inc, page, deliveries, reason)
