@@ -69,6 +69,13 @@ warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, s
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
 counted under the pseudo-brand ``_none`` (brand names cannot start with ``_``).
+
+On a Redis Cluster (``redis+cluster://``, see ``store/connection.py``) each Lua script and
+each MULTI must name keys of one tag only: a brand's keys go together, the ``{ingest}``,
+``{timers}`` and ``{acks}`` groups go together, and nothing else is combined — the
+cross-brand ``{incidents}:index`` is written on its own after the brand's transaction, and
+the consumer group is a script *argument*, never a key. ``tests/cluster/test_key_slots.py``
+pins the groups; a new key belongs under the tag of whatever it is written together with.
 """
 
 from __future__ import annotations
