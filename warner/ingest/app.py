@@ -94,9 +94,9 @@ async def post_mentions(request: web.Request) -> web.Response:
         return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
     except web.RequestPayloadError as exc:  # e.g. gzip declared, plain body sent
         return _refuse(ctx, 400, "bad_body", f"the body does not match its Content-Encoding: {exc}")
-    if verifier is not None and signed is not None:
+    if signed is not None:
         try:
-            verifier.verify(signed, body)
+            ctx.verifiers[source].verify(signed, body)
         except SignatureError as exc:
             return _refuse_signature(ctx, source, exc)
     try:

@@ -84,8 +84,8 @@ class RateLimited:
 
 
 def source_rates(config: Config) -> dict[str, tuple[Rate, ...]]:
-    """The limits of every source that has any; a default burst is one second's worth,
-    and a mention burst is never below ``max_mentions_per_request`` (else a full request could never fit)."""
+    """The limits of every source that has any. A default burst is one second's worth, and a
+    mention burst is never below ``max_mentions_per_request`` (else a full request could never fit)."""
     largest = config.ingest.max_mentions_per_request
     out: dict[str, tuple[Rate, ...]] = {}
     for source in config.ingest.sources:
@@ -93,17 +93,10 @@ def source_rates(config: Config) -> dict[str, tuple[Rate, ...]]:
         if limit is None:
             continue
         rates = []
-        if limit.mentions_per_second is not None:
-            burst = limit.mentions_burst or max(math.ceil(limit.mentions_per_second), largest)
-            rates.append(Rate("mentions", limit.mentions_per_second, burst))
-        if limit.requests_per_second is not None:
-            rates.append(
-                Rate(
-                    "requests",
-                    limit.requests_per_second,
-                    limit.requests_burst or max(1, math.ceil(limit.requests_per_second)),
-                )
-            )
+        if (per_second := limit.mentions_per_second) is not None:
+            rates.append(Rate("mentions", per_second, limit.mentions_burst or max(math.ceil(per_second), largest)))
+        if (per_second := limit.requests_per_second) is not None:
+            rates.append(Rate("requests", per_second, limit.requests_burst or max(1, math.ceil(per_second))))
         out[source.name] = tuple(rates)
     return out
 
@@ -116,9 +109,6 @@ class RateLimiter:
     def __init__(self, redis: aioredis.Redis, rates: Mapping[str, tuple[Rate, ...]]) -> None:
         self._rates = dict(rates)
         self._admit = redis.register_script(_ADMIT)
-
-    def limits(self, source: str) -> tuple[Rate, ...]:
-        return self._rates.get(source, ())
 
     async def admit(self, source: str, mentions: int, now_ms: int) -> RateLimited | None:
         """None if the request fits every limit of its source (and is counted), else why not."""
