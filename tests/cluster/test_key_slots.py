@@ -114,6 +114,8 @@ def test_cluster_url_keeps_credentials_tls_and_options_for_the_first_node():
         ("redis+cluster://h:7000/3", "only database 0"),
         ("redis+cluster:///tmp/redis.sock", "at least one host:port"),
         ("redis+cluster://h:port", "host:port expected"),
+        ("redis+cluster://h:70000", "host:port expected"),
+        ("redis+cluster://[::1", "host:port expected"),
     ],
 )
 def test_a_cluster_url_that_cannot_work_is_refused_at_connect(url, message):

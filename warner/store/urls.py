@@ -28,7 +28,10 @@ def cluster_nodes(url: str) -> tuple[str, list[tuple[str, int]]]:
 
     Raises ``RedisUrlError``: Redis Cluster has database 0 only, and no unix sockets.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # the message never repeats the URL: it may hold a password
+        raise RedisUrlError(f"unreadable Redis URL ({exc}; host:port expected)") from None
     scheme = CLUSTER_SCHEMES.get(parts.scheme.lower())
     if scheme is None:
         raise RedisUrlError(f"not a cluster URL (redis+cluster:// or rediss+cluster://): {parts.scheme}://…")
@@ -68,6 +71,7 @@ def _node(item: str) -> tuple[str, int]:
         host, _, port = item.partition(":")
     else:
         host, port = item, ""
-    if not host:
+    number = int(port or DEFAULT_PORT)
+    if not host or not 0 < number < 65536:
         raise ValueError(item)
-    return host, int(port or DEFAULT_PORT)
+    return host, number
