@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from pydantic import ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from warner.config import WorkerConfig
 from warner.mention import Mention
@@ -65,7 +65,7 @@ class Worker:
             try:
                 await self.step()
                 backoff = 0.1
-            except RedisError as exc:
+            except (RedisError, RedisClusterException) as exc:  # also a cluster unreachable since start
                 self._group_ready = False  # the stream may be gone (Redis restarted without data)
                 self.log.warning("worker_redis_error", error=str(exc), retry_in=backoff)
                 try:

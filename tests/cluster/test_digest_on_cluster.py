@@ -8,12 +8,6 @@ from __future__ import annotations
 
 import pytest
 from digest.test_weekly_end_to_end import *  # the same test, against the cluster
-from redis.exceptions import RedisClusterException
-
-# Remove with the CROSSSLOT changes to the worker's scripts (see test_worker_on_cluster.py).
-pytestmark = pytest.mark.xfail(
-    strict=True, raises=RedisClusterException, reason="the worker's Lua on a cluster: pending CROSSSLOT changes"
-)
 
 
 @pytest.fixture

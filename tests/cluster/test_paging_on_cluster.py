@@ -12,12 +12,6 @@ from oncall.test_paging_end_to_end import (  # noqa: F401 - the fixture and two 
     test_a_restart_mid_escalation_pages_the_next_level_on_time_and_once,
     test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack,
 )
-from redis.exceptions import RedisClusterException
-
-# Remove with the CROSSSLOT changes to the worker's scripts (see test_worker_on_cluster.py).
-pytestmark = pytest.mark.xfail(
-    strict=True, raises=RedisClusterException, reason="the worker's Lua on a cluster: pending CROSSSLOT changes"
-)
 
 
 @pytest.fixture

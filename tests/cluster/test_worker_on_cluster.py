@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 
-import pytest
 import redis as sync_redis
-from redis.exceptions import RedisClusterException
 from support import replay
 
 from warner.detect import BucketCounter
@@ -30,13 +28,6 @@ from warner.store import MentionStream, connect, keys
 from warner.store.connection import learn_slots
 
 BRANDS = ("kesselberg", "bergblick", keys.NO_BRAND)
-
-# Until detect/counters.py and detect/stage.py run their scripts through store/scripts.py and
-# store/streams.py acks without the group as a key (deploy/OPERATIONS.md, "Redis Cluster"),
-# redis-py refuses the worker's scripts on a cluster. Strict: remove this mark with that change.
-pytestmark = pytest.mark.xfail(
-    strict=True, raises=RedisClusterException, reason="the worker's Lua on a cluster: pending CROSSSLOT changes"
-)
 
 
 def expected_counts(config, records) -> Counter[str]:

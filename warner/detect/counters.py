@@ -29,6 +29,7 @@ from warner.digest.week import DEFAULT_TIME_ZONE, week_of
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
+from warner.store.scripts import run_script_calls
 
 AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
 TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for negative terms
@@ -142,23 +143,24 @@ class BucketCounter:
             )
         if not groups:
             return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for (brand, epoch), mentions in groups.items():
-                await self._count(
-                    keys=[
-                        keys.bucket(brand, epoch),
-                        keys.bucket_seen(brand, epoch),
-                        keys.bucket_index(brand),
-                        keys.bucket_authors(brand, epoch),
-                        keys.recent_authors(brand),
-                        keys.negative_terms(brand, self._week(epoch)),
-                    ],
-                    # One JSON argument per group: redis-py packs every argument in Python, which
-                    # cost more than the Lua itself at thousands of mentions a second.
-                    args=[self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions)],
-                    client=pipe,
-                )
-            results = await pipe.execute()
+        calls = [
+            (
+                [
+                    keys.bucket(brand, epoch),
+                    keys.bucket_seen(brand, epoch),
+                    keys.bucket_index(brand),
+                    keys.bucket_authors(brand, epoch),
+                    keys.recent_authors(brand),
+                    keys.negative_terms(brand, self._week(epoch)),
+                ],
+                # One JSON argument per group: redis-py packs every argument in Python, which
+                # cost more than the Lua itself at thousands of mentions a second.
+                [self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions)],
+            )
+            for (brand, epoch), mentions in groups.items()
+        ]
+        # One pipeline on one server; on a cluster one call per brand's slot (store/scripts.py).
+        results = await run_script_calls(self.redis, self._count, calls)
         added: dict[str, int] = defaultdict(int)
         for (brand, _), n in zip(groups, results, strict=True):
             added[brand] += int(n)

@@ -26,6 +26,7 @@ from warner.incidents import Incident, IncidentEvent, IncidentStore, TopMention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
+from warner.store.scripts import run_script_calls
 
 log = structlog.get_logger(__name__)
 
@@ -99,13 +100,11 @@ class DetectStage:
             newest[brand] = max(newest.get(brand, at), at)
             recent[brand].append(b"%d %s" % (at, _recent_member(e)))
         if recent:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for brand, lines in recent.items():
-                    cutoff = newest[brand] - RECENT_SECONDS
-                    await self._remember(
-                        keys=[keys.recent_mentions(brand)], args=[cutoff, RECENT_MAX, b"\n".join(lines)], client=pipe
-                    )
-                await pipe.execute()
+            calls = [
+                ([keys.recent_mentions(brand)], [newest[brand] - RECENT_SECONDS, RECENT_MAX, b"\n".join(lines)])
+                for brand, lines in recent.items()
+            ]
+            await run_script_calls(self.redis, self._remember, calls)  # a pipeline, or per slot on a cluster
         now = int(self.clock())
         for brand, at in newest.items():
             await self.advance(brand, min(at, now + self.width))

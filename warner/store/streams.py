@@ -38,16 +38,16 @@ return {accepted, duplicates}
 
 _ACK = """
 local n, chunk = 0, {}
-for id in string.gmatch(ARGV[1], '%S+') do
+for id in string.gmatch(ARGV[2], '%S+') do
   chunk[#chunk + 1] = id
   if #chunk == 500 then
-    n = n + redis.call('XACK', KEYS[1], KEYS[2], unpack(chunk))
+    n = n + redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
     redis.call('XDEL', KEYS[1], unpack(chunk))
     chunk = {}
   end
 end
 if #chunk > 0 then
-  n = n + redis.call('XACK', KEYS[1], KEYS[2], unpack(chunk))
+  n = n + redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
   redis.call('XDEL', KEYS[1], unpack(chunk))
 end
 return n
@@ -144,7 +144,8 @@ class MentionStream:
         if not entry_ids:
             return 0
         # The ids travel as one space-separated argument: redis-py packs each argument in Python.
-        return int(await self._ack(keys=[keys.MENTION_STREAM, keys.WORKER_GROUP], args=[" ".join(entry_ids)]))
+        # The group is an argument, not a key: as a key it would hash to another cluster slot (CROSSSLOT).
+        return int(await self._ack(keys=[keys.MENTION_STREAM], args=[keys.WORKER_GROUP, " ".join(entry_ids)]))
 
     async def dead_letter(self, entry_ids: Sequence[str], reason: str) -> int:
         """Move entries to the dead-letter stream (kept for inspection and re-drive), then ack."""
