@@ -136,7 +136,9 @@ def _known_ids(data: Any) -> Iterator[None]:
 
     def ids(section: str) -> frozenset[str]:
         items = data.get(section) if isinstance(data, dict) else None
-        return frozenset(i["id"] for i in items or [] if isinstance(i, dict) and isinstance(i.get("id"), str))
+        if not isinstance(items, list):  # not a list: validation names the field; no ids to offer
+            return frozenset()
+        return frozenset(i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str))
 
     token = _KNOWN.set(_Known(ids("people"), ids("schedules")))
     try:
