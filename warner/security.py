@@ -16,6 +16,7 @@ from warner.config import Config
 from warner.logs import register_secrets
 from warner.oncall.config import Person
 from warner.oncall.policy_config import NOTIFY_KINDS
+from warner.store.urls import cluster_nodes, is_cluster_url
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", "", "*", "[::]"})
 
@@ -111,17 +112,23 @@ def _redis(config: Config) -> list[str]:
     if not url:
         return []
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
+        if is_cluster_url(url):  # judge the cluster by its first node's credentials and every node's host
+            first, nodes = cluster_nodes(url)
+            parts, hosts = urlsplit(first), [host for host, _ in nodes]
+        else:
+            parts = urlsplit(url)
+            hosts = [parts.hostname]
         password = parts.password
     except ValueError:
         return []
-    if parts.scheme not in ("redis", "rediss") or is_loopback(host) or password:
+    remote = [h for h in hosts if not is_loopback(h)]
+    if parts.scheme not in ("redis", "rediss") or not remote or password:
         return []
     where = "REDIS_URL" if os.environ.get("REDIS_URL") else "redis.url"
     tls = "" if parts.scheme == "rediss" else " and no TLS (rediss://)"
+    hosts_text = ", ".join(remote)
     return [
-        f"{where}: Redis on {host} (not loopback) without a password{tls}: anybody on the network can read and inject mentions"
+        f"{where}: Redis on {hosts_text} (not loopback) without a password{tls}: anybody on the network can read and inject mentions"
     ]
 
 

@@ -83,6 +83,9 @@ def test_digest_recipients_without_telegram():
         ("redis://127.0.0.1:6379", False),
         ("redis://localhost:6379", False),
         ("unix:///run/redis.sock", False),
+        ("redis+cluster://127.0.0.1:7000,10.0.0.6:7000", True),
+        ("redis+cluster://:pw-long-enough@10.0.0.5:7000,10.0.0.6:7000", False),
+        ("redis+cluster://127.0.0.1:7000,127.0.0.1:7001", False),
     ],
 )
 def test_redis_without_password_off_loopback(url, warned, monkeypatch):
