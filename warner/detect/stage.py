@@ -10,14 +10,18 @@ each bucket is judged exactly once and a restart resumes where the state says.
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 
 import orjson
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import LockError, RedisError
 
 from warner.config import Config
 from warner.detect.counters import BucketCounter, BucketCounts
@@ -80,6 +84,9 @@ class DetectStage:
         self.lateness = int(config.detect.lateness.total_seconds())
         self._detectors: dict[str, Detector] = {}
         self._remember = redis.register_script(_REMEMBER)
+        self._token = uuid.uuid4().hex.encode()  # this stage's own detector-lock token (see _judging)
+        self._judges: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._stale_locks: set[str] = set()
 
     def detector(self, brand: str) -> Detector:
         if brand not in self._detectors:
@@ -91,6 +98,7 @@ class DetectStage:
 
     async def process(self, batch: Sequence[Envelope]) -> None:
         newest: dict[str, int] = {}
+        oldest: dict[str, int] = {}
         recent: dict[str, list[bytes]] = defaultdict(list)
         for e in batch:
             brand = e.brand
@@ -98,6 +106,7 @@ class DetectStage:
                 continue
             at = int(e.mention.created_at.timestamp())
             newest[brand] = max(newest.get(brand, at), at)
+            oldest[brand] = min(oldest.get(brand, at), at)
             recent[brand].append(b"%d %s" % (at, _recent_member(e)))
         if recent:
             calls = [
@@ -107,11 +116,19 @@ class DetectStage:
             await run_script_calls(self.redis, self._remember, calls)  # a pipeline, or per slot on a cluster
         now = int(self.clock())
         for brand, at in newest.items():
-            await self.advance(brand, min(at, now + self.width))
+            await self.advance(brand, min(at, now + self.width), counted_since=oldest[brand])
 
     async def tick(self) -> None:
-        """Advance every live brand to the wall clock (quiet buckets count too)."""
+        """Advance every live brand to the wall clock (quiet buckets count too).
+
+        Never past the oldest mention still in the stream: with a backlog (a burst, a slow
+        worker, a dead one's batch waiting to be reclaimed) its buckets are not complete yet.
+        """
         now = int(self.clock())
+        oldest = await self.redis.xrange(keys.MENTION_STREAM, count=1)
+        if oldest:
+            received = int(_text(oldest[0][0]).split("-", 1)[0]) // 1000
+            now = min(now, received)
         for brand in [b.name for b in self.config.brands]:
             raw = await self.redis.get(keys.detector(brand))
             if raw is None:
@@ -120,15 +137,27 @@ class DetectStage:
             if last is not None and now - last <= LIVE_SECONDS:
                 await self.advance(brand, now)
 
-    async def advance(self, brand: str, until: int) -> list[Decision]:
-        """Close every bucket of ``brand`` that ended ``lateness`` before ``until``."""
+    async def advance(self, brand: str, until: int, counted_since: int | None = None) -> list[Decision]:
+        """Close every bucket of ``brand`` that ended ``lateness`` before ``until``.
+
+        ``counted_since``: the oldest mention just counted; if its bucket was already judged,
+        the incident's figures are re-read from the counters (``_recount``).
+        """
         closable = (until - self.lateness) // self.width * self.width - self.width
         detector = self.detector(brand)
-        # Expires 15 s after a holder died (kill -9); waiting longer than that always wins it.
-        async with self.redis.lock(keys.detector_lock(brand), timeout=15, blocking_timeout=20):
+        async with self._judging(brand):
             raw = await self.redis.get(keys.detector(brand))
             state = BrandDetector.from_dict(orjson.loads(raw)) if raw else self._new_state(brand)
+            recounted = None
+            late = None if counted_since is None else counted_since - counted_since % self.width
+            if late is not None and state.last_bucket is not None and late <= state.last_bucket:
+                recounted = await self._recount(brand, state, late)
             if state.last_bucket is not None and closable <= state.last_bucket:
+                if recounted is not None:
+                    async with self.redis.pipeline(transaction=True) as pipe:
+                        pipe.set(keys.incident(brand, recounted.number), orjson.dumps(recounted.to_json()))
+                        pipe.set(keys.detector(brand), orjson.dumps(state.to_dict()))
+                        await pipe.execute()
                 return []
             first = None if state.last_bucket is None else state.last_bucket + self.width
             counts = await self.counter.read(brand, first, closable)
@@ -143,6 +172,8 @@ class DetectStage:
             top = await self._top(brand, decisions)
             async with self.redis.pipeline(transaction=True) as pipe:
                 incident, events = self.incidents.apply(pipe, brand, decisions, current, top)
+                if recounted is not None and (incident is None or incident.number != recounted.number):
+                    pipe.set(keys.incident(brand, recounted.number), orjson.dumps(recounted.to_json()))
                 pipe.set(keys.detector(brand), orjson.dumps(state.to_dict()))
                 await pipe.execute()
         if incident is not None and events:
@@ -151,6 +182,71 @@ class DetectStage:
         for event in events:
             await self._notify(event)
         return decisions
+
+    @asynccontextmanager
+    async def _judging(self, brand: str) -> AsyncIterator[None]:
+        """One judge of a brand at a time: across processes (a Redis lock), and in this one.
+
+        The Redis lock expires 15 s after a holder died (kill -9); waiting longer than that
+        always wins it. It carries this stage's own token: when its release fails because
+        Redis went away mid-way, the lock survives the restart (it is in the AOF) and would
+        stall this very worker for 15 s, so the next attempt first removes it — if still ours.
+        The ticker and the worker share this stage, hence the in-process lock as well.
+        """
+        async with self._judges[brand]:
+            lock = self.redis.lock(keys.detector_lock(brand), timeout=15, blocking_timeout=20)
+            if brand in self._stale_locks:
+                lock.local.token = self._token
+                with suppress(LockError):  # expired meanwhile, or taken by another worker
+                    await lock.release()
+                self._stale_locks.discard(brand)
+            if not await lock.acquire(token=self._token):
+                raise LockError(f"detector lock of {brand} not acquired within 20 s")
+            try:
+                yield
+            finally:
+                try:
+                    await lock.release()
+                except LockError:
+                    raise
+                except RedisError:
+                    self._stale_locks.add(brand)
+                    raise
+
+    async def _recount(self, brand: str, state: BrandDetector, bucket: int) -> Incident | None:
+        """Mentions counted into a bucket already judged reach the incident that covers it.
+
+        A worker killed holding a batch, or a sender refused under backpressure and accepted a
+        little later, brings counts for buckets the detector has closed. The judgment of those
+        buckets stands; the incident's figures (and its episode's, which later buckets add to)
+        are re-read from the bucket counters, the source of truth. Returns the corrected
+        incident, or None when nothing changed.
+        """
+        episode = state.episode or state.last_episode
+        if episode is None:
+            return None
+        incident = await self.incidents.get(brand, episode.number)
+        if incident is None or bucket > incident.updated_at:  # the batch reaches back into or before it
+            return None
+        counts = await self.counter.read(brand, incident.started_at, incident.updated_at)
+        delta = {
+            "mentions": sum(c.mentions for c in counts) - incident.mentions,
+            "negatives": sum(c.negatives for c in counts) - incident.negatives,
+            "toxic": sum(c.toxic for c in counts) - incident.toxic,
+            "reach": sum(c.reach for c in counts) - incident.reach,
+        }
+        peak = max(counts, key=lambda c: c.mentions, default=None)
+        grown_peak = peak is not None and peak.mentions > incident.peak_count
+        if not any(delta.values()) and not grown_peak:
+            return None
+        for target in (incident, episode):
+            for name, change in delta.items():
+                setattr(target, name, getattr(target, name) + change)
+        if grown_peak:
+            incident.peak_at, incident.peak_count = peak.start, peak.mentions
+            episode.peak_bucket, episode.peak_count = peak.start, peak.mentions
+        log.info("incident_recounted", incident=incident.id, bucket=bucket, **delta)
+        return incident
 
     def _new_state(self, brand: str) -> BrandDetector:
         b = self.config.brand(brand)
@@ -189,6 +285,10 @@ class DetectStage:
                 await hook(event)
             except Exception:  # a broken channel must not stop detection
                 log.exception("incident_hook_failed", incident=event.incident.id, kind=event.kind)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _recent_member(e: Envelope) -> bytes:
