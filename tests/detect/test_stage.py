@@ -87,3 +87,33 @@ async def test_bot_flood_through_the_worker_counts_few_fresh_authors_and_stays_a
     mentions, fresh = sum(c.mentions for c in flood), sum(c.authors for c in flood)
     assert mentions > 100
     assert fresh <= 20  # the same fifteen accounts, again and again
+
+
+async def test_the_ticker_does_not_judge_buckets_whose_mentions_are_still_in_the_stream(redis, config, make_mention):
+    """A backlog (a burst, a dead worker's batch) holds mentions of minutes the wall clock has left behind."""
+    from warner.detect.stage import DetectStage
+    from warner.metrics import Metrics
+    from warner.service import build_worker
+
+    import time
+
+    now = int(time.time())
+    start = now - now % 60 - 600  # ten minutes ago, on a minute boundary
+    records = [make_mention(created_at=_iso(start + 60 * m + 5)) for m in range(3)]
+    await replay(redis, config, records)
+    stage = next(s for s in build_worker(config, redis, Metrics()).stages if isinstance(s, DetectStage))
+    # A mention received now waits in the stream, unprocessed, when the wall clock jumps an hour on.
+    await redis.xadd(keys.MENTION_STREAM, {"m": b"{}", "t": b"0"})
+    stage.clock = lambda: now + 3600
+    await stage.tick()
+    judged = orjson.loads(await redis.get(keys.detector("kesselberg")))["last_bucket"]
+    assert start + 120 <= judged < now  # up to the waiting mention, not the hour the wall clock suggests
+    await redis.delete(keys.MENTION_STREAM)
+    await stage.tick()
+    assert orjson.loads(await redis.get(keys.detector("kesselberg")))["last_bucket"] > now + 3000
+
+
+def _iso(epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
