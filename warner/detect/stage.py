@@ -15,13 +15,14 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import orjson
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import LockError, RedisError
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
 
 from warner.config import Config
 from warner.detect.counters import BucketCounter, BucketCounts
@@ -86,7 +87,6 @@ class DetectStage:
         self._remember = redis.register_script(_REMEMBER)
         self._token = uuid.uuid4().hex.encode()  # this stage's own detector-lock token (see _judging)
         self._judges: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._stale_locks: set[str] = set()
 
     def detector(self, brand: str) -> Detector:
         if brand not in self._detectors:
@@ -188,30 +188,19 @@ class DetectStage:
         """One judge of a brand at a time: across processes (a Redis lock), and in this one.
 
         The Redis lock expires 15 s after a holder died (kill -9); waiting longer than that
-        always wins it. It carries this stage's own token: when its release fails because
-        Redis went away mid-way, the lock survives the restart (it is in the AOF) and would
-        stall this very worker for 15 s, so the next attempt first removes it — if still ours.
-        The ticker and the worker share this stage, hence the in-process lock as well.
+        always wins it. It carries this stage's own token and this stage takes it again when
+        it finds it (``_OwnLock``): a Redis restart can leave our lock behind (the SET's reply
+        was lost, or the release failed) and it must not stall this very worker for 15 s.
+        The ticker and the worker share this stage, hence the in-process lock first.
         """
         async with self._judges[brand]:
-            lock = self.redis.lock(keys.detector_lock(brand), timeout=15, blocking_timeout=20)
-            if brand in self._stale_locks:
-                lock.local.token = self._token
-                with suppress(LockError):  # expired meanwhile, or taken by another worker
-                    await lock.release()
-                self._stale_locks.discard(brand)
+            lock = _OwnLock(self.redis, keys.detector_lock(brand), timeout=15, blocking_timeout=20)
             if not await lock.acquire(token=self._token):
                 raise LockError(f"detector lock of {brand} not acquired within 20 s")
             try:
                 yield
             finally:
-                try:
-                    await lock.release()
-                except LockError:
-                    raise
-                except RedisError:
-                    self._stale_locks.add(brand)
-                    raise
+                await lock.release()
 
     async def _recount(self, brand: str, state: BrandDetector, bucket: int) -> Incident | None:
         """Mentions counted into a bucket already judged reach the incident that covers it.
@@ -285,6 +274,17 @@ class DetectStage:
                 await hook(event)
             except Exception:  # a broken channel must not stop detection
                 log.exception("incident_hook_failed", incident=event.incident.id, kind=event.kind)
+
+
+class _OwnLock(Lock):
+    """A lock its holder's token takes again: a SET whose reply a Redis restart lost is ours, not a rival's."""
+
+    async def do_acquire(self, token: bytes) -> bool:
+        if await super().do_acquire(token):
+            return True
+        # Still holding our token: reset its expiry and go on (one atomic step, Lock's own script).
+        ours = await self.lua_reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
+        return bool(ours)
 
 
 def _text(value: bytes | str) -> str:

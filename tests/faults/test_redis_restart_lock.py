@@ -1,13 +1,11 @@
-"""Pending a fix in ``warner/detect/stage.py``: a lock whose *acquire* reply was lost stalls the worker 15 s.
+"""A detector lock a Redis restart left behind with the worker's own token does not stall it.
 
-``DetectStage._judging`` now removes its own detector lock when a *release* failed in a Redis
-restart. The other half is still open: Redis runs the ``SET NX`` of the acquire, then dies (or
-the connection drops) before the reply arrives. The lock is in the AOF with this stage's own
-token, but ``acquire`` raised before ``_stale_locks`` learnt of it, so every later attempt's
-``SET NX`` fails against the worker's own lock, and the whole pipeline waits for it to expire.
-The state is set up directly here — the lock key holding the stage's token, exactly what such a
-lost reply leaves — because killing Redis between executing a command and replying cannot be
-timed from outside.
+Redis can run the ``SET NX`` of the detector lock's acquire and die (or the connection drop)
+before the reply arrives; or the release fails mid-restart. Either way the lock is in the AOF
+with this stage's own token. ``DetectStage._judging`` takes a lock holding its own token again,
+so the worker goes on at once instead of waiting 15 s for the lock to expire. The state is set
+up directly — the lock key holding the stage's token — because killing Redis between executing
+a command and replying cannot be timed from outside.
 """
 
 from __future__ import annotations
