@@ -6,7 +6,7 @@ event loop (not in a thread) so that cProfile sees everything. Prints mentions/s
 time of each stage and of the worker's own steps (read, decode, ack), and the functions
 with the most time of their own.
 
-    python bench/profile_worker.py [--mentions 30000] [--top 25]
+    python bench/profile_worker.py [--mentions 30000] [--top 25] [--no-profile]
 """
 
 from __future__ import annotations
@@ -76,23 +76,27 @@ async def main(args: argparse.Namespace) -> None:
         worker.stages = [Timed(s, totals) for s in worker.stages]
         profile = cProfile.Profile()
         t0 = time.perf_counter()
-        profile.enable()
+        if not args.no_profile:
+            profile.enable()
         done = await worker.drain()
         profile.disable()
         elapsed = time.perf_counter() - t0
     finally:
         await redis.aclose()
         server.stop()
-    print(f"{done:,} mentions in {elapsed:.2f} s = {done / elapsed:,.0f}/s (one worker, profiled)")
+    how = "without the profiler" if args.no_profile else "profiled"
+    print(f"{done:,} mentions in {elapsed:.2f} s = {done / elapsed:,.0f}/s (one worker, {how})")
     for name, seconds in totals.items():
         print(f"  stage {name:8s} {seconds:6.2f} s  {seconds / done * 1e6:6.1f} µs/mention")
     rest = elapsed - sum(totals.values())
     print(f"  worker (read, decode, ack, metrics) {rest:.2f} s  {rest / done * 1e6:.1f} µs/mention")
-    pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+    if not args.no_profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mentions", type=int, default=30_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-profile", action="store_true", help="stage times only, without cProfile's overhead")
     asyncio.run(main(parser.parse_args()))
