@@ -166,6 +166,18 @@ def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float:
     return lower
 
 
+async def wait_until_up(http: aiohttp.ClientSession, url: str, seconds: float = 60) -> None:
+    for _ in range(int(seconds / 0.05)):
+        try:
+            async with http.get(url) as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+
 async def scrape_decisions(http: aiohttp.ClientSession, ports: list[int]) -> list[tuple[float, float]]:
     """Sum the workers' ingest-to-decision histograms."""
     summed: dict[float, float] = {}
@@ -226,23 +238,10 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(1200):  # the processes import scikit-learn and load the models first
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/readyz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
+            # The processes import scikit-learn and load the models first.
+            await wait_until_up(http, f"http://127.0.0.1:{port}/readyz")
             for metrics_port in metric_ports:
-                for _ in range(1200):
-                    try:
-                        async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as r:
-                            if r.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.05)
+                await wait_until_up(http, f"http://127.0.0.1:{metrics_port}/metrics")
 
             watched = {"api": procs[0].pid, "workers": None, "redis": redis_pid}
             cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
