@@ -14,7 +14,7 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -98,7 +98,7 @@ class DetectStage:
 
     async def process(self, batch: Sequence[Envelope]) -> None:
         newest: dict[str, int] = {}
-        oldest: dict[str, int] = {}
+        buckets: dict[str, set[int]] = defaultdict(set)
         recent: dict[str, list[bytes]] = defaultdict(list)
         for e in batch:
             brand = e.brand
@@ -106,7 +106,7 @@ class DetectStage:
                 continue
             at = int(e.mention.created_at.timestamp())
             newest[brand] = max(newest.get(brand, at), at)
-            oldest[brand] = min(oldest.get(brand, at), at)
+            buckets[brand].add(at - at % self.width)
             recent[brand].append(b"%d %s" % (at, _recent_member(e)))
         if recent:
             calls = [
@@ -116,7 +116,7 @@ class DetectStage:
             await run_script_calls(self.redis, self._remember, calls)  # a pipeline, or per slot on a cluster
         now = int(self.clock())
         for brand, at in newest.items():
-            await self.advance(brand, min(at, now + self.width), counted_since=oldest[brand])
+            await self.advance(brand, min(at, now + self.width), counted=buckets[brand])
 
     async def tick(self) -> None:
         """Advance every live brand to the wall clock (quiet buckets count too).
@@ -137,10 +137,10 @@ class DetectStage:
             if last is not None and now - last <= LIVE_SECONDS:
                 await self.advance(brand, now)
 
-    async def advance(self, brand: str, until: int, counted_since: int | None = None) -> list[Decision]:
+    async def advance(self, brand: str, until: int, counted: Collection[int] = ()) -> list[Decision]:
         """Close every bucket of ``brand`` that ended ``lateness`` before ``until``.
 
-        ``counted_since``: the oldest mention just counted; if its bucket was already judged,
+        ``counted``: the buckets mentions were just counted into; if one was already judged,
         the incident's figures are re-read from the counters (``_recount``).
         """
         closable = (until - self.lateness) // self.width * self.width - self.width
@@ -149,8 +149,8 @@ class DetectStage:
             raw = await self.redis.get(keys.detector(brand))
             state = BrandDetector.from_dict(orjson.loads(raw)) if raw else self._new_state(brand)
             recounted = None
-            late = None if counted_since is None else counted_since - counted_since % self.width
-            if late is not None and state.last_bucket is not None and late <= state.last_bucket:
+            late = [b for b in counted if state.last_bucket is not None and b <= state.last_bucket]
+            if late:
                 recounted = await self._recount(brand, state, late)
             if state.last_bucket is not None and closable <= state.last_bucket:
                 if recounted is not None:
@@ -202,7 +202,7 @@ class DetectStage:
             finally:
                 await lock.release()
 
-    async def _recount(self, brand: str, state: BrandDetector, bucket: int) -> Incident | None:
+    async def _recount(self, brand: str, state: BrandDetector, late: list[int]) -> Incident | None:
         """Mentions counted into a bucket already judged reach the incident that covers it.
 
         A worker killed holding a batch, or a sender refused under backpressure and accepted a
@@ -215,7 +215,7 @@ class DetectStage:
         if episode is None:
             return None
         incident = await self.incidents.get(brand, episode.number)
-        if incident is None or bucket > incident.updated_at:  # the batch reaches back into or before it
+        if incident is None or not any(incident.started_at <= b <= incident.updated_at for b in late):
             return None
         counts = await self.counter.read(brand, incident.started_at, incident.updated_at)
         delta = {
@@ -234,7 +234,7 @@ class DetectStage:
         if grown_peak:
             incident.peak_at, incident.peak_count = peak.start, peak.mentions
             episode.peak_bucket, episode.peak_count = peak.start, peak.mentions
-        log.info("incident_recounted", incident=incident.id, bucket=bucket, **delta)
+        log.info("incident_recounted", incident=incident.id, buckets=sorted(late), **delta)
         return incident
 
     def _new_state(self, brand: str) -> BrandDetector:
