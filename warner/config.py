@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -73,6 +74,19 @@ def parse_duration_text(text: str) -> timedelta:
 
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+def _known_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # an IANA zone, checked when the config is read
 
 
 def _reject_repeated(kind: str, names: list[str]) -> None:
@@ -349,7 +363,7 @@ class DetectConfig(_Section):
         timedelta(hours=2),
         description="A new alert this soon after an episode continues it.",
     )
-    timezone: str = Field("Europe/Berlin", description="Hour-of-week profiles are in this local time.")
+    timezone: TimeZoneName = Field("Europe/Berlin", description="Hour-of-week profiles are in this local time.")
     prior_per_day: float = Field(
         10.0,
         gt=0,
@@ -368,17 +382,6 @@ class DetectConfig(_Section):
         timedelta(seconds=30),
         description="Wait this long after a bucket ends before closing it.",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
-        return name
 
     @model_validator(mode="after")
     def _ordered_levels(self) -> DetectConfig:

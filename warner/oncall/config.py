@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
-from warner.config import Duration, Slug, _reject_repeated, _Section
+from warner.config import Duration, Slug, TimeZoneName, _reject_repeated, _Section
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -82,18 +82,6 @@ def _time_range(value: Any) -> TimeRange:
 
 LocalRange = Annotated[TimeRange, PlainValidator(_time_range)]
 
-
-def _known_zone(name: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
-    return name
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 def _phone(value: Any) -> Any:

@@ -44,7 +44,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, _Section
+from warner.config import Duration, TimeZoneName, _Section
 
 # warner.detect.severity.Severity; importing it would load the detect package while
 # warner.config (which embeds this section) is still loading.
@@ -172,7 +172,7 @@ class Flapping(_Section):
 
 
 class EscalationConfig(_Section):
-    timezone: str = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
+    timezone: TimeZoneName = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
     policies: list[Policy] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list, description="No route for a severity = digest only.")
     group_wait: dict[Severity, Duration] = Field(
@@ -193,17 +193,6 @@ class EscalationConfig(_Section):
         timedelta(minutes=5), description="How often a page held by quiet hours is tried again."
     )
     snooze: Duration = Field(timedelta(hours=1), description="Default snooze.")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
-        return name
 
     @model_validator(mode="after")
     def _cross_check(self) -> EscalationConfig:

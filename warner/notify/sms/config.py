@@ -16,7 +16,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, _Section
+from warner.config import Duration, TimeZoneName, _Section
 
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 
@@ -157,19 +157,8 @@ class SmsConfig(_Section):
     http: HttpGatewayConfig | None = None
     twilio: TwilioConfig | None = None
     timeout: Duration = Field(timedelta(seconds=10), description="Whole request, connect to last byte.")
-    timezone: str = Field("Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone.")
+    timezone: TimeZoneName = Field("Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone.")
     inbound: SmsInboundConfig | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Berlin") from None
-        return name
 
     @model_validator(mode="after")
     def _provider_section(self) -> SmsConfig:
