@@ -30,7 +30,7 @@ from warner.detect.detector import BrandDetector, Decision, Detector, Observatio
 from warner.incidents import Incident, IncidentEvent, IncidentStore, TopMention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
-from warner.store import keys
+from warner.store import MentionStream, keys
 from warner.store.scripts import run_script_calls
 
 log = structlog.get_logger(__name__)
@@ -78,6 +78,7 @@ class DetectStage:
         self.config = config
         self.counter = counter
         self.incidents = IncidentStore(redis)
+        self.stream = MentionStream(redis)
         self.hooks = list(hooks)
         self.metrics = metrics
         self.clock = clock
@@ -125,9 +126,8 @@ class DetectStage:
         worker, a dead one's batch waiting to be reclaimed) its buckets are not complete yet.
         """
         now = int(self.clock())
-        oldest = await self.redis.xrange(keys.MENTION_STREAM, count=1)
-        if oldest:
-            received = int(_text(oldest[0][0]).split("-", 1)[0]) // 1000
+        received = await self.stream.oldest_received_s()
+        if received is not None:
             now = min(now, received)
         for brand in [b.name for b in self.config.brands]:
             raw = await self.redis.get(keys.detector(brand))
@@ -285,10 +285,6 @@ class _OwnLock(Lock):
         # Still holding our token: reset its expiry and go on (one atomic step, Lock's own script).
         ours = await self.lua_reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
         return bool(ours)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _recent_member(e: Envelope) -> bytes:

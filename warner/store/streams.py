@@ -98,6 +98,15 @@ class MentionStream:
     async def backlog(self) -> int:
         return int(await self.redis.xlen(keys.MENTION_STREAM))
 
+    async def oldest_received_s(self) -> int | None:
+        """When the oldest entry still in the stream was accepted (epoch s), None if empty.
+
+        Acknowledged entries are deleted, so this is the oldest mention not yet processed; an
+        entry id's first part is the acceptance time in ms.
+        """
+        oldest = await self.redis.xrange(keys.MENTION_STREAM, count=1)
+        return int(_text(oldest[0][0]).split("-", 1)[0]) // 1000 if oldest else None
+
     async def ensure_group(self) -> None:
         try:
             await self.redis.xgroup_create(keys.MENTION_STREAM, keys.WORKER_GROUP, id="0", mkstream=True)
