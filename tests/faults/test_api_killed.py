@@ -9,16 +9,14 @@ repeat harmless. The books must balance: every mention of the storm counted exac
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from faults.books import Ingest, audit, eventually
+from faults.test_worker_killed import start_warner
 from support import CONFIG_YAML, TOKENS
 
 from warner.metrics import Metrics
@@ -27,7 +25,6 @@ from warner.service import build_worker
 
 pytestmark = pytest.mark.timeout(90)
 
-REPO = Path(__file__).parents[2]
 PER_REQUEST = 20
 
 
@@ -35,19 +32,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def start_api(redis_url: str, config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    """``warner run --role api`` as production starts it."""
-    env = {**os.environ, **TOKENS, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "warner", "--config", str(config_path), "run", "--role", "api"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def test_an_api_killed_mid_storm_loses_nothing_it_answered_and_a_resent_request_counts_once(
@@ -62,7 +46,7 @@ async def test_an_api_killed_mid_storm_loses_nothing_it_answered_and_a_resent_re
     )
     storm = saturday_storm().mentions
     chunks = [storm[i : i + PER_REQUEST] for i in range(0, len(storm), PER_REQUEST)]
-    api = start_api(redis_url, config_path, tmp_path / "api.log")
+    api = start_warner("api", redis_url, config_path, tmp_path / "api.log", env=TOKENS)
     kills = 0
     try:
         async with Ingest(f"http://127.0.0.1:{port}", tokens["webhook"], timeout=5) as sender:
@@ -76,7 +60,7 @@ async def test_an_api_killed_mid_storm_loses_nothing_it_answered_and_a_resent_re
                     api.wait()
                     kills += 1
                     await posting  # 202 if the kill came after the answer; else sent again below
-                    api = start_api(redis_url, config_path, tmp_path / "api.log")
+                    api = start_warner("api", redis_url, config_path, tmp_path / "api.log", env=TOKENS)
                 while await sender.post(chunk) != 202:  # no answer: send the same request again
                     assert time.monotonic() < deadline, "the restarted API never answered"
                     await asyncio.sleep(0.1)

@@ -44,12 +44,14 @@ log: {level: info, format: json}
 )
 
 
-def start_worker(redis_url: str, config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    """``warner run --role worker`` as production starts it (REDIS_URL in the environment)."""
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("wb") as log:
+def start_warner(
+    role: str, redis_url: str, config_path: Path, log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``warner run --role <role>`` as production starts it (REDIS_URL in the environment); appends to its log."""
+    env = {**os.environ, **(env or {}), "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "warner", "--config", str(config_path), "run", "--role", "worker"],
+            [sys.executable, "-m", "warner", "--config", str(config_path), "run", "--role", role],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -85,8 +87,8 @@ async def storm_with_a_killed_worker(redis, redis_url, config, tokens, tmp_path)
     """Post the storm over HTTP to two worker processes, SIGKILL one mid-batch, wait for the other to drain."""
     config_path = tmp_path / "warner.yaml"
     config_path.write_text(WORKER_YAML, encoding="utf-8")
-    victim = start_worker(redis_url, config_path, tmp_path / "victim.log")
-    survivor = start_worker(redis_url, config_path, tmp_path / "survivor.log")
+    victim = start_warner("worker", redis_url, config_path, tmp_path / "victim.log")
+    survivor = start_warner("worker", redis_url, config_path, tmp_path / "survivor.log")
     api = await start_api(config, redis, Metrics(), port=0)
     storm = saturday_storm().mentions
     try:
