@@ -17,9 +17,16 @@ from warner.config import Config, DetectConfig, load_config, parse_duration_text
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     detect = subparsers.add_parser(
         "detect",
-        help="print the storm episodes the detector finds in a file (one JSON object per line)",
-        description="Runs the same detector and defaults as the service. Prints one line per episode start: "
-        '{"start": "YYYY-MM-DD HH:MM:SS", "severity": "warning", "score": 12.3}',
+        help="print the storm episodes the detector finds in a file, and each rise of their severity "
+        "(one JSON object per line)",
+        description="Runs the same detector and defaults as the service. Prints one JSON line, in time order\n"
+        "(UTC), per episode start (score: the evidence that opened it):\n"
+        '  {"start": "YYYY-MM-DD HH:MM:SS", "severity": "warning", "score": 12.3}\n'
+        "and per rise of an episode's severity (at: the bucket that raised it; score: the\n"
+        "episode's severity index then; start: the episode's start, also after a resume):\n"
+        '  {"at": "YYYY-MM-DD HH:MM:SS", "start": "YYYY-MM-DD HH:MM:SS", "severity": "critical", "score": 9.1}\n'
+        'With --mentions, every line also has "brand".',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = detect.add_mutually_exclusive_group(required=True)
     source.add_argument("--counts", type=Path, help="CSV with header timestamp,value (UTC, regular buckets)")
@@ -67,23 +74,24 @@ def run_detect(args: argparse.Namespace) -> int:
 def _from_counts(path: Path, bucket: timedelta | None, settings: DetectConfig) -> Iterator[dict[str, object]]:
     from warner.detect.offline import (
         detect_counts,
-        episode_starts,
+        episode_events,
         infer_bucket,
         read_counts,
     )
 
     rows = read_counts(path)
-    for start in episode_starts(detect_counts(rows, bucket or infer_bucket(rows), settings)):
-        yield start.as_json()
+    for event in episode_events(detect_counts(rows, bucket or infer_bucket(rows), settings)):
+        yield event.as_json()
 
 
 def _from_mentions(
     path: Path, bucket: timedelta | None, config: Config | None, settings: DetectConfig
 ) -> Iterator[dict[str, object]]:
-    from warner.detect.offline import detect_mentions, episode_starts, read_mentions
+    from warner.detect.offline import detect_mentions, episode_events, event_time, read_mentions
 
     width = bucket or (config.bucket if config else timedelta(minutes=1))
     decisions = detect_mentions(read_mentions(path), width, config, settings)
-    starts = [start for brand, ds in decisions.items() for start in episode_starts(ds, brand)]
-    for start in sorted(starts, key=lambda s: (s.start, s.brand or "")):
-        yield start.as_json()
+    events = [event for brand, ds in decisions.items() for event in episode_events(ds, brand)]
+    # Stable: within a brand, lines keep the detector's order.
+    for event in sorted(events, key=lambda e: (event_time(e), e.brand or "")):
+        yield event.as_json()

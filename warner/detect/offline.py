@@ -2,7 +2,7 @@
 
 Same ``Detector``, same ``DetectConfig`` defaults, fed one bucket at a time in order, so
 what this prints is what the service would have paged — and truncating the input at T
-cannot change an episode that started before T.
+cannot change a line (an episode's start or a later rise of its severity) from before T.
 """
 
 from __future__ import annotations
@@ -47,6 +47,39 @@ class EpisodeStart:
         if self.brand is not None:
             out["brand"] = self.brand
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityChange:
+    """An open episode's severity rose: at ``at`` (bucket start), to ``severity``.
+
+    ``score`` is the episode's severity index then (not the evidence score of a start).
+    """
+
+    at: int
+    start: int  # the episode's first start, also after a resume
+    severity: str
+    score: float
+    brand: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "at": datetime.fromtimestamp(self.at, UTC).strftime(TIME_FORMAT),
+            "start": datetime.fromtimestamp(self.start, UTC).strftime(TIME_FORMAT),
+            "severity": self.severity,
+            "score": round(self.score, 1),
+        }
+        if self.brand is not None:
+            out["brand"] = self.brand
+        return out
+
+
+EpisodeEvent = EpisodeStart | SeverityChange
+
+
+def event_time(event: EpisodeEvent) -> int:
+    """When a line happened: a start's start, a change's ``at``."""
+    return event.at if isinstance(event, SeverityChange) else event.start
 
 
 def parse_time(text: str) -> int:
@@ -104,10 +137,30 @@ def detect_counts(
         yield from detector.observe(state, Observation(epoch, value))
 
 
-def episode_starts(decisions: Iterable[Decision], brand: str | None = None) -> Iterator[EpisodeStart]:
+def episode_events(decisions: Iterable[Decision], brand: str | None = None) -> Iterator[EpisodeEvent]:
+    """Each episode's start, then each change of its severity, in time order (one brand).
+
+    A change is reported only when the severity differs from the one last reported for
+    that episode, so a resume at the same level prints nothing. Any bucket whose episode
+    snapshot shows a new severity counts, even when that bucket's event is ``end``.
+    """
+    printed: dict[int, str] = {}  # episode number -> severity last reported
     for d in decisions:
-        if d.event == "start" and d.episode is not None:
-            yield EpisodeStart(d.start, d.episode.severity, d.score, brand)
+        ep = d.episode
+        if ep is None:
+            continue
+        if d.event == "start":
+            printed[ep.number] = ep.severity
+            yield EpisodeStart(d.start, ep.severity, d.score, brand)
+        elif ep.number in printed and ep.severity != printed[ep.number]:
+            printed[ep.number] = ep.severity
+            yield SeverityChange(d.start, ep.start, ep.severity, d.severity_index, brand)
+
+
+def episode_starts(decisions: Iterable[Decision], brand: str | None = None) -> Iterator[EpisodeStart]:
+    for event in episode_events(decisions, brand):
+        if isinstance(event, EpisodeStart):
+            yield event
 
 
 def mention_observations(
