@@ -180,7 +180,7 @@ def test_verdicts_say_what_the_detector_must_and_must_not_do():
         "saturday_storm": (True, "critical"),
         "slow_burn": (True, "critical"),
         "praise_wave": (False, "info"),  # may open an episode, never more than info
-        "bot_flood": (True, "warning"),
+        "bot_flood": (True, "info"),  # on record, never a page: fifteen voices, not a crowd
         "quiet_week": (False, None),  # no episode at all
         "holiday_lull": (False, None),
     }

@@ -349,7 +349,13 @@ class DetectConfig(_Section):
         description="Mentions above expected, at least, before any episode opens.",
     )
     min_negative_excess: float = Field(
-        6, ge=0, description="Negative mentions above normal (recent half hour) before a negativity alert."
+        3, ge=0, description="Negative mentions above normal (recent half hour) before a negativity alert."
+    )
+    negativity_at: float = Field(
+        4.0,
+        gt=0,
+        description="Evidence (log10 likelihood ratio of a doubled negative share) from which the mood turned "
+        "and someone is paged; a brand's own history may raise it (page_budget_per_week), never lower it.",
     )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
     slow_negativity_window: Duration = Field(
@@ -371,7 +377,18 @@ class DetectConfig(_Section):
     )
     warning_at: float = Field(3.0, gt=0, description="Severity index from which an episode is a warning.")
     critical_at: float = Field(6.0, gt=0, description="Severity index from which an episode is critical.")
-    alert_budget_per_week: float | None = Field(None, gt=0, description="Default per-brand alert budget (none = off).")
+    page_budget_per_week: float = Field(
+        0.01,
+        gt=0,
+        description="Pages (warning or critical) a brand's normal ups and downs may cause a week: each brand's "
+        "negativity bar is set from its own history so that about this many would cross it.",
+    )
+    alert_budget_per_week: float | None = Field(
+        0.5,
+        gt=0,
+        description="Volume alerts a brand may have a week: each brand's bar is set from its own history "
+        "so that about this many would cross it (none = the fixed bar ``sensitivity``).",
+    )
     novelty_rate: float | None = Field(
         1.0,
         gt=0,

@@ -27,14 +27,16 @@ The state is plain data (``to_dict``/``from_dict``) so the service keeps it in R
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from warner.config import DetectConfig
+from warner.detect.bar import ExcursionLog
 from warner.detect.baseline import BaselineSettings, SeasonalBaseline
 from warner.detect.severity import (
+    MIN_AUTHOR_SHARE,
     Severity,
     SeverityInputs,
     SeverityThresholds,
@@ -42,10 +44,18 @@ from warner.detect.severity import (
     raise_only,
     severity_index,
 )
-from warner.detect.stats import binomial_upper_tail_score, count_upper_tail_score
+from warner.detect.stats import MAX_SCORE, count_upper_tail_score
 from warner.detect.windows import WindowEvidence
 
-BUDGET_HISTORY = timedelta(weeks=4)
+NORMAL_HALF_LIFE = timedelta(days=3)  # what a brand's normal mood and spread are: the last few days
+HOURS_PER_WEEK = 168
+# A turn of mood is what the share CUSUM looks for: twice the brand's normal negative
+# share. Smaller rises (a rainy Monday) drift the sum down, not up.
+MOOD_RATIO = 2.0
+VOLUME_FLOOR = 2.0  # volume excursions above this are remembered for the bar
+MOOD_FLOOR = 1.0  # negativity excursions above p = 0.1 are remembered for the bar
+MOOD_CONFIRM_S = 300  # a turn of mood pages once it has lasted five minutes
+MIN_EXCESS_FOR_AUTHORS = 5.0  # extra mentions before their authors are judged (flood or crowd)
 NOVELTY_PRIOR = timedelta(days=3.5)  # a new brand counts as this long seen without bursts
 
 EventKind = Literal["start", "escalate", "subside", "end"]
@@ -105,6 +115,17 @@ class Decision:
         return datetime.fromtimestamp(self.start, UTC)
 
 
+def vouched_negatives(o: Observation) -> int:
+    """Negative mentions, at most one per fresh author.
+
+    One unhappy customer and the three replies of the same two friends is one voice, not
+    six; twenty accounts repeating an accusation are twenty voices once, not a hundred.
+    A storm is many different people, each of whom counts.
+    """
+    negatives = o.negatives or 0
+    return negatives if o.authors is None else min(negatives, o.authors)
+
+
 @dataclass(slots=True)
 class _Smoothed:
     """Exponentially weighted sums over the recent past (half-life ``negativity_window``)."""
@@ -131,11 +152,24 @@ class _Smoothed:
         self.mentions += o.mentions
         self.expected += mu
         if o.negatives is not None:
-            self.negatives += o.negatives
+            self.negatives += vouched_negatives(o)
             self.known += o.mentions
         self.toxic += o.toxic or 0
         self.reach += o.reach or 0
         self.authors += o.authors if o.authors is not None else o.mentions
+
+
+def fresh_share_of_excess(r: _Smoothed, normal_fresh_share: float) -> float | None:
+    """Of the mentions above normal in window ``r``, the share from authors new to the brand.
+
+    A storm brings new people: most extra mentions come from authors not heard from in
+    the hour before. A flood brings the same few accounts again and again. ``None``
+    while there is no excess of a few mentions to judge.
+    """
+    excess = r.mentions - r.expected
+    if excess < MIN_EXCESS_FOR_AUTHORS:
+        return None
+    return max(0.0, r.authors - normal_fresh_share * r.expected) / excess
 
 
 @dataclass(slots=True)
@@ -150,13 +184,17 @@ class BrandDetector:
     negative_share: float = 0.15  # the brand's normal share of negative mentions
     negative_weight: float = 20.0  # pseudo-mentions behind it (a prior at first)
     reach_per_mention: float = 0.0
+    fresh_share: float = 0.8  # the brand's normal share of mentions from fresh authors
+    mood_since: int | None = None  # start of the first bucket of the current turn of mood
     episode: Episode | None = None
     episodes: int = 0
     last_end: int | None = None
     last_episode: Episode | None = None  # the one that ended last, while it may resume
-    excursion_peak: float = 0.0
+    volume_log: ExcursionLog = field(default_factory=ExcursionLog)  # for the volume bar
+    mood_log: ExcursionLog = field(default_factory=ExcursionLog)  # for the negativity bar
+    burst_start: int = 0  # the volume excursion in progress, for habituation
     excursion_excess: float = 0.0
-    excursions: list[tuple[int, float]] = field(default_factory=list)  # (start, peak) for the budget
+    mood_cusum: float = 0.0  # the share CUSUM, in nats (see ``_negativity_score``)
     bursts: list[tuple[int, float]] = field(default_factory=list)  # (start, excess mentions) of past excursions
 
     @classmethod
@@ -170,16 +208,28 @@ class BrandDetector:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> BrandDetector:
-        d = dict(data)
+        """A state saved by this or an earlier version: what a field no longer exists for is
+        dropped, a field that is new starts at its default (an upgrade keeps the baseline)."""
+        d = {k: v for k, v in data.items() if k in _FIELDS}
         d["baseline"] = SeasonalBaseline.from_dict(d["baseline"])  # type: ignore[arg-type]
-        d["recent"] = _Smoothed(**d["recent"])  # type: ignore[arg-type]
-        d["slow"] = _Smoothed(**d.get("slow", {}))  # type: ignore[arg-type]
+        d["recent"] = _known(_Smoothed, d["recent"])
+        d["slow"] = _known(_Smoothed, d.get("slow", {}))
         d["volume"] = WindowEvidence(**d["volume"])  # type: ignore[arg-type]
         for name in ("episode", "last_episode"):
             d[name] = Episode(**d[name]) if d.get(name) else None  # type: ignore[arg-type]
-        d["excursions"] = [tuple(x) for x in d.get("excursions", [])]  # type: ignore[union-attr]
+        for name in ("volume_log", "mood_log"):
+            log = dict(d.get(name) or {})  # type: ignore[call-overload]
+            d[name] = ExcursionLog([tuple(x) for x in log.get("peaks", [])], log.get("open_peak", 0.0))  # type: ignore[misc]
         d["bursts"] = [tuple(x) for x in d.get("bursts", [])]  # type: ignore[union-attr]
         return cls(**d)  # type: ignore[arg-type]
+
+
+_FIELDS = {f.name for f in fields(BrandDetector)}
+
+
+def _known(cls: type[_Smoothed], data: object) -> _Smoothed:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in dict(data or {}).items() if k in names})  # type: ignore[call-overload]
 
 
 class Detector:
@@ -206,6 +256,7 @@ class Detector:
         self.window_sizes = [max(1, round(w.total_seconds() / self.bucket_s)) for w in config.windows]
         self.scale_rate = 1.0 - 0.5 ** (self.bucket_s / config.scale_half_life.total_seconds())
         self.novelty_half_life_s = config.novelty_half_life.total_seconds()
+        self.normal_decay = 0.5 ** (self.bucket_s / NORMAL_HALF_LIFE.total_seconds())
 
     def new_state(self, per_day: float | None = None) -> BrandDetector:
         return BrandDetector.new(per_day or self.config.prior_per_day)
@@ -251,29 +302,35 @@ class Detector:
         )
         state.recent.add(self.recent_decay, o, mu)
         state.slow.add(self.slow_decay, o, mu)
-        negativity_score = self._negativity_score(state, [w.alpha for w in windows])
-        score = max(volume_score, negativity_score)
-        threshold = self._threshold(state, o.start)
-        self._track_excursion(state, o.start, score, x - mu)
-        routine = negativity_score < threshold and self._routine(state, o.start)  # a pile-on never is
-        if state.episode is None and score >= threshold and routine:
+        negativity_score = self._negativity_score(state, o, [w.alpha for w in windows])
+        threshold = self._volume_bar(state, o.start)
+        mood_bar = self._mood_bar(state, o.start)
+        state.mood_log.track(o.start, negativity_score, MOOD_FLOOR)
+        # One scale for both tests: negativity is re-expressed so that its own bar
+        # (``negativity_at``) lands on the volume bar.
+        mood = negativity_score / mood_bar
+        evidence = max(volume_score / threshold, mood)
+        score = evidence * threshold
+        self._track_bursts(state, o.start, volume_score, x - mu)
+        routine = mood < 1.0 and self._routine(state, o.start)  # a turn of mood never is
+        if state.episode is None and evidence >= 1.0 and routine:
             threshold = score + 1e-9  # reported as the bar this bucket did not clear
 
         event: EventKind | None = None
-        inputs = self._severity_inputs(state)
+        inputs = self._severity_inputs(state, self._mood_confirmed(state, o.start, mood))
         sev_index = severity_index(inputs)
         level = classify(sev_index, inputs, self.thresholds)
         ep = state.episode
         if ep is None and score >= threshold:
             if state.last_episode is not None and o.start - (state.last_end or 0) <= self.merge_s:
                 ep = state.episode = self._resume(state, o.start)
-                event = "escalate" if ep.severity != level else None
+                event = "escalate" if raise_only(ep.severity, level) != ep.severity else None
             else:
                 state.episodes += 1
                 ep = state.episode = Episode(state.episodes, o.start, o.start, level)
                 event = "start"
         if ep is not None:
-            if score >= threshold / 2 or x > mu + 2 * base.sd(mu, s):
+            if evidence >= 0.5 or x > mu + 2 * base.sd(mu, s):
                 ep.last_evidence = o.start
             event = self._update_episode(ep, o, mu, score, inputs.velocity, level) or event
             if o.start - ep.last_evidence >= self.cooldown_s:
@@ -288,7 +345,10 @@ class Detector:
         # this pages a third less often on bursty brands than learning only when calm.
         state.volume.learn(windows, self.scale_rate)
         if not active and o.negatives is not None and x:
-            self._learn_negative_share(state, o)
+            self._learn_negative_share(state, o, mu + 3 * base.sd(mu, s) + 1.0)
+        if not active and o.authors is not None and x:
+            n = min(float(x), mu + 3 * base.sd(mu, s) + 1.0)  # as the negative share: capped
+            state.fresh_share += n * (o.authors / x - state.fresh_share) / max(state.negative_weight, n)
         if o.reach is not None and x:
             a = 0.002 if state.reach_per_mention else 1.0
             state.reach_per_mention += a * (
@@ -309,54 +369,96 @@ class Detector:
             sev_index,
         )
 
-    def _negativity_score(self, state: BrandDetector, alphas: list[float]) -> float:
-        """Evidence from negative mentions: their share, and their count against normal.
+    def _negativity_score(self, state: BrandDetector, o: Observation, alphas: list[float]) -> float:
+        """Has the mood turned? Evidence (``-log10`` scale) that negative posts rose beyond normal.
 
-        The share (a binomial tail of the recent negatives among the recent mentions) sees
-        a turn of mood at normal volume. The count (a negative-binomial tail of the recent
-        negatives against the baseline's expected volume times the normal share) sees a
-        pile-on on a quiet brand within minutes: twelve angry posts in half an hour where
-        one is normal is decisive long before the hour-long volume windows move. Both are
-        judged over the last half hour and, for complaints that grow over days, the last
-        few hours (``slow_negativity_window``).
+        Negatives count at most once per fresh author (``vouched_negatives``). Two parts:
+
+        * **share** — a binomial CUSUM of the negatives among the mentions: each bucket adds
+          the log-likelihood ratio of "the share is ``MOOD_RATIO`` x normal" against
+          "normal", and the sum is kept above zero and leaks with a half-life of
+          ``slow_negativity_window``. A sequential test is the fastest way to see a lasting
+          shift at any volume (a shift from 15 % to 45 % negative on a busy brand whose
+          volume hardly moves), and with a doubled share as the alternative the ordinary
+          wandering of a brand's mood — a rainy Monday, 20 % more complaints — drifts down,
+          not up.
+        * **count** — a negative-binomial tail of the negatives of the last half hour
+          against those normal at this hour (expected volume x normal share): twelve angry
+          posts where one is normal. Loud praise has many negatives too, by count, so the
+          count only counts as far as the share backs it: the two are combined as a
+          geometric mean.
+
+        Evidence is ``max(share, sqrt(share x count))``: a storm (both up) is seen within
+        minutes, a pure shift (share up) within the hour, praise (count up) never. Nothing
+        counts until the last half hour or the last hours hold ``min_negative_excess``
+        negatives above normal, nor while the extra mentions come from the same few
+        accounts again and again (a flood).
         """
-        return max(
-            self._negativity_of(state.recent, state.negative_share, alphas[0]),
-            self._negativity_of(state.slow, state.negative_share, alphas[-1]),
-        )
-
-    def _negativity_of(self, r: _Smoothed, share: float, alpha: float) -> float:
-        if r.known <= 0:
-            return 0.0
+        share = state.negative_share
+        if o.negatives is not None and o.mentions:
+            p1 = min(0.95, share * MOOD_RATIO)
+            k = vouched_negatives(o)
+            step = k * math.log(p1 / share) + (o.mentions - k) * math.log((1 - p1) / (1 - share))
+            state.mood_cusum = max(0.0, state.mood_cusum * self.slow_decay + step)
+        elif o.negatives is not None:
+            state.mood_cusum *= self.slow_decay
         least = self.config.min_negative_excess
-        by_share = by_count = 0.0
-        if r.negatives - r.known * share >= least:
-            # Negatives come in correlated bursts (retweets, pile-ons): halve the evidence.
-            by_share = binomial_upper_tail_score(r.negatives, r.known, share) / 2.0
+        windows = [(r, a) for r, a in ((state.recent, alphas[0]), (state.slow, alphas[-1])) if r.known > 0]
+        gated = [(r, a) for r, a in windows if r.negatives - r.known * share >= least]
+        if not gated or state.mood_cusum <= 0.0:
+            return 0.0
+        for r, _ in gated:
+            fresh = fresh_share_of_excess(r, state.fresh_share)
+            if fresh is not None and fresh < MIN_AUTHOR_SHARE:
+                return 0.0  # a flood: the same few accounts again and again are not a turn of mood
+        by_share = min(MAX_SCORE, state.mood_cusum / math.log(10))
+        r, alpha = state.recent, alphas[0]
         expected = r.expected * share * (r.known / r.mentions if r.mentions else 1.0)
-        if r.negatives - expected >= least:
-            by_count = count_upper_tail_score(r.negatives, expected, alpha)
-        return max(by_share, by_count)
+        by_count = count_upper_tail_score(r.negatives, expected, alpha)
+        return max(by_share, math.sqrt(by_share * by_count))
 
-    def _learn_negative_share(self, state: BrandDetector, o: Observation) -> None:
-        weight = min(state.negative_weight + o.mentions, 2000.0)  # ~ the last 2000 mentions
-        state.negative_share += (o.negatives or 0) / weight - o.mentions * state.negative_share / weight
+    def _learn_negative_share(self, state: BrandDetector, o: Observation, cap: float) -> None:
+        """The brand's normal share: a mean over the last days (half-life ``NORMAL_HALF_LIFE``).
+
+        Weighted by mentions, and a bucket teaches at most as much as a normal one would
+        (``mu`` + 3 sd): a turn of mood over an afternoon is news, not the new normal.
+        """
+        n = min(float(o.mentions), cap)
+        k = vouched_negatives(o) * n / o.mentions
+        weight = state.negative_weight * self.normal_decay + n
+        state.negative_share += (k - n * state.negative_share) / weight
         state.negative_share = min(0.95, max(0.01, state.negative_share))
         state.negative_weight = weight
 
-    def _severity_inputs(self, state: BrandDetector) -> SeverityInputs:
+    def _severity_inputs(self, state: BrandDetector, mood_turned: bool = False) -> SeverityInputs:
         r = state.recent
+        known = r.known >= 1
+        expected_negatives = r.expected * state.negative_share * (r.known / r.mentions if r.mentions else 1.0)
         return SeverityInputs(
             velocity=(r.mentions + 1.0) / (r.expected + 1.0),
-            negative_share=r.negatives / r.known if r.known >= 1 else None,
+            negative_share=r.negatives / r.known if known else None,
             normal_negative_share=state.negative_share,
-            toxic_share=r.toxic / r.known if r.known >= 1 else None,
+            toxic_share=r.toxic / r.known if known else None,
             reach_ratio=(r.reach / r.mentions) / state.reach_per_mention
             if r.mentions >= 1 and state.reach_per_mention > 0 and r.reach > 0
             else None,
-            author_share=r.authors / r.mentions if r.mentions >= 5 else None,
+            author_share=fresh_share_of_excess(r, state.fresh_share),
             authors=r.authors,
+            negative_velocity=(r.negatives + 1.0) / (expected_negatives + 1.0) if known else None,
+            mood_turned=mood_turned,
         )
+
+    def _mood_confirmed(self, state: BrandDetector, now: int, mood: float) -> bool:
+        """Has the mood been turned, every bucket, for ``MOOD_CONFIRM_S``?
+
+        Five minutes cost a real storm little and unmask a flood: twenty bots are twenty
+        fresh authors in their first minutes, and the same twenty accounts after that.
+        """
+        if mood < 1.0:
+            state.mood_since = None
+        elif state.mood_since is None:
+            state.mood_since = now
+        return state.mood_since is not None and now - state.mood_since >= MOOD_CONFIRM_S
 
     def _resume(self, state: BrandDetector, start: int) -> Episode:
         """Continue the episode that ended less than ``merge_gap`` ago."""
@@ -399,32 +501,43 @@ class Detector:
 
     # -- alert budget --------------------------------------------------------------------
 
-    def _threshold(self, state: BrandDetector, now: int) -> float:
-        """``sensitivity``, raised so at most ``budget`` excursions a week would have alerted."""
-        base = self.config.sensitivity
-        if not self.budget or not state.excursions:
-            return base
-        horizon = now - int(BUDGET_HISTORY.total_seconds())
-        state.excursions = [(t, p) for t, p in state.excursions if t >= horizon]
-        weeks = max(1.0, (now - max(horizon, state.excursions[0][0])) / (7 * 86400))
-        allowed = int(self.budget * weeks)
-        peaks = sorted((p for _, p in state.excursions), reverse=True)
-        return max(base, peaks[allowed] + 1e-9) if allowed < len(peaks) else base
+    def _volume_bar(self, state: BrandDetector, now: int) -> float:
+        """The volume evidence that opens an episode on this brand (see ``bar.py``).
 
-    def _track_excursion(self, state: BrandDetector, start: int, score: float, excess: float) -> None:
-        """Remember the peak of every run of evidence above a low floor (for the budget)."""
-        floor = self.config.sensitivity / 2
-        if score >= floor:
-            if state.excursion_peak == 0.0:
-                state.excursions.append((start, score))
-                state.excursion_excess = 0.0
-            state.excursion_peak = max(state.excursion_peak, score)
+        Crossed about ``alert_budget_per_week`` times a week by this brand's own history;
+        ``sensitivity`` is the bar of a brand without one, and half of it the floor above
+        which excursions are remembered.
+        """
+        base = self.config.sensitivity
+        if not self.budget:
+            return base
+        weeks = state.baseline.seen_h / HOURS_PER_WEEK
+        return state.volume_log.bar(now, weeks, VOLUME_FLOOR, self.budget, base)
+
+    def _mood_bar(self, state: BrandDetector, now: int) -> float:
+        """The negativity evidence that says the mood turned, i.e. that pages someone.
+
+        ``negativity_at`` at least: a CUSUM's false alarms are bounded without any history
+        (a level of ``h`` nats is reached by chance with probability below ``e^-h`` per
+        run), so that bar means the same on every brand. A brand whose own history of
+        negativity evidence — its gripe threads, its floods — says the level is crossed
+        more often than ``page_budget_per_week`` gets a higher bar: its history can make
+        paging harder, never easier. Excursions above 1 (in ``log10``) are remembered.
+        """
+        c = self.config
+        weeks = state.baseline.seen_h / HOURS_PER_WEEK
+        fitted = state.mood_log.bar(now, weeks, MOOD_FLOOR, c.page_budget_per_week, c.negativity_at)
+        return max(c.negativity_at, fitted)
+
+    def _track_bursts(self, state: BrandDetector, start: int, score: float, excess: float) -> None:
+        """Remember the size (excess mentions) of every volume excursion, for habituation."""
+        if state.volume_log.track(start, score, VOLUME_FLOOR):
+            state.burst_start = start
+            state.excursion_excess = 0.0
+        if state.volume_log.open_peak > 0.0:
             state.excursion_excess += max(excess, 0.0)
-            state.excursions[-1] = (state.excursions[-1][0], state.excursion_peak)
-        else:
-            if state.excursion_peak > 0.0:
-                state.bursts.append((state.excursions[-1][0], state.excursion_excess))
-            state.excursion_peak = 0.0
+        elif state.excursion_excess > 0.0:
+            state.bursts.append((state.burst_start, state.excursion_excess))
             state.excursion_excess = 0.0
 
     def _routine(self, state: BrandDetector, now: int) -> bool:

@@ -8,7 +8,7 @@ the order of the issue that asked for them:
 - ``saturday_storm``: a Saturday-evening storm on a small brewery (six hours, no history);
 - ``slow_burn``: a dairy's hidden price increase, growing over two days;
 - ``praise_wave``: a viral wave of praise for a travel company — at most ``info``;
-- ``bot_flood``: near-duplicate accusations from fifteen fresh accounts — at most ``warning``;
+- ``bot_flood``: near-duplicate accusations from fifteen fresh accounts — at most ``info``;
 - ``quiet_week``: two ordinary weeks with a TV ad and a cup match — silence;
 - ``holiday_lull``: a window maker's Whit Monday — silence.
 

@@ -3,8 +3,9 @@
 On a Wednesday evening fifteen accounts with almost no followers start posting that
 Kesselberg beer is "contaminated with glyphosate" — one template with small variations
 (emoji, hashtags, handles, word order, a typo), several posts a minute for about forty
-minutes, then they stop as one. A few real people notice and wonder. Worth a look
-(``warning``), not worth waking everybody: the volume is huge, the audience is not.
+minutes, then they stop as one. A few real people notice and wonder. Worth an entry
+(``info``, in the console and the digest), not a page: the volume is huge, the voices
+are fifteen, and after their first posts no new ones join.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def bot_flood(seed: int = 13) -> Scenario:
         judged_from=judged_from,
         event_end=onset + FLOOD,
         expect_alert=True,
-        max_severity="warning",
+        max_severity="info",
         brands=[brands.KESSELBERG, brands.BERGBLICK],
         kinds=log.kinds,
     )
