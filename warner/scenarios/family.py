@@ -375,7 +375,7 @@ def _campaign(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[
 
 def _bot_flood(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     accounts = int(rng.integers(10, 26))
-    p.update(accounts=accounts, ramp_min=0.0, multiple=float("nan"))
+    p.update(accounts=accounts, ramp_min=0.0)
     minutes = rng.uniform(60, 240)
     k = np.arange(canvas.n) - setup.onset_index
     inside = (k >= 0) & (k < minutes * 60 / BUCKET_S)
