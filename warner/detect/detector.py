@@ -385,10 +385,10 @@ class Detector:
         * **count** — a negative-binomial tail of the negatives of the last half hour
           against those normal at this hour (expected volume x normal share): twelve angry
           posts where one is normal. Loud praise has many negatives too, by count, so the
-          count only counts as far as the share backs it: the two are combined as a
-          geometric mean.
+          count only counts once the share backs it: in full from a share evidence of 1
+          (a one-in-ten chance), in proportion below.
 
-        Evidence is ``max(share, sqrt(share x count))``: a storm (both up) is seen within
+        Evidence is ``max(share, count x min(1, share))``: a storm (both up) is seen within
         minutes, a pure shift (share up) within the hour, praise (count up) never. Nothing
         counts until the last half hour or the last hours hold ``min_negative_excess``
         negatives above normal, nor while the extra mentions come from the same few
@@ -415,7 +415,7 @@ class Detector:
         r, alpha = state.recent, alphas[0]
         expected = r.expected * share * (r.known / r.mentions if r.mentions else 1.0)
         by_count = count_upper_tail_score(r.negatives, expected, alpha)
-        return max(by_share, math.sqrt(by_share * by_count))
+        return max(by_share, by_count * min(1.0, by_share))
 
     def _learn_negative_share(self, state: BrandDetector, o: Observation, cap: float) -> None:
         """The brand's normal share: a mean over the last days (half-life ``NORMAL_HALF_LIFE``).

@@ -35,6 +35,7 @@ class JudgedEpisode:
     severity: Severity  # the highest it reached
     first_severity: Severity
     in_event: bool  # opened between the onset and the end of the event
+    paged: datetime | None = None  # close of the bucket that first made it a warning or critical
 
     @property
     def pages(self) -> bool:
@@ -75,6 +76,14 @@ class Verdict:
         return int(first.start.timestamp() // width - onset_bucket)
 
     @property
+    def time_to_page(self) -> timedelta | None:
+        """From the onset to the first page of an episode that was open during the event."""
+        if self.onset is None:
+            return None
+        pages = [e.paged for e in self.episodes if e.paged is not None and e.paged > self.onset]
+        return min(pages) - self.onset if pages else None
+
+    @property
     def false_pages(self) -> int:
         return sum(1 for e in self.episodes if e.pages and not e.in_event)
 
@@ -100,12 +109,15 @@ def judge(
 
     first: dict[int, tuple[int, Severity]] = {}
     highest: dict[int, Severity] = {}
+    paged: dict[int, int] = {}
     for d in decisions:
         if d.episode is None:
             continue
         number = d.episode.number
         first.setdefault(number, (d.episode.start, d.episode.severity))
         highest[number] = d.episode.severity
+        if d.episode.severity != "info":
+            paged.setdefault(number, d.start + width)
     episodes = []
     for number, (start, first_severity) in sorted(first.items()):
         if start < judged_from:
@@ -118,6 +130,7 @@ def judge(
                 highest[number],
                 first_severity,
                 in_event,
+                datetime.fromtimestamp(paged[number], UTC) if number in paged else None,
             )
         )
     verdict = Verdict(scenario.name, bucket, episodes, scenario.onset, scenario.expect_alert, scenario.max_severity)
@@ -134,7 +147,13 @@ def judge(
         problems.append(f"severity {verdict.highest} above the allowed {scenario.max_severity}")
     if verdict.false_pages:
         problems.append(f"{verdict.false_pages} page(s) outside the event")
-    deadline = alert_deadline(scenario, bucket)
+    if scenario.deadline is not None and scenario.onset is not None:
+        to_page = verdict.time_to_page
+        if to_page is None:
+            problems.append("nobody was paged")
+        elif to_page > scenario.deadline:
+            problems.append(f"paged {to_page.total_seconds() / 60:.0f} min after the onset, allowed {scenario.deadline}")
+    deadline = alert_deadline(scenario, bucket) if scenario.deadline is None else None
     first_alert = verdict.first_alert
     if scenario.expect_alert and first_alert is not None and deadline is not None and first_alert.alerted > deadline:
         late = (first_alert.alerted - deadline).total_seconds() / 60

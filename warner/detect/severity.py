@@ -26,7 +26,7 @@ from typing import Literal
 
 Severity = Literal["info", "warning", "critical"]
 LEVELS: tuple[Severity, ...] = ("info", "warning", "critical")
-MIN_AUTHOR_SHARE = 0.5  # fresh authors per mention below this: the same accounts again, a flood
+MIN_AUTHOR_SHARE = 0.6  # fresh authors among the extra mentions below this: the same accounts again, a flood
 MIN_CRITICAL_AUTHORS = 10
 
 

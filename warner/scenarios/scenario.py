@@ -29,7 +29,9 @@ class Scenario:
 
     - ``expect_alert``: an episode must open between ``onset`` and ``event_end``;
     - ``max_severity``: no episode in the judged part may exceed it; ``None`` means no
-      episode may open at all (a quiet week must stay silent).
+      episode may open at all (a quiet week must stay silent);
+    - ``deadline``: when set, someone must have been paged (``warning`` or ``critical``)
+      within this long of the onset.
 
     ``brands`` are the brands the stream talks about, in ``BrandConfig``'s shape, so a test
     can build a config that matches the texts; ``kinds`` says, per record id, what the
@@ -47,6 +49,7 @@ class Scenario:
     event_end: datetime | None = None
     expect_alert: bool = True
     max_severity: Severity | None = "critical"
+    deadline: timedelta | None = None
     brands: list[dict[str, Any]] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
 
