@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from collections import Counter
@@ -32,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/families.py
 
-from warner.config import DetectConfig  # noqa: E402
-from warner.detect.offline import (  # noqa: E402
+from warner.config import DetectConfig
+from warner.detect.offline import (
     detect_counts,
     episode_starts,
     infer_bucket,
@@ -134,7 +135,12 @@ def _choice_key(results: list[SeriesResult]) -> tuple[float, ...]:
     s = summary(results)
     within = s["fa_per_week"] <= FA_LIMIT
     lead = s["median_lead_label_min"]
-    return (within, s["detected"] if within else -s["fa_per_week"], -s["fa_per_week"], -(lead if lead == lead else 1e9))
+    return (
+        within,
+        s["detected"] if within else -s["fa_per_week"],
+        -s["fa_per_week"],
+        -(1e9 if math.isnan(lead) else lead),
+    )
 
 
 def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: int = 2) -> None:
@@ -153,7 +159,9 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
     with ProcessPoolExecutor(processes) as pool:
         flat = list(pool.map(_evaluate_one, jobs))
     table = [flat[i * len(keys) : (i + 1) * len(keys)] for i in range(len(configs))]
-    print(f"\nleave-one-series-out over {len(grid)} candidate settings (choose on 4 series: most windows at <= {FA_LIMIT} FA/week)")
+    print(
+        f"\nleave-one-series-out over {len(grid)} candidate settings (choose on 4 series: most windows at <= {FA_LIMIT} FA/week)"
+    )
     print(f"{'held out':28} {'chosen':34} {'windows':>8} {'false':>6} {'FA/week':>8} {'lead vs label (min)':>22}")
     held: list[SeriesResult] = []
     for i, key in enumerate(keys):
@@ -162,7 +170,9 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
         held.append(r)
         chosen = ", ".join(f"{k}={v}" for k, v in grid[best].items())
         ll = ",".join(f"{x:+.0f}" for x in r.leads_label_min) or "-"
-        print(f"{r.name:28} {chosen:34} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6} {r.false_alarms / r.weeks:>8.2f} {ll:>22}")
+        print(
+            f"{r.name:28} {chosen:34} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6} {r.false_alarms / r.weeks:>8.2f} {ll:>22}"
+        )
     s = summary(held)
     print(
         f"{'held-out total':28} {'':34} {s['detected']:>3}/{s['windows']:<4} {s['false_alarms']:>6} {s['fa_per_week']:>8.2f}"
@@ -240,6 +250,7 @@ def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
     """
     from warner.detect.judge import judge
     from warner.scenarios import SCENARIOS
+    from warner.scenarios.storms import LATE_STORMS
     from warner.scoring import default_scorer
 
     scorer = default_scorer()
@@ -249,11 +260,11 @@ def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
     )
     print(
         f"{'scenario':16} {'bucket':>6} {'pass':>7} {'alert after onset (min)':>24} {'buckets':>8} "
-        f"{'severities':>22} {'allowed':>8} {'false pages':>11}"
+        f"{'severities':>22} {'allowed':>8} {'false pages':>11} {'paged after (min)':>18}"
     )
     all_ok = True
     verdicts = {}
-    for name, make in SCENARIOS.items():
+    for name, make in {**SCENARIOS, **LATE_STORMS}.items():
         for bucket in buckets:
             runs = [judge(make() if i == 0 else make(1000 + i), bucket, scorer=scorer) for i in range(seeds)]
             verdicts[(name, bucket)] = runs[0]
@@ -264,11 +275,13 @@ def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
             late = sorted(v.buckets_to_alert for v in runs if v.buckets_to_alert is not None)
             severities = Counter(v.highest or "none" for v in runs)
             allowed = runs[0].max_severity or "none"
+            paged = sorted(v.time_to_page.total_seconds() / 60 for v in runs if v.time_to_page is not None)
+            paged_text = f"{statistics.median(paged):.0f} (max {paged[-1]:.0f})" if paged else "-"
             print(
                 f"{name:16} {bucket.total_seconds() / 60:>5.0f}m {passed:>3}/{len(runs):<3} {after:>24} "
                 f"{(str(late[len(late) // 2]) if late else '-'):>8} "
                 f"{', '.join(f'{k} {n}' for k, n in severities.most_common()):>22} {allowed:>8} "
-                f"{sum(v.false_pages for v in runs):>11}"
+                f"{sum(v.false_pages for v in runs):>11} {paged_text:>18}"
             )
             for v in runs:
                 if not v.ok:
@@ -279,19 +292,21 @@ def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
 
 
 def plot_scenarios(verdicts: dict, out: Path) -> None:
-    """One panel per scenario (default seed, 5-minute buckets): volume, onset, alerts by severity."""
+    """One panel per scenario (default seed, 5-minute buckets): volume, onset, alerts by severity, first page."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from warner.scenarios import SCENARIOS
+    from warner.scenarios.storms import LATE_STORMS
 
+    makers = {**SCENARIOS, **LATE_STORMS}
     colours = {"info": "#888", "warning": "#e80", "critical": "#c00"}
-    names = list(SCENARIOS)
+    names = list(makers)
     fig, axes = plt.subplots(len(names), 1, figsize=(13, 2.4 * len(names)))
     for ax, name in zip(axes, names, strict=True):
-        scenario = SCENARIOS[name]()
+        scenario = makers[name]()
         v = verdicts[(name, timedelta(minutes=5))]
         shown_from = scenario.judged_from.timestamp()
         if scenario.onset is not None:  # the day around the event, not the weeks of history
@@ -307,7 +322,11 @@ def plot_scenarios(verdicts: dict, out: Path) -> None:
         if scenario.onset is not None:
             ax.axvline(scenario.onset, color="#06c", ls="--", lw=1, label="onset")
         for e in v.episodes:
-            ax.axvline(e.alerted, color=colours[e.severity], lw=1.5, label=f"alert ({e.severity})")
+            ax.axvline(e.alerted, color=colours[e.severity], lw=1.5, label=f"episode ({e.severity})")
+        if v.time_to_page is not None and scenario.onset is not None:
+            ax.axvline(scenario.onset + v.time_to_page, color="#c00", ls=":", lw=2, label="first page")
+        if scenario.deadline is not None and scenario.onset is not None:
+            ax.axvspan(scenario.onset, scenario.onset + scenario.deadline, color="#6c6", alpha=0.15, label="deadline")
         status = "ok" if v.ok else "; ".join(v.problems)
         ax.set_title(f"{name}: {scenario.description} — {status}", fontsize=9)
         ax.set_ylabel("per 5 min", fontsize=8)
@@ -328,7 +347,9 @@ def run_family_report(draws: int, seed: int | None, curve: bool) -> None:
 
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     total = draws * len(FAMILIES)
-    print(f"\nscenario families: {draws} draws each, {total} in all, seeds {seed}..{seed + draws - 1} (5-minute buckets)")
+    print(
+        f"\nscenario families: {draws} draws each, {total} in all, seeds {seed}..{seed + draws - 1} (5-minute buckets)"
+    )
     outcomes = run_families(seed, draws, DetectConfig())
     print_families(outcomes)
     print("\nworst cases (storms never paged, benign weeks paged):")
@@ -341,7 +362,9 @@ def run_family_report(draws: int, seed: int | None, curve: bool) -> None:
             benign = [o for o in rows if o.family in BENIGN_FAMILIES]
             quick = sum(o.page_after_s is not None and o.page_after_s <= 1800 for o in storms) / len(storms)
             paged = sum(o.false_pages > 0 for o in benign) / len(benign)
-            print(f"  negativity_at {bar:>4}: storms paged <= 30 min {quick:5.0%}   benign brand-weeks paged {paged:6.1%}")
+            print(
+                f"  negativity_at {bar:>4}: storms paged <= 30 min {quick:5.0%}   benign brand-weeks paged {paged:6.1%}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

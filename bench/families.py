@@ -10,6 +10,7 @@ Used by ``bench/detect_eval.py``; draws run in a process pool (2 cores here).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -119,7 +120,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _minutes(x: float | None) -> str:
-    return "-" if x is None or x != x else f"{x / 60:.0f}"
+    return "-" if x is None or math.isnan(x) else f"{x / 60:.0f}"
 
 
 def goals(outcomes: list[DrawOutcome]) -> dict[str, tuple[str, bool]]:
@@ -135,11 +136,20 @@ def goals(outcomes: list[DrawOutcome]) -> dict[str, tuple[str, bool]]:
             return "no draws", False
         p = float(np.percentile(times, q))
         share = sum(t <= limit_min * 60 for t in times) / len(times)
-        return f"p{q:.0f} {_minutes(p) if p != float('inf') else 'never'} min, {share:.0%} within {limit_min:.0f}", p <= limit_min * 60
+        return (
+            f"p{q:.0f} {_minutes(p) if p != float('inf') else 'never'} min, {share:.0%} within {limit_min:.0f}",
+            p <= limit_min * 60,
+        )
 
-    fast = [o for o in by["fast_storm"] + by["any_storm"] if o.ten_x_after_s is not None and o.ten_x_after_s <= 1800 and o.params.get("angry", 0) >= 0.5]
+    fast = [
+        o
+        for o in by["fast_storm"] + by["any_storm"]
+        if o.ten_x_after_s is not None and o.ten_x_after_s <= 1800 and o.params.get("angry", 0) >= 0.5
+    ]
     out["fast storms (×10 in 30 min, angry) paged ≤ 15 min (p90)"] = within(fast, "page_after_s", 15, 90)
-    out["slow storms (small brand, ×20–60 over 1.5–3 h) paged ≤ 30 min (p90)"] = within(by["slow_storm"], "page_after_s", 30, 90)
+    out["slow storms (small brand, ×20–60 over 1.5–3 h) paged ≤ 30 min (p90)"] = within(
+        by["slow_storm"], "page_after_s", 30, 90
+    )
     shifts = [o for o in by["shift"] if o.params["per_hour_at_onset"] >= 100]
     out["negativity shifts at ≥ 100 mentions/h paged ≤ 45 min (p90)"] = within(shifts, "page_after_s", 45, 90)
     out["pile-ons paged ≤ 30 min (p90)"] = within(by["pile_on"], "page_after_s", 30, 90)
@@ -191,4 +201,6 @@ def misses(outcomes: list[DrawOutcome], limit: int = 8) -> None:
     bad = [o for o in outcomes if (FAMILIES[o.family].kind == "storm" and o.page_after_s is None) or o.false_pages]
     for o in bad[:limit]:
         p = ", ".join(f"{k} {v:.2f}" for k, v in o.params.items())
-        print(f"  {o.family} seed {o.seed}: {o.per_day:.0f}/day, {p}; paged {_minutes(o.page_after_s)}, false {o.false_pages}")
+        print(
+            f"  {o.family} seed {o.seed}: {o.per_day:.0f}/day, {p}; paged {_minutes(o.page_after_s)}, false {o.false_pages}"
+        )

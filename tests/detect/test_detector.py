@@ -19,7 +19,9 @@ START = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())  # a Monday
 WEEK_BUCKETS = 7 * 288
 
 
-def ordinary(rng: np.random.Generator, buckets: int, per_bucket: float, share: float, t0: int = START) -> list[Observation]:
+def ordinary(
+    rng: np.random.Generator, buckets: int, per_bucket: float, share: float, t0: int = START
+) -> list[Observation]:
     out = []
     for i in range(buckets):
         n = int(rng.poisson(per_bucket))
@@ -64,7 +66,16 @@ def test_a_broad_fast_storm_becomes_critical_within_half_an_hour():
     storm = []
     for i in range(24):
         n = int(rng.poisson(0.7 + 20 * min(1.0, (i + 1) / 2)))
-        storm.append(Observation(t0 + 300 * i, n, int(rng.binomial(n, 0.6)), int(rng.binomial(n, 0.1)), 400 * n, int(rng.binomial(n, 0.9))))
+        storm.append(
+            Observation(
+                t0 + 300 * i,
+                n,
+                int(rng.binomial(n, 0.6)),
+                int(rng.binomial(n, 0.1)),
+                400 * n,
+                int(rng.binomial(n, 0.9)),
+            )
+        )
     decisions = after(run(history + storm, 200), t0)
     critical = first(decisions, {"critical"})
     assert critical is not None and critical - t0 <= 30 * 60
@@ -90,7 +101,11 @@ def test_a_flood_from_a_few_accounts_pages_nobody():
     for i, o in enumerate(ordinary(rng, 24, 1.0, 0.15, t0)):
         bots = int(rng.poisson(45))
         fresh = 15 if i == 0 else 0
-        flood.append(Observation(o.start, o.mentions + bots, (o.negatives or 0) + bots, 0, 150 * o.mentions, (o.authors or 0) + fresh))
+        flood.append(
+            Observation(
+                o.start, o.mentions + bots, (o.negatives or 0) + bots, 0, 150 * o.mentions, (o.authors or 0) + fresh
+            )
+        )
     decisions = after(run(history + flood, 288), t0)
     assert any(d.episode is not None for d in decisions)
     assert first(decisions, {"warning", "critical"}) is None

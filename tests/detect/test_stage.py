@@ -91,11 +91,11 @@ async def test_bot_flood_through_the_worker_counts_few_fresh_authors_and_pages_n
 
 async def test_the_ticker_does_not_judge_buckets_whose_mentions_are_still_in_the_stream(redis, config, make_mention):
     """A backlog (a burst, a dead worker's batch) holds mentions of minutes the wall clock has left behind."""
+    import time
+
     from warner.detect.stage import DetectStage
     from warner.metrics import Metrics
     from warner.service import build_worker
-
-    import time
 
     now = int(time.time())
     start = now - now % 60 - 600  # ten minutes ago, on a minute boundary

@@ -69,5 +69,10 @@ def test_the_judge_fails_a_detector_that_is_too_deaf_or_too_jumpy(scorer):
     assert deaf.problems == ["no episode opened during the event"]
     late = judge(storm, FIVE_MINUTES, settings=DetectConfig(min_excess=60, min_negative_excess=40), scorer=scorer)
     assert late.first_alert is not None and any("after the deadline" in p for p in late.problems)
-    jumpy = judge(quiet, FIVE_MINUTES, settings=DetectConfig(sensitivity=1, min_excess=1, alert_budget_per_week=None, novelty_rate=None), scorer=scorer)
+    jumpy = judge(
+        quiet,
+        FIVE_MINUTES,
+        settings=DetectConfig(sensitivity=1, min_excess=1, alert_budget_per_week=None, novelty_rate=None),
+        scorer=scorer,
+    )
     assert not jumpy.ok and jumpy.episodes

@@ -152,7 +152,9 @@ def judge(
         if to_page is None:
             problems.append("nobody was paged")
         elif to_page > scenario.deadline:
-            problems.append(f"paged {to_page.total_seconds() / 60:.0f} min after the onset, allowed {scenario.deadline}")
+            problems.append(
+                f"paged {to_page.total_seconds() / 60:.0f} min after the onset, allowed {scenario.deadline}"
+            )
     deadline = alert_deadline(scenario, bucket) if scenario.deadline is None else None
     first_alert = verdict.first_alert
     if scenario.expect_alert and first_alert is not None and deadline is not None and first_alert.alerted > deadline:

@@ -96,7 +96,7 @@ class FamilyDraw:
 
     @property
     def reference(self) -> float:
-        """"Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
+        """ "Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
 
         ×10 at four in the morning would be three posts; a storm is measured against a normal hour.
         """
@@ -114,7 +114,9 @@ class FamilyDraw:
 
     @property
     def normal_per_hour_at_onset(self) -> float:
-        return 0.0 if self.onset is None else float(self.normal_per_bucket[self.index(self.onset)]) * 3600 / self.bucket_s
+        return (
+            0.0 if self.onset is None else float(self.normal_per_bucket[self.index(self.onset)]) * 3600 / self.bucket_s
+        )
 
 
 # -- background --------------------------------------------------------------------------------
@@ -163,7 +165,9 @@ def _reach(rng: np.random.Generator, posts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _seasonal(rhythm: Rhythm, per_day: float, start: int, n: int, rng: np.random.Generator, holiday: int | None) -> np.ndarray:
+def _seasonal(
+    rhythm: Rhythm, per_day: float, start: int, n: int, rng: np.random.Generator, holiday: int | None
+) -> np.ndarray:
     """Expected posts per bucket: the rhythm in Berlin time, with day and hour noise."""
     per_bucket_mean = per_day / 24.0 / (3600 / BUCKET_S)
     hours = n * BUCKET_S // 3600 + 2
@@ -244,16 +248,20 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
-def _ramp(n: int, onset: int, ramp_buckets: float, peak_extra: np.ndarray | float, hold: int, half_life: float) -> np.ndarray:
+def _ramp(
+    n: int, onset: int, ramp_buckets: float, peak_extra: np.ndarray | float, hold: int, half_life: float
+) -> np.ndarray:
     """Extra expected posts per bucket: linear ramp, hold at the peak, exponential decay."""
     k = np.arange(n) - onset
     up = np.clip((k + 1) / max(ramp_buckets, 1e-9), 0, 1)
-    down = np.where(k > ramp_buckets + hold, 0.5 ** (np.maximum(k - ramp_buckets - hold, 0) / max(half_life, 1e-9)), 1.0)
+    down = np.where(
+        k > ramp_buckets + hold, 0.5 ** (np.maximum(k - ramp_buckets - hold, 0) / max(half_life, 1e-9)), 1.0
+    )
     return np.where(k >= 0, up * down, 0.0) * peak_extra
 
 
 def _reference(canvas: _Canvas, setup: _Setup) -> float:
-    """"Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
+    """ "Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
 
     ×10 at four in the morning would be three posts; a storm is measured against a normal hour.
     """
@@ -332,7 +340,9 @@ def _shift(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str
     canvas.add(posts - angry_posts, angry_posts, fresh=0.9)
 
 
-def _turn_mood(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, share: float, ramp_min: float, minutes: float) -> None:
+def _turn_mood(
+    rng: np.random.Generator, canvas: _Canvas, setup: _Setup, share: float, ramp_min: float, minutes: float
+) -> None:
     """The brand's usual talk turns negative: calm posts become complaints (event posts)."""
     k = np.arange(canvas.n) - setup.onset_index
     inside = (k >= 0) & (k < minutes * 60 / BUCKET_S)
@@ -458,7 +468,7 @@ def draw(family: str, seed: int, *, history: timedelta = HISTORY) -> FamilyDraw:
     holiday = datetime.fromtimestamp(onset, BERLIN).toordinal() if spec.holiday else None
     normal = _seasonal(rhythm, per_day, start, n, rng, holiday)
     negative_share = rng.uniform(0.08, 0.2)
-    zeros = lambda: np.zeros(n, dtype=np.int64)  # noqa: E731
+    zeros = lambda: np.zeros(n, dtype=np.int64)
     canvas = _Canvas(rng, start, n, normal, zeros(), zeros(), zeros(), zeros(), zeros(), zeros(), np.zeros(n))
     _background(canvas, negative_share)
     setup = _Setup(per_day, rhythm, negative_share, (onset - start) // BUCKET_S, start, n)

@@ -211,3 +211,6 @@ def mood_shift(seed: int = 23) -> Scenario:
         brands=[brands.SONNENHOF, brands.KESSELBERG],
         kinds=log.kinds,
     )
+
+
+LATE_STORMS = {"slow_saturday": slow_saturday, "pile_on": pile_on, "mood_shift": mood_shift}
