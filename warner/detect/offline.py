@@ -39,14 +39,7 @@ class EpisodeStart:
     brand: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "start": datetime.fromtimestamp(self.start, UTC).strftime(TIME_FORMAT),
-            "severity": self.severity,
-            "score": round(self.score, 1),
-        }
-        if self.brand is not None:
-            out["brand"] = self.brand
-        return out
+        return _line({"start": _text(self.start)}, self.severity, self.score, self.brand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +56,19 @@ class SeverityChange:
     brand: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "at": datetime.fromtimestamp(self.at, UTC).strftime(TIME_FORMAT),
-            "start": datetime.fromtimestamp(self.start, UTC).strftime(TIME_FORMAT),
-            "severity": self.severity,
-            "score": round(self.score, 1),
-        }
-        if self.brand is not None:
-            out["brand"] = self.brand
-        return out
+        return _line({"at": _text(self.at), "start": _text(self.start)}, self.severity, self.score, self.brand)
+
+
+def _text(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(TIME_FORMAT)
+
+
+def _line(times: dict[str, object], severity: str, score: float, brand: str | None) -> dict[str, object]:
+    """One output line of ``warner detect``: its times, severity, score, and brand when known."""
+    out = {**times, "severity": severity, "score": round(score, 1)}
+    if brand is not None:
+        out["brand"] = brand
+    return out
 
 
 EpisodeEvent = EpisodeStart | SeverityChange

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from warner.scenarios import brands
 from warner.scenarios.background import surroundings
@@ -75,6 +76,34 @@ _RECALL = (
 )
 
 
+def _scenario(
+    *,
+    name: str,
+    description: str,
+    brand: str,
+    window: tuple[datetime, datetime, datetime, datetime],
+    log: RecordLog,
+    deadline: timedelta,
+    brands: list[dict[str, Any]],
+) -> Scenario:
+    """A storm judged from ``window[1]``, with its onset and deadline; the event lasts to the end."""
+    start, judged_from, onset, end = window
+    return Scenario(
+        name=name,
+        description=description,
+        brand=brand,
+        start=start,
+        end=end,
+        onset=onset,
+        mentions=log.deliveries(duplicate_share=0.03),
+        judged_from=judged_from,
+        event_end=end,
+        deadline=deadline,
+        brands=brands,
+        kinds=log.kinds,
+    )
+
+
 def _angry(rng: random.Random, claims: tuple[str, ...]) -> str:
     return f"{rng.choice(claims)} {rng.choice(_FEELINGS)}".strip() + rng.choice(_ENDINGS)
 
@@ -107,20 +136,9 @@ def slow_saturday(seed: int = 21) -> Scenario:
         return Post(text, EVENT, lang="en" if text.startswith("Kesselberg sour") else None)
 
     log.emit(start, curve, post)
-    return Scenario(
-        name="slow_saturday",
-        description="Brauerei Kesselberg: a sour batch on a Saturday evening, complaints growing over two hours",
-        brand="kesselberg",
-        start=start,
-        end=end,
-        onset=onset,
-        mentions=log.deliveries(duplicate_share=0.03),
-        judged_from=judged_from,
-        event_end=end,
-        deadline=timedelta(minutes=30),
-        brands=[brands.KESSELBERG, brands.BERGBLICK],
-        kinds=log.kinds,
-    )
+    window = (start, judged_from, onset, end)
+    return _scenario(name="slow_saturday", description="Brauerei Kesselberg: a sour batch on a Saturday evening, complaints growing over two hours", brand="kesselberg", window=window, log=log,
+                     deadline=timedelta(minutes=30), brands=[brands.KESSELBERG, brands.BERGBLICK])  # fmt: skip
 
 
 def pile_on(seed: int = 22) -> Scenario:
@@ -152,20 +170,9 @@ def pile_on(seed: int = 22) -> Scenario:
         return Post(text, EVENT, lang="en" if "cancelled" in text else None, reply_to=spark)
 
     log.emit(start, curve, post)
-    return Scenario(
-        name="pile_on",
-        description="Bergblick Reisen: an influencer's post about a cancelled trip, then a pile-on",
-        brand="bergblick",
-        start=start,
-        end=end,
-        onset=onset,
-        mentions=log.deliveries(duplicate_share=0.03),
-        judged_from=judged_from,
-        event_end=end,
-        deadline=timedelta(minutes=15),
-        brands=[brands.BERGBLICK, brands.KESSELBERG],
-        kinds=log.kinds,
-    )
+    window = (start, judged_from, onset, end)
+    return _scenario(name="pile_on", description="Bergblick Reisen: an influencer's post about a cancelled trip, then a pile-on", brand="bergblick", window=window, log=log,
+                     deadline=timedelta(minutes=15), brands=[brands.BERGBLICK, brands.KESSELBERG])  # fmt: skip
 
 
 def mood_shift(seed: int = 23) -> Scenario:
@@ -197,20 +204,9 @@ def mood_shift(seed: int = 23) -> Scenario:
     extra = [n / 3 if first <= m < last else 0.0 for m, n in enumerate(normal)]
     log.emit(start, extra, everyday)
     surroundings(log, rng, start, end, SONNENHOF, KESSELBERG, BREWERY, 2.0)
-    return Scenario(
-        name="mood_shift",
-        description="Sonnenhof Molkerei (busy): a recall turns the mood, volume hardly moves",
-        brand="sonnenhof",
-        start=start,
-        end=end,
-        onset=onset,
-        mentions=log.deliveries(duplicate_share=0.03),
-        judged_from=judged_from,
-        event_end=end,
-        deadline=timedelta(minutes=45),
-        brands=[brands.SONNENHOF, brands.KESSELBERG],
-        kinds=log.kinds,
-    )
+    window = (start, judged_from, onset, end)
+    return _scenario(name="mood_shift", description="Sonnenhof Molkerei (busy): a recall turns the mood, volume hardly moves", brand="sonnenhof", window=window, log=log,
+                     deadline=timedelta(minutes=45), brands=[brands.SONNENHOF, brands.KESSELBERG])  # fmt: skip
 
 
 LATE_STORMS = {"slow_saturday": slow_saturday, "pile_on": pile_on, "mood_shift": mood_shift}
