@@ -354,7 +354,7 @@ class DetectConfig(_Section):
     negativity_at: float = Field(
         4.0,
         gt=0,
-        description="Evidence (log10 likelihood ratio of a doubled negative share) from which the mood turned "
+        description="Evidence (log10 likelihood ratio of a tripled negative share) from which the mood turned "
         "and someone is paged; a brand's own history may raise it (page_budget_per_week), never lower it.",
     )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
