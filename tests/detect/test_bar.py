@@ -64,3 +64,15 @@ def test_old_excursions_are_forgotten_after_four_weeks():
     log = history(rate_per_week=80, sigma=2.0, weeks=4)
     assert log.bar(10 * WEEK, 4, FLOOR, 0.5, prior=5.0) == 5.0
     assert log.peaks == []
+
+
+def test_with_a_gap_an_event_that_flickers_stays_one_excursion_in_progress():
+    """A storm's first posts cross the floor, drop below for a minute, and cross again."""
+    log = ExcursionLog()
+    before = log.bar(WEEK, 1, 1.0, 0.01, prior=4.0)
+    for i, score in enumerate((5.8, 0.0, 6.1, 0.0, 7.3)):
+        log.track(WEEK + 60 * i, score, 1.0, gap_s=3600)
+        assert log.bar(WEEK + 60 * i, 1, 1.0, 0.01, prior=4.0) == before
+    assert len(log.peaks) == 1 and log.peaks[0][1] == 7.3
+    log.track(WEEK + 2 * 3600, 0.0, 1.0, gap_s=3600)  # an hour and more below: over
+    assert log.open_peak == 0.0

@@ -35,17 +35,26 @@ class ExcursionLog:
 
     peaks: list[tuple[int, float]] = field(default_factory=list)  # (start, peak), oldest first
     open_peak: float = 0.0  # peak of the excursion in progress (0 = none)
+    last_above: int = 0  # start of the last bucket at or above the floor
 
-    def track(self, start: int, score: float, floor: float) -> bool:
-        """Add one bucket's score; True when it begins a new excursion."""
+    def track(self, start: int, score: float, floor: float, gap_s: int = 0) -> bool:
+        """Add one bucket's score; True when it begins a new excursion.
+
+        An excursion lasts until the score has stayed below the floor for more than
+        ``gap_s``: with a gap, one event that flickers (a storm's first posts) is one
+        excursion, and stays "in progress" — out of the history its bar is fitted on —
+        until it is really over.
+        """
         if score < floor:
-            self.open_peak = 0.0
+            if self.open_peak > 0.0 and start - self.last_above > gap_s:
+                self.open_peak = 0.0
             return False
         began = self.open_peak == 0.0
         if began:
             self.peaks.append((start, score))
         self.open_peak = max(self.open_peak, score)
         self.peaks[-1] = (self.peaks[-1][0], self.open_peak)
+        self.last_above = start
         return began
 
     def bar(self, now: int, seen_weeks: float, floor: float, budget: float, prior: float) -> float:

@@ -56,7 +56,10 @@ HOURS_PER_WEEK = 168
 MOOD_RATIO = 3.0
 VOLUME_FLOOR = 2.0  # volume excursions above this are remembered for the bar
 MOOD_FLOOR = 1.0  # negativity excursions above p = 0.1 are remembered for the bar
-MOOD_CONFIRM_S = 300  # a turn of mood pages once it has lasted five minutes
+# Negativity that flickers within an hour is one excursion: a storm's first posts, which
+# the count gate lets through one minute and not the next, must not raise the storm's bar.
+MOOD_GAP_S = 3600
+MOOD_CONFIRM_S = 120  # a turn of mood pages once it has lasted two minutes (the next bucket at 5-minute buckets)
 MIN_EXCESS_FOR_AUTHORS = 5.0  # extra mentions before their authors are judged (flood or crowd)
 NOVELTY_PRIOR = timedelta(days=3.5)  # a new brand counts as this long seen without bursts
 
@@ -221,7 +224,9 @@ class BrandDetector:
             d[name] = Episode(**d[name]) if d.get(name) else None  # type: ignore[arg-type]
         for name in ("volume_log", "mood_log"):
             log = dict(d.get(name) or {})  # type: ignore[call-overload]
-            d[name] = ExcursionLog([tuple(x) for x in log.get("peaks", [])], log.get("open_peak", 0.0))  # type: ignore[misc]
+            d[name] = ExcursionLog(
+                [tuple(x) for x in log.get("peaks", [])], log.get("open_peak", 0.0), log.get("last_above", 0)
+            )  # type: ignore[misc]
         d["bursts"] = [tuple(x) for x in d.get("bursts", [])]  # type: ignore[union-attr]
         return cls(**d)  # type: ignore[arg-type]
 
@@ -307,7 +312,7 @@ class Detector:
         negativity_score = self._negativity_score(state, o, [w.alpha for w in windows])
         threshold = self._volume_bar(state, o.start)
         mood_bar = self._mood_bar(state, o.start)
-        state.mood_log.track(o.start, negativity_score, MOOD_FLOOR)
+        state.mood_log.track(o.start, negativity_score, MOOD_FLOOR, MOOD_GAP_S)
         # One scale for both tests: negativity is re-expressed so that its own bar
         # (``negativity_at``) lands on the volume bar.
         mood = negativity_score / mood_bar
@@ -453,8 +458,9 @@ class Detector:
     def _mood_confirmed(self, state: BrandDetector, now: int, mood: float) -> bool:
         """Has the mood been turned, every bucket, for ``MOOD_CONFIRM_S``?
 
-        Five minutes cost a real storm little and unmask a flood: twenty bots are twenty
-        fresh authors in their first minutes, and the same twenty accounts after that.
+        Two minutes (the next bucket, at 5-minute buckets) cost a real storm little and
+        unmask most floods: twenty bots are twenty fresh authors in their first minute,
+        and the same twenty accounts after that.
         """
         if mood < 1.0:
             state.mood_since = None

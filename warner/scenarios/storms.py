@@ -175,11 +175,11 @@ def pile_on(seed: int = 22) -> Scenario:
                      deadline=timedelta(minutes=15), brands=[brands.BERGBLICK, brands.KESSELBERG])  # fmt: skip
 
 
-def mood_shift(seed: int = 23) -> Scenario:
+def mood_shift(seed: int = 23, to_share: float = 0.55) -> Scenario:
     """Sonnenhof Molkerei as a busy brand, Tue 10 – Tue 17 Nov 2026; 09:30 a recall notice.
 
     ~110 mentions an hour (2,600 a day). From the onset the share of complaints among the
-    brand's talk rises from its usual ~15 % to 55 % within 30 minutes and stays for six
+    brand's talk rises from its usual ~15 % to ``to_share`` within 30 minutes and stays for six
     hours; the volume rises by a third. Paged (``warning`` at least) within 45 minutes.
     """
     rng = random.Random(seed)
@@ -193,7 +193,7 @@ def mood_shift(seed: int = 23) -> Scenario:
     last = first + 6 * 60
 
     def share(minute: int) -> float:
-        return 0.0 if not first <= minute < last else 0.55 * min(1.0, (minute - first) / 30)
+        return 0.0 if not first <= minute < last else to_share * min(1.0, (minute - first) / 30)
 
     def everyday(rng: random.Random, minute: int) -> Post:
         if rng.random() < share(minute):
