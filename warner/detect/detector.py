@@ -59,7 +59,7 @@ MOOD_FLOOR = 1.0  # negativity excursions above p = 0.1 are remembered for the b
 # Negativity that flickers within an hour is one excursion: a storm's first posts, which
 # the count gate lets through one minute and not the next, must not raise the storm's bar.
 MOOD_GAP_S = 3600
-MOOD_CONFIRM_S = 120  # a turn of mood pages once it has lasted two minutes (the next bucket at 5-minute buckets)
+MOOD_CONFIRM_S = 300  # a turn of mood pages once it has lasted five minutes
 MIN_EXCESS_FOR_AUTHORS = 5.0  # extra mentions before their authors are judged (flood or crowd)
 NOVELTY_PRIOR = timedelta(days=3.5)  # a new brand counts as this long seen without bursts
 
@@ -458,9 +458,9 @@ class Detector:
     def _mood_confirmed(self, state: BrandDetector, now: int, mood: float) -> bool:
         """Has the mood been turned, every bucket, for ``MOOD_CONFIRM_S``?
 
-        Two minutes (the next bucket, at 5-minute buckets) cost a real storm little and
-        unmask most floods: twenty bots are twenty fresh authors in their first minute,
-        and the same twenty accounts after that.
+        Five minutes cost a real storm little and unmask most floods: twenty bots are
+        twenty fresh authors in their first minutes, and the same twenty accounts after
+        that. (Two minutes let one of three seeds of the named bot flood page.)
         """
         if mood < 1.0:
             state.mood_since = None
