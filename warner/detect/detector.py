@@ -59,6 +59,7 @@ MOOD_FLOOR = 1.0  # negativity excursions above p = 0.1 are remembered for the b
 # Negativity that flickers within an hour is one excursion: a storm's first posts, which
 # the count gate lets through one minute and not the next, must not raise the storm's bar.
 MOOD_GAP_S = 3600
+MOOD_HOLD = 0.75  # a turn of mood, once at its bar, holds while the evidence stays above 3/4 of it
 MOOD_CONFIRM_S = 300  # a turn of mood pages once it has lasted five minutes
 MIN_EXCESS_FOR_AUTHORS = 5.0  # extra mentions before their authors are judged (flood or crowd)
 NOVELTY_PRIOR = timedelta(days=3.5)  # a new brand counts as this long seen without bursts
@@ -462,9 +463,9 @@ class Detector:
         twenty fresh authors in their first minutes, and the same twenty accounts after
         that. (Two minutes let one of three seeds of the named bot flood page.)
         """
-        if mood < 1.0:
+        if mood < MOOD_HOLD:
             state.mood_since = None
-        elif state.mood_since is None:
+        elif state.mood_since is None and mood >= 1.0:
             state.mood_since = now
         return state.mood_since is not None and now - state.mood_since >= MOOD_CONFIRM_S
 
