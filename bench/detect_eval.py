@@ -85,15 +85,20 @@ def evaluate_series(
     return SeriesResult(path.name, len(windows), detected, false, weeks, leads_w, leads_l, alerts)
 
 
+def series_keys(data: Path) -> list[str]:
+    return sorted(json.loads((data / "windows.json").read_text()))
+
+
+def evaluate_labelled(data: Path, key: str, config: DetectConfig) -> SeriesResult:
+    """One series of ``data`` (its key in windows.json) with its windows and labelled points."""
+    windows = json.loads((data / "windows.json").read_text())[key]
+    labels = json.loads((data / "labels.json").read_text())[key]
+    w = [(parse_time(a), parse_time(b)) for a, b in windows]
+    return evaluate_series(data / key.split("/")[-1], w, [parse_time(p) for p in labels], config)
+
+
 def evaluate_nab(data: Path, config: DetectConfig) -> list[SeriesResult]:
-    windows = json.loads((data / "windows.json").read_text())
-    labels = json.loads((data / "labels.json").read_text())
-    results = []
-    for key in sorted(windows):
-        name = key.split("/")[-1]
-        w = [(parse_time(a), parse_time(b)) for a, b in windows[key]]
-        results.append(evaluate_series(data / name, w, [parse_time(p) for p in labels[key]], config))
-    return results
+    return [evaluate_labelled(data, key, config) for key in series_keys(data)]
 
 
 def summary(results: list[SeriesResult]) -> dict[str, float]:
@@ -111,8 +116,7 @@ def summary(results: list[SeriesResult]) -> dict[str, float]:
 
 
 # The two settings that decide volume alerts: the budget (how often a brand's own history
-# may cross its bar) and the sensitivity (the bar of a brand without history; half of it is
-# the floor of remembered excursions).
+# may cross its bar) and the sensitivity (the bar of a brand without history).
 LOSO_GRID = [
     {"alert_budget_per_week": b, "sensitivity": s, "novelty_rate": n}
     for b in (0.1, 0.25, 0.5, 1.0)
@@ -123,11 +127,7 @@ FA_LIMIT = 0.25  # false-alarm episodes per brand-week the choice may spend
 
 
 def _evaluate_one(job: tuple[Path, str, DetectConfig]) -> SeriesResult:
-    data, key, config = job
-    windows = json.loads((data / "windows.json").read_text())
-    labels = json.loads((data / "labels.json").read_text())
-    w = [(parse_time(a), parse_time(b)) for a, b in windows[key]]
-    return evaluate_series(data / key.split("/")[-1], w, [parse_time(p) for p in labels[key]], config)
+    return evaluate_labelled(*job)
 
 
 def _choice_key(results: list[SeriesResult]) -> tuple[float, ...]:
@@ -153,7 +153,7 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    keys = sorted(json.loads((data / "windows.json").read_text()))
+    keys = series_keys(data)
     configs = [DetectConfig().model_copy(update=g) for g in grid]
     jobs = [(data, k, c) for c in configs for k in keys]
     with ProcessPoolExecutor(processes) as pool:

@@ -335,7 +335,8 @@ class DetectConfig(_Section):
     sensitivity: float = Field(
         5.0,
         gt=0,
-        description="Evidence that opens an episode; lower = earlier and noisier.",
+        description="Volume evidence that opens an episode on a brand without history (its own bar takes over "
+        "as it has some, see alert_budget_per_week); lower = earlier and noisier.",
     )
     windows: list[Duration] = Field(
         default_factory=lambda: [timedelta(hours=1), timedelta(hours=3)],

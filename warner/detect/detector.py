@@ -3,22 +3,25 @@
 Per closed bucket, strictly in time order and using nothing after it:
 
 1. **Expectation** from the seasonal baseline (``baseline.py``) and its dispersion.
-2. **Evidence**, the larger of
+2. **Evidence**, two tests, each against a bar of the brand's own (``bar.py``):
    * volume: the self-calibrating log-ratio score of the last hour and last three hours
-     against expectation (``windows.py``) — sustained rises, not one-bucket bursts;
-   * negativity: a binomial tail (-log10 p, halved for burstiness) of the recent negative
-     share against the brand's normal share — a shift at normal volume; and a count tail
-     of the recent negatives against expected volume x normal share — a pile-on on a
-     quiet brand, seen within minutes where the hour-long volume windows need twenty.
+     against expectation (``windows.py``) — sustained rises, not one-bucket bursts —
+     against a bar crossed about ``alert_budget_per_week`` times a week by this brand;
+   * negativity (has the mood turned?): a binomial CUSUM of the negative share and a
+     count tail of the recent negatives, negatives counted once per fresh author, floods
+     excluded (``_negativity_score``), against ``negativity_at`` or the brand's own bar.
    Volume evidence counts only once a window holds ``min_excess`` mentions above
    expectation, negativity evidence once it holds ``min_negative_excess`` negatives:
-   four mentions never page anyone, however quiet the brand usually is.
-3. **Episodes** with hysteresis: open at ``sensitivity`` (raised by an alert budget),
-   stay open while evidence stays above half of it, close after ``cooldown`` without;
-   a new opening within ``merge_gap`` of the last close continues that episode. A burst no
-   bigger than ones the brand has had often lately (``novelty_rate``) opens nothing: habituation.
+   a few mentions never page anyone, however quiet the brand usually is.
+3. **Episodes** with hysteresis: open when either test reaches its bar, stay open while
+   evidence stays above half of it, close after ``cooldown`` without; a new opening within
+   ``merge_gap`` of the last close continues that episode. A burst no bigger than ones the
+   brand has had often lately (``novelty_rate``) opens nothing: habituation. An episode
+   pages (``warning``) once the mood has held at its bar for ``MOOD_CONFIRM_S``
+   (``severity.py``).
 4. **Learning**: the baseline learns the bucket winsorised — hard inside an episode — so
-   a storm does not become the new normal.
+   a storm does not become the new normal; the normal negative share and fresh-author
+   share learn only outside episodes, a bucket at most as much as a normal one.
 
 The state is plain data (``to_dict``/``from_dict``) so the service keeps it in Redis and
 ``warner detect`` runs exactly this code over a file.
@@ -310,7 +313,7 @@ class Detector:
         )
         state.recent.add(self.recent_decay, o, mu)
         state.slow.add(self.slow_decay, o, mu)
-        negativity_score = self._negativity_score(state, o, [w.alpha for w in windows])
+        negativity_score = self._negativity_score(state, o, windows[0].alpha)
         threshold = self._volume_bar(state, o.start)
         mood_bar = self._mood_bar(state, o.start)
         state.mood_log.track(o.start, negativity_score, MOOD_FLOOR, MOOD_GAP_S)
@@ -352,11 +355,14 @@ class Detector:
         # Learnt in storms too (residuals clipped at 4 scales): measured on NAB realTweets
         # this pages a third less often on bursty brands than learning only when calm.
         state.volume.learn(windows, self.scale_rate)
-        if not active and o.negatives is not None and x:
-            self._learn_negative_share(state, o, mu + 3 * base.sd(mu, s) + 1.0)
-        if not active and o.authors is not None and x:
-            n = min(float(x), mu + 3 * base.sd(mu, s) + 1.0)  # as the negative share: capped
-            state.fresh_share += n * (o.authors / x - state.fresh_share) / max(state.negative_weight, n)
+        if not active and x:
+            # A bucket teaches the brand's normal shares at most as much as a normal one would.
+            cap = mu + 3 * base.sd(mu, s) + 1.0
+            if o.negatives is not None:
+                self._learn_negative_share(state, o, cap)
+            if o.authors is not None:
+                n = min(float(x), cap)
+                state.fresh_share += n * (o.authors / x - state.fresh_share) / max(state.negative_weight, n)
         if o.reach is not None and x:
             a = 0.002 if state.reach_per_mention else 1.0
             state.reach_per_mention += a * (
@@ -377,7 +383,7 @@ class Detector:
             sev_index,
         )
 
-    def _negativity_score(self, state: BrandDetector, o: Observation, alphas: list[float]) -> float:
+    def _negativity_score(self, state: BrandDetector, o: Observation, alpha: float) -> float:
         """Has the mood turned? Evidence (``-log10`` scale) that negative posts rose beyond normal.
 
         Negatives count at most once per fresh author (``vouched_negatives``). Two parts:
@@ -411,16 +417,15 @@ class Detector:
         elif o.negatives is not None:
             state.mood_cusum *= self.slow_decay
         least = self.config.min_negative_excess
-        windows = [(r, a) for r, a in ((state.recent, alphas[0]), (state.slow, alphas[-1])) if r.known > 0]
-        gated = [(r, a) for r, a in windows if r.negatives - r.known * share >= least]
+        gated = [r for r in (state.recent, state.slow) if r.known > 0 and r.negatives - r.known * share >= least]
         if not gated or state.mood_cusum <= 0.0:
             return 0.0
-        for r, _ in gated:
+        for r in gated:
             fresh = fresh_share_of_excess(r, state.fresh_share)
             if fresh is not None and fresh < MIN_AUTHOR_SHARE:
                 return 0.0  # a flood: the same few accounts again and again are not a turn of mood
         by_share = min(MAX_SCORE, state.mood_cusum / math.log(10))
-        r, alpha = state.recent, alphas[0]
+        r = state.recent
         expected = r.expected * share * (r.known / r.mentions if r.mentions else 1.0)
         by_count = count_upper_tail_score(r.negatives, expected, alpha)
         return max(by_share, by_count * min(1.0, by_share))
@@ -438,14 +443,12 @@ class Detector:
         state.negative_share = min(0.95, max(0.01, state.negative_share))
         state.negative_weight = weight
 
-    def _severity_inputs(self, state: BrandDetector, mood_turned: bool = False) -> SeverityInputs:
+    def _severity_inputs(self, state: BrandDetector, mood_turned: bool) -> SeverityInputs:
         r = state.recent
         known = r.known >= 1
         expected_negatives = r.expected * state.negative_share * (r.known / r.mentions if r.mentions else 1.0)
         return SeverityInputs(
             velocity=(r.mentions + 1.0) / (r.expected + 1.0),
-            negative_share=r.negatives / r.known if known else None,
-            normal_negative_share=state.negative_share,
             toxic_share=r.toxic / r.known if known else None,
             reach_ratio=(r.reach / r.mentions) / state.reach_per_mention
             if r.mentions >= 1 and state.reach_per_mention > 0 and r.reach > 0
@@ -514,8 +517,8 @@ class Detector:
         """The volume evidence that opens an episode on this brand (see ``bar.py``).
 
         Crossed about ``alert_budget_per_week`` times a week by this brand's own history;
-        ``sensitivity`` is the bar of a brand without one, and half of it the floor above
-        which excursions are remembered.
+        ``sensitivity`` is the bar of a brand without one. Excursions above
+        ``VOLUME_FLOOR`` are remembered.
         """
         base = self.config.sensitivity
         if not self.budget:

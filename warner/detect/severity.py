@@ -35,9 +35,7 @@ class SeverityInputs:
     """Recent (smoothed) state of a brand against its normal."""
 
     velocity: float  # observed / expected volume
-    negative_share: float | None  # None when sentiment is unknown (counts only)
-    normal_negative_share: float
-    toxic_share: float | None
+    toxic_share: float | None  # None when sentiment is unknown (counts only)
     reach_ratio: float | None  # reach per mention now / normally
     author_share: float | None  # fresh authors / mentions; low = the same accounts again: a flood
     authors: float | None = None  # fresh authors recently (smoothed count)

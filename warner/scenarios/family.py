@@ -97,13 +97,8 @@ class FamilyDraw:
 
     @property
     def reference(self) -> float:
-        """ "Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
-
-        ×10 at four in the morning would be three posts; a storm is measured against a normal hour.
-        """
-        if self.onset is None:
-            return float(self.normal_per_bucket.mean())
-        return max(float(self.normal_per_bucket[self.index(self.onset)]), float(self.normal_per_bucket.mean()))
+        """What the event's multiple is measured against (``normal_reference``)."""
+        return normal_reference(self.normal_per_bucket, None if self.onset is None else self.index(self.onset))
 
     def time_to_multiple(self, multiple: float) -> float | None:
         """Seconds from onset until the event's expected rate reached ``multiple`` × normal (``reference``)."""
@@ -138,9 +133,6 @@ class _Canvas:
     authors: np.ndarray  # fresh authors
     event: np.ndarray
     event_rate: np.ndarray
-
-    def times(self) -> np.ndarray:
-        return self.start + BUCKET_S * np.arange(self.n)
 
     def add(self, calm: np.ndarray, angry: np.ndarray, *, fresh: float = 0.9, event: bool = True) -> None:
         """Add posts per bucket; ``fresh`` of them come from authors not heard in the last hour."""
@@ -237,12 +229,8 @@ def _scored(canvas: _Canvas, recall: float, false_positive: float, toxic_recall:
 
 @dataclass(frozen=True, slots=True)
 class _Setup:
-    per_day: float
-    rhythm: Rhythm
     negative_share: float
     onset_index: int
-    start: int
-    n: int
 
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
@@ -261,12 +249,17 @@ def _ramp(
     return np.where(k >= 0, up * down, 0.0) * peak_extra
 
 
-def _reference(canvas: _Canvas, setup: _Setup) -> float:
-    """ "Normal" for a storm's multiple: the expected count at onset, at least the brand's mean.
+def normal_reference(normal: np.ndarray, onset_index: int | None) -> float:
+    """ "Normal" for an event's multiple: the expected count at onset, at least the brand's mean.
 
     ×10 at four in the morning would be three posts; a storm is measured against a normal hour.
     """
-    return max(float(canvas.normal[setup.onset_index]), float(canvas.normal.mean()))
+    mean = float(normal.mean())
+    return mean if onset_index is None else max(float(normal[onset_index]), mean)
+
+
+def _reference(canvas: _Canvas, setup: _Setup) -> float:
+    return normal_reference(canvas.normal, setup.onset_index)
 
 
 def _storm(
@@ -472,7 +465,7 @@ def draw(family: str, seed: int, *, history: timedelta = HISTORY) -> FamilyDraw:
     zeros = lambda: np.zeros(n, dtype=np.int64)
     canvas = _Canvas(rng, start, n, normal, zeros(), zeros(), zeros(), zeros(), zeros(), zeros(), np.zeros(n))
     _background(canvas, negative_share)
-    setup = _Setup(per_day, rhythm, negative_share, (onset - start) // BUCKET_S, start, n)
+    setup = _Setup(negative_share, (onset - start) // BUCKET_S)
     params: dict[str, float] = {"negative_share": negative_share}
     spec.make(rng, canvas, setup, params)
     recall, false_positive = rng.uniform(0.5, 0.85), rng.uniform(0.03, 0.10)
