@@ -31,10 +31,20 @@ class _CurrentStderr:
 
 
 REDACTED = "<redacted>"
+_HANDLER_NAME = "warner"
 MIN_SECRET_LENGTH = 6  # shorter values are too likely to occur by chance to be blanked everywhere
 
 _SECRET_KEY = re.compile(r"token|secret|passw(or)?d|authorization|api_?key|credential|cookie", re.IGNORECASE)
 _NOT_SECRET_KEY = re.compile(r"_envs?$", re.IGNORECASE)  # token_env names a variable; it is not its value
+# A credential header inside free text — a library's message quoting the raw request
+# (``Authorization: Bearer …``, ``'Authorization': '…'``, ``b'…\\nCookie: …\\n'``): its value
+# is blanked up to the end of the line, the quote or an escaped line break, registered or not.
+_SECRET_HEADER = re.compile(  # no \b: in a bytes repr the name follows a literal "\n"
+    r"(?P<name>(?:proxy-)?authorization|set-cookie|cookie|x-api-key|x-telegram-bot-api-secret-token"
+    r"|x-twilio-signature|x-hub-signature(?:-256)?|x-warner-signature)"
+    r"(?P<sep>['\"]?\s*[:=]\s*['\"]?)(?P<value>[^\r\n'\"\\]+)",
+    re.IGNORECASE,
+)
 
 
 def _digest(value: str) -> bytes:
@@ -94,6 +104,8 @@ class SecretRedactor:
     def _scrub_text(self, text: str) -> str:
         if len(text) < MIN_SECRET_LENGTH:
             return text
+        if _SECRET_HEADER.search(text):
+            text = _SECRET_HEADER.sub(lambda m: m["name"] + m["sep"] + REDACTED, text)
         spans: list[tuple[int, int]] = []
         for anchor, candidates in self._by_anchor.items():
             at = text.find(anchor)
@@ -125,25 +137,42 @@ def register_secrets(secrets: Iterable[str | None]) -> None:
 
 
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
-    """Configure structlog (and the stdlib root logger, for libraries) once per process."""
+    """Configure structlog, and route every stdlib logger (aiohttp's, redis-py's, …) through
+    the same redaction and rendering, once per process.
+
+    Why the stdlib too: aiohttp logs a malformed request as a multi-line traceback that quotes
+    the raw request, ``Authorization`` header included. Through ``ProcessorFormatter`` that
+    record becomes one JSON object on one line (the traceback in ``exception``), and the
+    redactor sees it like any structlog event.
+    """
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,  # a plain traceback text the redactor can see (no locals)
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,  # a plain traceback text the redactor can see (no locals)
-            REDACTOR,
-            renderer,
-        ],
+        processors=[*shared, REDACTOR, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(
-        level=max(_LEVELS[level], logging.WARNING), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
+    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, REDACTOR, renderer],
+        )
     )
+    handler.set_name(_HANDLER_NAME)
+    root = logging.getLogger()
+    for old in list(root.handlers):  # ours from an earlier call, or basicConfig's; others (pytest's) stay
+        if old.get_name() == _HANDLER_NAME or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(max(_LEVELS[level], logging.WARNING))
