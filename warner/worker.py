@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from pydantic import ValidationError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from warner.config import WorkerConfig
 from warner.mention import Mention
@@ -28,6 +28,24 @@ from warner.pipeline import Envelope, Stage
 from warner.store import MentionStream, StreamEntry
 
 log = structlog.get_logger(__name__)
+
+
+# Plain error replies that still mean "Redis cannot work now", not "this batch is bad".
+_OUTAGE_REPLIES = ("MISCONF", "BUSY ", "NOREPLICAS", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN")
+
+
+def is_outage(exc: RedisError) -> bool:
+    """Whether a Redis error means waiting and retrying the same batch (connection lost,
+    read-only replica, out of memory, cluster down) rather than a bad batch.
+
+    A plain error reply (``ResponseError`` itself: a script's ``error_reply``, a wrong type)
+    is about the data: retrying it for ever would stall every brand behind one mention, so
+    the batch goes entry by entry and the bad one ends in the dead letters.
+    """
+    if type(exc) is not ResponseError:
+        return True
+    message = str(exc)
+    return any(marker in message for marker in _OUTAGE_REPLIES)
 
 
 def consumer_name() -> str:
@@ -119,18 +137,18 @@ class Worker:
         try:
             await self._run_stages(envelopes)
             ok = envelopes
-        except RedisError:
-            raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, RedisError) and is_outage(exc):
+                raise
             self.log.exception("batch_failed_retrying_one_by_one", size=len(envelopes))
             ok = []
             for envelope in envelopes:
                 try:
                     await self._run_stages([envelope])
                     ok.append(envelope)
-                except RedisError:
-                    raise
-                except Exception:
+                except Exception as one:
+                    if isinstance(one, RedisError) and is_outage(one):
+                        raise
                     self.log.exception("mention_failed", entry_id=envelope.entry_id,
                                        mention_id=envelope.mention.id, brand=envelope.brand)
         acked = await self.stream.ack([e.entry_id for e in ok])

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from warner.digest.terms import brand_words, terms
 from warner.digest.week import DEFAULT_TIME_ZONE, week_of
+from warner.mention import MAX_FOLLOWERS
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
@@ -34,10 +35,23 @@ from warner.store.scripts import run_script_calls
 AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
 TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for negative terms
 
+# All or nothing: every argument is checked before the first write (a Lua error half way
+# would leave the keys added so far counted and the rest lost), and sums are written with
+# %d — redis.call turns a Lua number into text with 14 significant digits ("1e+15"), which
+# HINCRBY refuses.
 _COUNT = """
 local ttl, epoch, memory = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local max_reach = tonumber(ARGV[6])
+local batch = cjson.decode(ARGV[5])
+for i, m in ipairs(batch) do
+  local r = m[4]
+  if type(m[1]) ~= 'string' or type(m[5]) ~= 'string' or type(m[6]) ~= 'string'
+     or type(r) ~= 'number' or r < 0 or r > max_reach or r ~= math.floor(r) then
+    return redis.error_reply('count: bad mention ' .. i .. ' (key, reach 0..' .. ARGV[6] .. ', author, words)')
+  end
+end
 local added, neg, tox, reach, negreach, authors, termed = 0, 0, 0, 0, 0, 0, {}
-for _, m in ipairs(cjson.decode(ARGV[5])) do
+for _, m in ipairs(batch) do
   local key, negative, toxic, r, author, words = m[1], m[2], m[3], m[4], m[5], m[6]
   if redis.call('SADD', KEYS[2], key) == 1 then
     added = added + 1
@@ -59,8 +73,8 @@ if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'mentions', added)
   redis.call('HINCRBY', KEYS[1], 'negatives', neg)
   redis.call('HINCRBY', KEYS[1], 'toxic', tox)
-  redis.call('HINCRBY', KEYS[1], 'reach', reach)
-  redis.call('HINCRBY', KEYS[1], 'neg_reach', negreach)
+  redis.call('HINCRBY', KEYS[1], 'reach', string.format('%d', reach))
+  redis.call('HINCRBY', KEYS[1], 'neg_reach', string.format('%d', negreach))
   redis.call('HINCRBY', KEYS[1], 'authors', authors)
   redis.call('ZADD', KEYS[3], epoch, epoch)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', epoch - ttl)
@@ -139,7 +153,7 @@ class BucketCounter:
             author = e.mention.author or f"~{e.mention.key}"
             words = " ".join(terms(e.mention.text, self._exclude.get(brand, frozenset()))) if negative else ""
             groups[(brand, bucket_start(e.mention.created_at, self.width))].append(
-                (e.mention.key, int(negative), int(toxic), e.mention.reach, author, words)
+                (e.mention.key, int(negative), int(toxic), min(e.mention.reach, MAX_FOLLOWERS), author, words)
             )
         if not groups:
             return {}
@@ -155,7 +169,7 @@ class BucketCounter:
                 ],
                 # One JSON argument per group: redis-py packs every argument in Python, which
                 # cost more than the Lua itself at thousands of mentions a second.
-                [self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions)],
+                [self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions), MAX_FOLLOWERS],
             )
             for (brand, epoch), mentions in groups.items()
         ]

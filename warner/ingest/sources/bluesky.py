@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from warner.ingest.sources.base import Cursor, Poll, Relevant, SourceError
 from warner.ingest.sources.bluesky_config import BlueskyConfig
-from warner.mention import Mention
+from warner.mention import MAX_FOLLOWERS, Mention
 from warner.oncall.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -168,7 +168,7 @@ class BlueskySource:
                 continue
             for profile in body.get("profiles") or []:
                 if isinstance(profile, dict) and isinstance(profile.get("followersCount"), int):
-                    counts[profile.get("did")] = max(profile["followersCount"], 0)
+                    counts[profile.get("did")] = min(max(profile["followersCount"], 0), MAX_FOLLOWERS)
         return counts
 
     def _mention(self, post: dict[str, Any], followers: dict[str, int]) -> Mention | None:

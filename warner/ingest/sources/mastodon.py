@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from warner.ingest.sources.base import Cursor, Poll, Relevant, SourceError
 from warner.ingest.sources.mastodon_config import MastodonConfig
-from warner.mention import Mention
+from warner.mention import MAX_FOLLOWERS, Mention
 from warner.oncall.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -231,7 +231,7 @@ class MastodonSource:
                 text=text,
                 created_at=status["created_at"],
                 author=account.get("acct") or None,
-                author_followers=followers if isinstance(followers, int) and followers >= 0 else None,
+                author_followers=min(followers, MAX_FOLLOWERS) if isinstance(followers, int) and followers >= 0 else None,
                 url=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
                 lang=lang if isinstance(lang, str) and _LANG.match(lang) else None,
                 reply_to=status.get("in_reply_to_id") or None,
