@@ -265,6 +265,37 @@ class IngestConfig(_Section):
     max_backlog: int = Field(200_000, gt=0, description="Stream backlog above which ingest answers 503.")
     retry_after: Duration = timedelta(seconds=5)
     sources: list[SourceConfig] = Field(default_factory=list)
+    max_connections: int = Field(
+        1024, gt=0, description="Open connections beyond this are closed at once (each costs a file descriptor)."
+    )
+    header_timeout: Duration = Field(
+        timedelta(seconds=10), description="A request's headers must be complete this soon after its first byte."
+    )
+    body_timeout: Duration = Field(
+        timedelta(seconds=30), description="A request's body must arrive this soon after its headers, else 408."
+    )
+    keepalive_timeout: Duration = Field(timedelta(seconds=15), description="Idle kept-alive connections close after this.")
+    metrics_token_env: str | None = Field(
+        None,
+        pattern=_ENV_NAME,
+        description="Variable holding a bearer token GET /metrics then requires (it shows each brand's scores).",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Serve /metrics on this port (same host) instead of the API's port, e.g. for a private network.",
+    )
+
+    @field_validator("header_timeout", "body_timeout", "keepalive_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    def metrics_token(self) -> str | None:
+        return os.environ.get(self.metrics_token_env, "") or None if self.metrics_token_env else None
 
     @field_validator("sources")
     @classmethod
@@ -292,6 +323,9 @@ class RedisConfig(_Section):
         description="Where the embedded Redis keeps its AOF; default XDG data dir.",
     )
     appendfsync: Literal["always", "everysec"] = "always"
+    max_connections: int = Field(
+        64, gt=0, le=10_000, description="Redis connections one warner process may open; callers beyond wait for one."
+    )
 
     @field_validator("url")
     @classmethod

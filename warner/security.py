@@ -59,6 +59,11 @@ def _ingest(config: Config) -> list[str]:
             f"ingest.host: {ingest.host!r} is not a loopback address and warner speaks plain HTTP: "
             "put a TLS-terminating proxy in front so bearer tokens never cross the network in clear"
         )
+        if ingest.metrics_token_env is None and ingest.metrics_port is None:
+            out.append(
+                f"ingest.metrics_token_env: not set while ingest.host {ingest.host!r} is reachable from other "
+                "hosts: /metrics shows every brand's detector score to anyone; set a token or ingest.metrics_port"
+            )
     return out
 
 
@@ -167,7 +172,7 @@ def _reachable(person: Person, channels: list[str], configured: set[str]) -> boo
 
 def config_secrets(config: Config) -> list[str]:
     """The values of every environment variable the config names as a secret (set ones only)."""
-    names: list[str | None] = [s.token_env for s in config.ingest.sources]
+    names: list[str | None] = [s.token_env for s in config.ingest.sources] + [config.ingest.metrics_token_env]
     telegram = config.notify.telegram
     if telegram is not None:
         names += [telegram.token_env, telegram.secret_token_env, telegram.callback_secret_env]

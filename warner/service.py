@@ -10,12 +10,13 @@ from typing import Literal
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from warner.config import Config
 from warner.detect import BucketCounter, CountStage
 from warner.detect.stage import DetectStage, IncidentHook
+from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
 from warner.ingest import create_app
+from warner.ingest.app import add_metrics_route
 from warner.metrics import Metrics
 from warner.oncall.pager import build_pager
 from warner.pipeline import Stage
@@ -83,9 +84,23 @@ async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) ->
 class RunningApi:
     runner: web.AppRunner
     port: int
+    guard: ConnectionGuard | None = None
+    also: RunningApi | None = None  # a second listener of the same process (/metrics on its own port)
 
     async def close(self) -> None:
+        if self.also is not None:
+            await self.also.close()
         await self.runner.cleanup()
+
+
+def connection_limits(config: Config) -> ConnectionLimits:
+    ingest = config.ingest
+    return ConnectionLimits(
+        max_connections=ingest.max_connections,
+        header_timeout=ingest.header_timeout.total_seconds(),
+        body_timeout=ingest.body_timeout.total_seconds(),
+        keepalive_timeout=ingest.keepalive_timeout.total_seconds(),
+    )
 
 
 async def start_api(
@@ -99,36 +114,38 @@ async def start_api(
     """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``).
 
     ``extra_routes`` mounts more routes before the app starts (SMS replies, Telegram webhook).
+    With ``ingest.metrics_port`` set, /metrics is served there instead (same host).
     """
     app = create_app(config, redis, metrics_=metrics)
     if extra_routes is not None:
         extra_routes(app)
-    return await _listen(app, config.ingest.host, config.ingest.port if port is None else port, "api_listening")
+    api = await _listen(app, config, config.ingest.port if port is None else port, "api_listening")
+    if config.ingest.metrics_port is not None:
+        api.also = await _metrics_listener(config, metrics, MentionStream(redis), config.ingest.metrics_port)
+    return api
 
 
-async def _listen(app: web.Application, host: str, port: int, event: str) -> RunningApi:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else 0  # type: ignore[union-attr]
-    log.info(event, host=host, port=bound)
-    return RunningApi(runner, bound)
+async def _listen(app: web.Application, config: Config, port: int, event: str) -> RunningApi:
+    runner, site, guard = await serve_guarded(app, config.ingest.host, port, connection_limits(config))
+    log.info(event, host=config.ingest.host, port=site.bound_port)
+    return RunningApi(runner, site.bound_port, guard)
 
 
-async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> RunningApi:
-    """A worker-only process still exposes /metrics and /healthz (no ingest routes)."""
-
-    async def metrics_handler(request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+async def _metrics_listener(config: Config, metrics: Metrics, stream: MentionStream | None, port: int) -> RunningApi:
+    """/metrics and /healthz alone, on their own port."""
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     app = web.Application()
-    app.router.add_get("/metrics", metrics_handler)
+    add_metrics_route(app, config, metrics, stream)
     app.router.add_get("/healthz", health)
-    return await _listen(app, config.ingest.host, port, "worker_metrics_listening")
+    return await _listen(app, config, port, "metrics_listening")
+
+
+async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> RunningApi:
+    """A worker-only process still exposes /metrics and /healthz (no ingest routes)."""
+    return await _metrics_listener(config, metrics, None, port)
 
 
 async def weekly_digests(config: Config, redis: aioredis.Redis, stop: asyncio.Event) -> None:

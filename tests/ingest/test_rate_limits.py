@@ -62,21 +62,32 @@ async def post(client, records, token):
 async def test_a_source_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_request_is_stored(
     client, redis, clock, tokens, make_mention
 ):
-    assert (await post(client, [make_mention() for _ in range(20)], tokens["webhook"])).status == 202
+    assert (await post(client, [make_mention() for _ in range(14)], tokens["webhook"])).status == 202
     over = [make_mention(id=f"over-{i}") for i in range(10)]
     response = await post(client, over, tokens["webhook"])
     assert response.status == 429
-    assert response.headers["Retry-After"] == "5"  # 10 more at 2/s, with a burst of 20 just used up
+    assert response.headers["Retry-After"] == "2"  # 6 of the burst of 20 left: 4 more at 2/s
     body = await response.json()
     assert body["limit"] == "mentions" and (body["per_second"], body["burst"]) == (2, 20)
     assert body["error"] == (
-        "rate limit of source 'webhook' exceeded: 2 mentions/s (burst 20); nothing was accepted, retry in 5 s"
+        "rate limit of source 'webhook' exceeded: 2 mentions/s (burst 20); nothing was accepted, retry in 2 s"
     )
-    assert await redis.xlen(keys.MENTION_STREAM) == 20
+    assert await redis.xlen(keys.MENTION_STREAM) == 14
     assert not any([await redis.exists(keys.seen("webhook", m["id"])) for m in over])
-    clock.advance(5)
+    clock.advance(2)
     retried = await post(client, over, tokens["webhook"])
     assert (retried.status, await retried.json()) == (202, {"accepted": 10, "duplicates": 0})
+
+
+async def test_a_source_with_its_burst_used_up_is_refused_before_its_body_is_parsed(client, clock, tokens, make_mention):
+    """Not even one more mention fits: 429 at once, whatever the body holds (no decoding, no
+    validation); Retry-After says when one mention fits again."""
+    assert (await post(client, [make_mention() for _ in range(20)], tokens["webhook"])).status == 202
+    headers = {"Authorization": f"Bearer {tokens['webhook']}", "Content-Type": "application/json"}
+    refused = await client.post("/v1/mentions", data=b"{not json at all", headers=headers)
+    assert (refused.status, refused.headers["Retry-After"]) == (429, "1")
+    clock.advance(1)
+    assert (await client.post("/v1/mentions", data=b"{not json at all", headers=headers)).status == 400
 
 
 async def test_a_refused_request_takes_nothing_from_the_limit(client, clock, tokens, make_mention):
@@ -149,8 +160,9 @@ async def test_the_limit_state_expires_once_the_bucket_is_full_again(client, red
 
 
 async def test_a_refused_request_still_gets_its_other_answers_first(client, tokens, make_mention):
-    """Authentication, validation and the body limit come before the rate limit: a 400 is a 400."""
-    assert (await post(client, [make_mention() for _ in range(20)], tokens["webhook"])).status == 202
+    """Authentication comes before the rate limit, and while the source has room left, validation
+    too: a 400 is a 400, a 401 a 401."""
+    assert (await post(client, [make_mention() for _ in range(19)], tokens["webhook"])).status == 202
     assert (await post(client, [{"id": "bad"}], tokens["webhook"])).status == 400
     assert (await post(client, [make_mention()], "wrong-token")).status == 401
 

@@ -273,3 +273,25 @@ async def test_webhook_checks_the_secret_header(api, actions, monkeypatch):
         assert actions.calls == [("kesselberg:12", "ack", "anna", "telegram")]
     finally:
         await stop(application)
+
+
+WRONG_SHAPES = [
+    b"[]", b"5", b'"x"', b"null", b"{}", b'{"update_id": "x"}', b'{"update_id": 1, "message": 5}',
+    b'{"update_id": 1, "message": {"chat": 5}}', b'{"update_id": 1, "callback_query": {"id": "1", "from": "x"}}',
+    b'{"update_id": 1, "message": {"message_id": 1, "date": 100000000000000000000, "chat": {"id": 1, "type": "private"}}}',
+    b"{not json", b"\xff\xfe",
+]
+
+
+async def test_webhook_updates_of_the_wrong_shape_are_400_not_500(api, actions):
+    config = TelegramConfig(base_url=api.base_url, mode="webhook", webhook_url="https://warner.example/tg",
+                            secret_token_env="HOOK_SECRET")  # fmt: skip
+    secrets = config.secrets({"TELEGRAM_BOT_TOKEN": TOKEN, "HOOK_SECRET": "hook-secret_1"})
+    application = build_application(config, secrets.token, actions, Backend(), callback_key=KEY, clock=lambda: NOW)
+    web_app = create_webhook_app(application, path=config.webhook_path, secret_token=secrets.webhook_secret)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        for body in WRONG_SHAPES:
+            response = await client.post(config.webhook_path, data=body, headers={
+                SECRET_HEADER: "hook-secret_1", "Content-Type": "application/json"})
+            assert response.status == 400, body
+    assert actions.calls == []

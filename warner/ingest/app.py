@@ -8,6 +8,7 @@ requests (:mod:`warner.ingest.signing`) and may be rate-limited (:mod:`warner.in
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from warner.config import Config
+from warner.http_server import content_encoding
 from warner.ingest.accept import append, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
-from warner.ingest.ratelimit import RateLimiter, source_rates
+from warner.ingest.ratelimit import RateLimited, RateLimiter, source_rates
 from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier, SignedRequest, source_verifiers
 from warner.mention import Mention
 from warner.metrics import Metrics
@@ -85,6 +87,12 @@ async def post_mentions(request: web.Request) -> web.Response:
             "unsupported_media_type",
             f"unsupported content type {content_type!r}; use application/json or application/x-ndjson",
         )
+    try:
+        exhausted = await ctx.limiter.exhausted(source, ctx.wall_ms())
+    except RedisError as exc:
+        return _store_unavailable(ctx, source, exc)
+    if exhausted is not None:  # before the body is parsed: an over-limit source costs no decoding
+        return _rate_limited(ctx, exhausted)
     limit = ctx.config.ingest.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _refuse(ctx, 413, "too_large", f"body larger than {limit} bytes")
@@ -137,17 +145,7 @@ async def _admit(
         response = _store_unavailable(ctx, source, exc)
     else:
         if limited is not None:
-            log.info("ingest_rate_limited", source=source, limit=limited.rate.unit, retry_after=limited.retry_after)
-            response = _refuse(
-                ctx,
-                429,
-                "rate_limited",
-                limited.message,
-                limit=limited.rate.unit,
-                per_second=limited.rate.per_second,
-                burst=limited.rate.burst,
-                headers={"Retry-After": str(limited.retry_after)},
-            )
+            response = _rate_limited(ctx, limited)
         else:
             response = await _append(ctx, source, mentions, started)
     if signed is not None and response.status != 202:
@@ -156,6 +154,20 @@ async def _admit(
         except RedisError as exc:  # the retry will be taken for a replay until the mark expires
             log.error("ingest_replay_release_failed", source=source, error=str(exc))
     return response
+
+
+def _rate_limited(ctx: IngestContext, limited: RateLimited) -> web.Response:
+    log.info("ingest_rate_limited", source=limited.source, limit=limited.rate.unit, retry_after=limited.retry_after)
+    return _refuse(
+        ctx,
+        429,
+        "rate_limited",
+        limited.message,
+        limit=limited.rate.unit,
+        per_second=limited.rate.per_second,
+        burst=limited.rate.burst,
+        headers={"Retry-After": str(limited.retry_after)},
+    )
 
 
 def _store_unavailable(ctx: IngestContext, source: str, exc: RedisError) -> web.Response:
@@ -206,13 +218,30 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response(200, {"status": "ready"})
 
 
+METRICS = web.AppKey("metrics_source", tuple)
+
+
 async def metrics(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
-    try:
-        ctx.metrics.backlog.set(await ctx.stream.backlog())
-    except RedisError:
-        pass  # keep the last known value; /readyz reports the outage
-    return web.Response(body=generate_latest(ctx.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    """Prometheus' text format; behind a bearer token when ``ingest.metrics_token_env`` is set,
+    because it shows each brand's detector score and threshold."""
+    registry_metrics, stream, token = request.app[METRICS]
+    if token is not None and not hmac.compare_digest(
+        request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return json_response(401, {"error": "missing or wrong bearer token for /metrics"},
+                             {"WWW-Authenticate": 'Bearer realm="warner-metrics"'})
+    if stream is not None:
+        try:
+            registry_metrics.backlog.set(await stream.backlog())
+        except RedisError:
+            pass  # keep the last known value; /readyz reports the outage
+    return web.Response(body=generate_latest(registry_metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def add_metrics_route(app: web.Application, config: Config, metrics_: Metrics, stream: MentionStream | None) -> None:
+    """Mount GET /metrics (with the token check the config asks for) on ``app``."""
+    app[METRICS] = (metrics_, stream, config.ingest.metrics_token())
+    app.router.add_get("/metrics", metrics)
 
 
 def source_tokens(config: Config) -> TokenRegistry:
@@ -229,7 +258,7 @@ def create_app(
     wall_ms: Callable[[], int] | None = None,
 ) -> web.Application:
     """Build the ingest application; the caller owns the Redis client."""
-    app = web.Application(client_max_size=config.ingest.max_body_bytes)
+    app = web.Application(client_max_size=config.ingest.max_body_bytes, middlewares=[content_encoding])
     app[CONTEXT] = IngestContext(
         config=config,
         stream=MentionStream(redis),
@@ -244,5 +273,6 @@ def create_app(
     app.router.add_post("/v1/mentions", post_mentions)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    if config.ingest.metrics_port is None:  # else served on its own port (service.start_api)
+        add_metrics_route(app, config, app[CONTEXT].metrics, app[CONTEXT].stream)
     return app

@@ -26,14 +26,15 @@ import redis.asyncio as aioredis
 from warner.config import Config
 from warner.store import keys
 
-# KEYS[1]: the source's hash. ARGV[1]: now (µs); then per limit: field, interval (µs a unit),
-# burst (units), cost (units). Returns {"", 0} if admitted (and stored), else {field of the
-# limit that is furthest over, µs until the request would fit}. The arithmetic is relative to
+# KEYS[1]: the source's hash. ARGV[1]: now (µs); ARGV[2]: "1" for a dry run (check, store
+# nothing); then per limit: field, interval (µs a unit), burst (units), cost (units). Returns
+# {"", 0} if admitted (and, unless dry, stored), else {field of the limit that is furthest
+# over, µs until the request would fit}. The arithmetic is relative to
 # now ("ahead"): absolute µs since 1970 leave a double only a quarter µs of resolution.
 _ADMIT = """
 local now = tonumber(ARGV[1])
 local updates, refused, wait, horizon = {}, '', 0, 0
-for i = 2, #ARGV, 4 do
+for i = 3, #ARGV, 4 do
   local field = ARGV[i]
   local interval, burst, cost = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local ahead = (tonumber(redis.call('HGET', KEYS[1], field)) or now) - now
@@ -49,6 +50,7 @@ for i = 2, #ARGV, 4 do
   end
 end
 if refused ~= '' then return {refused, math.min(math.ceil(wait), 1e15)} end
+if ARGV[2] == '1' then return {'', 0} end
 redis.call('HSET', KEYS[1], unpack(updates))
 redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.min(math.ceil(horizon / 1000) + 1, 1e12)))
 return {'', 0}
@@ -112,10 +114,21 @@ class RateLimiter:
 
     async def admit(self, source: str, mentions: int, now_ms: int) -> RateLimited | None:
         """None if the request fits every limit of its source (and is counted), else why not."""
+        return await self._run(source, mentions, now_ms, dry=False)
+
+    async def exhausted(self, source: str, now_ms: int) -> RateLimited | None:
+        """Why the source could not send even one mention now, or None; counts nothing.
+
+        Asked before the body is parsed, so a source over its limit costs no JSON decoding
+        and no validation; ``admit`` counts the real request afterwards.
+        """
+        return await self._run(source, 1, now_ms, dry=True)
+
+    async def _run(self, source: str, mentions: int, now_ms: int, *, dry: bool) -> RateLimited | None:
         rates = self._rates.get(source)
         if not rates:
             return None
-        args: list[str | int | float] = [now_ms * 1000]
+        args: list[str | int | float] = [now_ms * 1000, 1 if dry else 0]
         for rate in rates:
             interval = 1_000_000 / rate.per_second
             args += [rate.unit, repr(interval), rate.burst, mentions if rate.unit == "mentions" else 1]

@@ -1,0 +1,249 @@
+"""Serving warner's aiohttp apps with the limits aiohttp's server lacks.
+
+aiohttp waits for ever for a request's headers and body: a client that opens a connection
+and never finishes its request holds it until the client goes (slowloris), and nothing caps
+how many are open. Here:
+
+- **header timeout**: from a connection's start, or from the first byte of a next request on
+  a kept-alive connection, the headers must be complete within ``header_timeout``, else the
+  connection is closed;
+- **body timeout**: a request's body must arrive within ``body_timeout`` of its headers, else
+  ``408`` and the connection is closed (the body is read up front by a middleware, so handlers
+  find it in memory);
+- **connection cap**: beyond ``max_connections`` open connections a new one is closed at once
+  (refused connections are logged once per ``_REFUSAL_LOG_EVERY_S`` with their count);
+- **idle keep-alive** connections close after ``keepalive_timeout`` (aiohttp's own setting).
+
+Why a proxy protocol around aiohttp's ``RequestHandler``: aiohttp offers no hook between
+"bytes arrived" and "headers parsed"; the proxy sees the bytes, the middleware sees the parsed
+request, and together they know when a connection is stuck before its handler ever runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+log = structlog.get_logger(__name__)
+
+_REFUSAL_LOG_EVERY_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """What one server tolerates from its clients; seconds."""
+
+    max_connections: int = 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 15.0
+
+
+class _Guarded(asyncio.Protocol):
+    """One connection: aiohttp's handler behind a header deadline."""
+
+    def __init__(self, guard: ConnectionGuard, handler: Any) -> None:
+        self._guard = guard
+        self._handler = handler
+        self._transport: asyncio.Transport | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._refused = False
+        self.in_request = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        if not self._guard.admit(self):
+            self._refused = True
+            transport.abort()
+            return
+        self._arm()
+        self._handler.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.in_request and self._deadline is None:
+            self._arm()  # the first bytes of the next request on a kept-alive connection
+        self._handler.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._handler.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._refused:
+            return
+        self._guard.forget(self)
+        self._handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._handler.resume_writing()
+
+    def request_started(self) -> None:
+        self.in_request = True
+        self._disarm()
+
+    def request_done(self) -> None:
+        self.in_request = False
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _arm(self) -> None:
+        self._disarm()
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.call_later(self._guard.limits.header_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.in_request and self._transport is not None and not self._transport.is_closing():
+            self._guard.header_timeouts += 1
+            log.debug("http_header_timeout", peer=_peer(self._transport))
+            self._transport.abort()
+
+
+class ConnectionGuard:
+    """Connection bookkeeping shared by the proxy protocols and the middleware of one app."""
+
+    def __init__(self, limits: ConnectionLimits) -> None:
+        self.limits = limits
+        self._open: dict[int, _Guarded] = {}
+        self.refused = 0
+        self.header_timeouts = 0
+        self.body_timeouts = 0
+        self._refused_since_log = 0
+        self._last_refusal_log = 0.0
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
+
+    def protocol_factory(self, make_handler: Callable[[], Any]) -> Callable[[], asyncio.Protocol]:
+        return lambda: _Guarded(self, make_handler())
+
+    def admit(self, connection: _Guarded) -> bool:
+        if len(self._open) >= self.limits.max_connections:
+            self.refused += 1
+            self._refused_since_log += 1
+            now = time.monotonic()
+            if now - self._last_refusal_log >= _REFUSAL_LOG_EVERY_S:
+                log.warning("http_connections_refused", count=self._refused_since_log,
+                            max_connections=self.limits.max_connections)
+                self._refused_since_log, self._last_refusal_log = 0, now
+            return False
+        self._open[id(connection._transport)] = connection
+        return True
+
+    def forget(self, connection: _Guarded) -> None:
+        self._open.pop(id(connection._transport), None)
+
+    def connection_of(self, request: web.Request) -> _Guarded | None:
+        return self._open.get(id(request.transport)) if request.transport is not None else None
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Headers are in: stop the header clock; read the body within ``body_timeout``."""
+        connection = self.connection_of(request)
+        if connection is not None:
+            connection.request_started()
+        try:
+            if request.body_exists:
+                try:
+                    async with asyncio.timeout(self.limits.body_timeout):
+                        await request.read()
+                except TimeoutError:
+                    self.body_timeouts += 1
+                    log.info("http_body_timeout", path=request.path, peer=request.remote)
+                    if connection is not None:
+                        connection.close()
+                    return web.json_response(
+                        {"error": f"request body not received within {self.limits.body_timeout:g}s"},
+                        status=408,
+                        headers={"Connection": "close"},
+                    )
+                except (web.HTTPException, web.RequestPayloadError, ConnectionError):
+                    pass  # too large, or not its Content-Encoding: the handler's own read says so
+            return await handler(request)
+        finally:
+            if connection is not None:
+                connection.request_done()
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections go through a :class:`ConnectionGuard`."""
+
+    __slots__ = ("_guard", "_host", "_port", "bound_port")
+
+    def __init__(self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int, backlog: int = 1024):
+        super().__init__(runner, backlog=backlog)
+        self._guard = guard
+        self._host = host
+        self._port = port
+        self.bound_port = 0
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self.bound_port or self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            self._guard.protocol_factory(server), self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
+        sockets = self._server.sockets
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self._port
+
+
+async def serve_guarded(app: web.Application, host: str, port: int, limits: ConnectionLimits) -> tuple[
+    web.AppRunner, GuardedSite, ConnectionGuard
+]:
+    """Start ``app`` on ``host:port`` behind the limits; the caller cleans up the runner."""
+    guard = ConnectionGuard(limits)
+    app.middlewares.insert(0, guard.middleware)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=limits.keepalive_timeout)
+    await runner.setup()
+    site = GuardedSite(runner, guard, host, port)
+    await site.start()
+    return runner, site, guard
+
+
+# What aiohttp decodes (br with brotli, zstd with backports.zstd: both are dependencies).
+# Anything else aiohttp would pass through undecoded, and the body would be read as garbage.
+DECODED_ENCODINGS = frozenset({"identity", "gzip", "deflate", "br", "zstd"})
+
+
+@web.middleware
+async def content_encoding(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """``415`` for a ``Content-Encoding`` the server cannot decode (or a chain of several)."""
+    declared = request.headers.get("Content-Encoding")
+    if declared is not None and declared.strip().lower() not in DECODED_ENCODINGS:
+        supported = ", ".join(sorted(DECODED_ENCODINGS))
+        return web.json_response(
+            {"error": f"unsupported Content-Encoding {declared.strip()!r}; use one of {supported}"}, status=415
+        )
+    return await handler(request)
+
+
+def _peer(transport: asyncio.BaseTransport) -> str | None:
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None
