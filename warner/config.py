@@ -324,7 +324,7 @@ class RedisConfig(_Section):
     )
     appendfsync: Literal["always", "everysec"] = "always"
     max_connections: int = Field(
-        64, gt=0, le=10_000, description="Redis connections one warner process may open; callers beyond wait for one."
+        100, gt=0, le=10_000, description="Redis connections one warner process may open; callers beyond wait for one."
     )
 
     @field_validator("url")
@@ -642,6 +642,16 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
         for i, source in enumerate(config.ingest.sources)
         if source.signing_secrets() == []
     ]
+    if config.ingest.metrics_token_env and config.ingest.metrics_token() is None:
+        issues.append(
+            ConfigIssue(
+                filename,
+                "ingest.metrics_token_env",
+                None,
+                f"environment variable {config.ingest.metrics_token_env} is not set (token of GET /metrics; "
+                "it is refused to everybody until it is)",
+            )
+        )
     if paging and config.escalation.routes:
         if config.notify.sms is not None:
             issues += [ConfigIssue(filename, "notify.sms", None, m) for m in config.notify.sms.missing_secrets()]

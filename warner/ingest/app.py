@@ -225,7 +225,7 @@ async def metrics(request: web.Request) -> web.Response:
     """Prometheus' text format; behind a bearer token when ``ingest.metrics_token_env`` is set,
     because it shows each brand's detector score and threshold."""
     registry_metrics, stream, token = request.app[METRICS]
-    if token is not None and not hmac.compare_digest(
+    if token == "" or token is not None and not hmac.compare_digest(
         request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
     ):
         return json_response(401, {"error": "missing or wrong bearer token for /metrics"},
@@ -240,7 +240,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 def add_metrics_route(app: web.Application, config: Config, metrics_: Metrics, stream: MentionStream | None) -> None:
     """Mount GET /metrics (with the token check the config asks for) on ``app``."""
-    app[METRICS] = (metrics_, stream, config.ingest.metrics_token())
+    # A token variable that is named but empty closes /metrics ("" never matches) rather than open it.
+    token = (config.ingest.metrics_token() or "") if config.ingest.metrics_token_env else None
+    app[METRICS] = (metrics_, stream, token)
     app.router.add_get("/metrics", metrics)
 
 
