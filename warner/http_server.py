@@ -10,8 +10,9 @@ how many are open. Here:
 - **body timeout**: a request's body must arrive within ``body_timeout`` of its headers, else
   ``408`` and the connection is closed (the body is read up front by a middleware, so handlers
   find it in memory);
-- **connection cap**: beyond ``max_connections`` open connections a new one is closed at once
-  (refused connections are logged once per ``_REFUSAL_LOG_EVERY_S`` with their count);
+- **connection cap**: beyond ``max_connections`` open connections a new one is answered ``503``
+  with ``Retry-After: 1`` and closed without reading it (refused connections are logged once
+  per ``_REFUSAL_LOG_EVERY_S`` with their count);
 - **idle keep-alive** connections close after ``keepalive_timeout`` (aiohttp's own setting).
 
 Why a proxy protocol around aiohttp's ``RequestHandler``: aiohttp offers no hook between
@@ -33,6 +34,12 @@ from aiohttp import web
 log = structlog.get_logger(__name__)
 
 _REFUSAL_LOG_EVERY_S = 10.0
+_OVER_CAPACITY_BODY = b'{"error": "too many open connections, nothing was read; retry later"}'
+_OVER_CAPACITY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\nContent-Length: " + str(len(_OVER_CAPACITY_BODY)).encode() + b"\r\n\r\n"
+    + _OVER_CAPACITY_BODY
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +68,8 @@ class _Guarded(asyncio.Protocol):
         self._transport = transport
         if not self._guard.admit(self):
             self._refused = True
-            transport.abort()
+            transport.write(_OVER_CAPACITY)  # a sender that honours Retry-After comes back; then close
+            transport.close()
             return
         self._arm()
         self._handler.connection_made(transport)
