@@ -176,3 +176,4 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(max(_LEVELS[level], logging.WARNING))
+    logging.captureWarnings(True)  # Python's warnings too: one JSON line each, not raw stderr text
