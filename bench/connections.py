@@ -46,7 +46,7 @@ def start(tmp: Path) -> tuple[subprocess.Popen[str], int]:
     (tmp / "warner.yaml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "BENCH_TOKEN": TOKEN, "REDIS_URL": "", "XDG_DATA_HOME": str(tmp / "xdg"),
            "WARNER_CONFIG": str(tmp / "warner.yaml"), "NO_PROXY": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "warner", "--log-level", "info", "run"],  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "warner", "--log-level", "info", "run"],
                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert process.stderr is not None
     for line in process.stderr:

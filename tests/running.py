@@ -111,7 +111,7 @@ def warner_run(
         "NO_PROXY": "127.0.0.1,localhost",
         **(env or {}),
     }
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, "-m", "warner", "--log-level", "info", "run", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

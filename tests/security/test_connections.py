@@ -9,7 +9,6 @@ import time
 
 import aiohttp
 import pytest
-
 from running import warner_run
 from support import CONFIG_YAML, TOKENS
 

@@ -7,7 +7,6 @@ import json
 import socket
 
 import pytest
-
 from running import warner_run
 from support import CONFIG_YAML, TOKENS
 
