@@ -39,7 +39,6 @@ def insecure_settings(config: Config) -> list[str]:
     return [
         *_ingest(config),
         *_telegram(config),
-        *_sms_inbound(config),
         *_digest(config),
         *_redis(config),
         *_escalation(config),
@@ -79,23 +78,6 @@ def _telegram(config: Config) -> list[str]:
             "nobody is allowed to acknowledge pages or use the bot's commands"
         )
     ]
-
-
-def _sms_inbound(config: Config) -> list[str]:
-    sms = config.notify.sms
-    if sms is None or sms.inbound is None:
-        return []
-    out = []
-    if not sms.inbound.token_env:
-        out.append(
-            "notify.sms.inbound.token_env: not set, so the generic SMS reply webhook is open: "
-            "anybody who can reach it can acknowledge incidents"
-        )
-    if sms.provider == "twilio" and not sms.inbound.verify_twilio_signature:
-        out.append(
-            "notify.sms.inbound.verify_twilio_signature: false, so forged Twilio replies can acknowledge incidents"
-        )
-    return out
 
 
 def _digest(config: Config) -> list[str]:

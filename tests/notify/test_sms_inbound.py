@@ -1,47 +1,58 @@
-"""Replying "OK <code>" to a page acknowledges the incident; anything doubtful is refused."""
+"""Replying "OK <code>" to a page acknowledges the incident; anything doubtful gets one plain refusal.
+
+Real parts throughout: the codes, the lockout, the incident lifecycle and the responder in a real
+Redis, the webhooks served by aiohttp on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
+import orjson
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from warner.incidents import Incident, IncidentStore
+from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.notify.ack_codes import AckCodes
-from warner.notify.base import Action
+from warner.notify.base import Recipient
 from warner.notify.sms_inbound import (
+    LOCKED,
+    REFUSED,
     REPLY_PATH,
     TWILIO_PATH,
     SmsInbound,
     create_app,
     normalise_phone,
     parse_reply,
+    retire_codes_listener,
+    status_from,
     twilio_signature,
 )
+from warner.notify.sms_lockout import ReplyLockout
+from warner.oncall.clock import ManualClock
+from warner.store import keys
 
-PHONES = {"+4915112345678": "anna", "+4917099887766": "ben"}
+ANNA_PHONE, BEN_PHONE, STRANGER = "+4915112345678", "+4917099887766", "+4916000000000"
+PEOPLE = {
+    "anna": Recipient("anna", "Anna", "de", phone=ANNA_PHONE),
+    "ben": Recipient("ben", "Ben", "en", phone=BEN_PHONE),
+}
+PHONES = {r.phone: r.id for r in PEOPLE.values()}
 TWILIO_TOKEN = "twilio-test-token"
+REPLY_TOKEN = "reply-test-token"
 PUBLIC_URL = "https://warner.example.de/sms/twilio"
-
-
-class Actions:
-    """The lifecycle as the reply webhook sees it: records what it was asked to do."""
-
-    def __init__(self, known: set[str]) -> None:
-        self.known = known
-        self.calls: list[tuple[str, Action, str, str]] = []
-
-    async def act(self, incident_id: str, action: Action, person: str, via: str) -> str:
-        if incident_id not in self.known:
-            raise LookupError(incident_id)
-        self.calls.append((incident_id, action, person, via))
-        return f"Übernommen von {person}"
+BEARER = {"Authorization": f"Bearer {REPLY_TOKEN}"}
+NOW = 1_795_424_400.0  # Monday 2026-11-23 10:00 Europe/Berlin
+INCIDENT = "kesselberg:12"
 
 
 @pytest.fixture
-def actions() -> Actions:
-    return Actions({"kesselberg:12"})
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
@@ -50,13 +61,34 @@ def codes(redis: Any) -> AckCodes:
 
 
 @pytest.fixture
-async def client(codes: AckCodes, actions: Actions) -> AsyncIterator[TestClient]:
-    inbound = SmsInbound(
-        codes=codes, actions=actions, person_for_phone=PHONES.get,
-        twilio_auth_token=TWILIO_TOKEN, twilio_url=PUBLIC_URL, reply_token=None,
+async def responder(redis: Any, clock: ManualClock, codes: AckCodes) -> IncidentResponder:
+    """The responder as the pager builds it, with an open incident kesselberg:12."""
+    for number in (12, 13):
+        incident = Incident("kesselberg", number, "open", "critical", int(NOW) - 300, int(NOW), mentions=120)
+        await redis.set(keys.incident("kesselberg", number), orjson.dumps(incident.to_json()))
+    lifecycle = IncidentLifecycle(redis, clock)
+    await lifecycle.apply(INCIDENT, "open")
+    return IncidentResponder(lifecycle, IncidentStore(redis), PEOPLE.get, listeners=[retire_codes_listener(codes)])
+
+
+def inbound(redis: Any, codes: AckCodes, responder: IncidentResponder, **secrets: str | None) -> SmsInbound:
+    secrets = {"twilio_auth_token": TWILIO_TOKEN, "twilio_url": PUBLIC_URL, "reply_token": REPLY_TOKEN} | secrets
+    return SmsInbound(
+        codes, responder, PHONES.get, ReplyLockout(redis), status_from(responder),
+        language_of=lambda p: PEOPLE[p].language, **secrets,  # type: ignore[arg-type]
     )  # fmt: skip
-    async with TestClient(TestServer(create_app(inbound), host="127.0.0.1")) as c:
+
+
+@pytest.fixture
+async def client(redis: Any, codes: AckCodes, responder: IncidentResponder) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app(inbound(redis, codes, responder)), host="127.0.0.1")) as c:
         yield c
+
+
+def twilio_form(sender: str, body: str) -> dict[str, str]:
+    return {
+        "MessageSid": "SM123", "AccountSid": "AC0123456789abcdef", "From": sender, "To": "+4930123456", "Body": body,
+    }  # fmt: skip
 
 
 async def twilio_post(client: TestClient, form: dict[str, str], signature: str | None = None) -> Any:
@@ -64,14 +96,24 @@ async def twilio_post(client: TestClient, form: dict[str, str], signature: str |
     return await client.post(TWILIO_PATH, data=form, headers={"X-Twilio-Signature": signature})
 
 
-def twilio_form(sender: str, body: str) -> dict[str, str]:
-    return {
-        "MessageSid": "SM123",
-        "AccountSid": "AC0123456789abcdef",
-        "From": sender,
-        "To": "+4930123456",
-        "Body": body,
-    }
+async def reply(client: TestClient, sender: str, text: str) -> tuple[int, dict[str, Any], Any]:
+    response = await client.post(REPLY_PATH, json={"from": sender, "text": text}, headers=BEARER)
+    return response.status, await response.json(), response.headers
+
+
+async def state(responder: IncidentResponder, incident_id: str = INCIDENT) -> tuple[str, str | None]:
+    response = await responder.lifecycle.get(incident_id)
+    assert response is not None
+    return response.state, response.acknowledged_by
+
+
+def from_address(address: str) -> aiohttp.ClientSession:
+    """A client session whose connections come from ``address`` (any of 127/8): another client to warner."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 def test_the_signature_matches_twilios_published_example() -> None:
@@ -85,10 +127,11 @@ def test_the_signature_matches_twilios_published_example() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("OK 4821", "4821"), ("ok 4821", "4821"), ("ACK 4821", "4821"), ("4821", "4821"), (" Ok:4821. ", "4821"),
-     ("OK 123456", "123456"), ("OK", None), ("OK 48", None), ("Wer ist da?", None), ("OK 4821 4822", None)],
+    [("OK 482193", "482193"), ("ok 482193", "482193"), ("ACK 482193", "482193"), ("482193", "482193"),
+     (" Ok:482193. ", "482193"), ("OK 48219307", "48219307"), ("OK", None), ("OK 4821", None),
+     ("Wer ist da?", None), ("OK 482193 482194", None), ("OK 123456789", None)],
 )  # fmt: skip
-def test_replies_are_read_leniently_but_only_as_codes(text: str, code: str | None) -> None:
+def test_replies_are_read_leniently_but_only_as_codes_of_six_to_eight_digits(text: str, code: str | None) -> None:
     assert parse_reply(text) == code
 
 
@@ -97,87 +140,234 @@ def test_phone_numbers_are_normalised() -> None:
     assert normalise_phone("004915112345678") == "+4915112345678"
 
 
-async def test_ok_code_from_the_paged_number_acknowledges(
-    client: TestClient, codes: AckCodes, actions: Actions
+async def test_ok_code_from_the_paged_number_acknowledges_over_twilio(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
 ) -> None:
-    code = await codes.issue("kesselberg:12", "anna")
-    response = await twilio_post(client, twilio_form("+4915112345678", f"OK {code}"))
-    assert response.status == 200
-    assert response.content_type == "application/xml"
-    body = await response.text()
-    assert "<Response><Message>" in body and "kesselberg:12" in body
-    assert actions.calls == [("kesselberg:12", "ack", "anna", "sms")]
+    code = await codes.issue(INCIDENT, "anna")
+    response = await twilio_post(client, twilio_form(ANNA_PHONE, f"OK {code}"))
+    assert response.status == 200 and response.content_type == "application/xml"
+    assert await response.text() == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>OK: kesselberg:12 uebernommen.</Message></Response>'
+    )
+    assert await state(responder) == ("acknowledged", "anna")
+    timeline = await responder.incidents.timeline("kesselberg", 12)
+    assert any(e.get("kind") == "response" and e.get("via") == "sms" for e in timeline)
 
 
-async def test_a_bad_or_missing_twilio_signature_is_refused(
-    client: TestClient, codes: AckCodes, actions: Actions
+async def test_the_generic_json_webhook_acknowledges_in_the_persons_language(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
 ) -> None:
-    code = await codes.issue("kesselberg:12", "anna")
-    form = twilio_form("+4915112345678", f"OK {code}")
+    code = await codes.issue(INCIDENT, "ben")
+    status, body, _ = await reply(client, "+49 170 99887766", f"ack {code}")
+    assert (status, body) == (200, {"ok": True, "reason": "acked", "message": "OK: kesselberg:12 acknowledged."})
+    assert await state(responder) == ("acknowledged", "ben")
+
+
+async def test_a_bad_missing_or_proxy_url_twilio_signature_is_refused(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    form = twilio_form(ANNA_PHONE, f"OK {code}")
     forged = twilio_signature("wrong-token", PUBLIC_URL, form)
     assert (await twilio_post(client, form, signature=forged)).status == 403
     assert (await twilio_post(client, form, signature="")).status == 403
-    tampered = twilio_signature(TWILIO_TOKEN, PUBLIC_URL, {**form, "From": "+4917099887766"})
+    tampered = twilio_signature(TWILIO_TOKEN, PUBLIC_URL, {**form, "From": BEN_PHONE})
     assert (await twilio_post(client, form, signature=tampered)).status == 403
-    assert actions.calls == []
+    # signed for the URL warner itself sees (as a proxy would forward it), not the public one
+    own_url = twilio_signature(TWILIO_TOKEN, str(client.make_url(TWILIO_PATH)), form)
+    assert (await twilio_post(client, form, signature=own_url)).status == 403
+    assert await state(responder) == ("open", None)
 
 
-async def test_an_unknown_number_is_refused(client: TestClient, codes: AckCodes, actions: Actions) -> None:
-    code = await codes.issue("kesselberg:12", "anna")
-    response = await twilio_post(client, twilio_form("+4916000000000", f"OK {code}"))
-    assert response.status == 403
-    assert "keiner Person" in await response.text()
-    assert actions.calls == []
-
-
-async def test_a_code_sent_from_another_persons_number_is_refused(
-    client: TestClient, codes: AckCodes, actions: Actions
+async def test_without_the_bearer_token_no_reply_is_even_looked_at(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
 ) -> None:
-    code = await codes.issue("kesselberg:12", "anna")
-    response = await twilio_post(client, twilio_form("+4917099887766", f"OK {code}"))
-    assert response.status == 403
-    assert actions.calls == []
+    code = await codes.issue(INCIDENT, "anna")
+    reply_json = {"from": ANNA_PHONE, "text": f"OK {code}"}
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": REPLY_TOKEN}):
+        response = await client.post(REPLY_PATH, json=reply_json, headers=headers)
+        assert response.status == 401
+    assert await state(responder) == ("open", None)
+    assert (await codes.claim(code, "anna")).outcome == "claimed"  # still live: nothing was tried
 
 
-async def test_an_unknown_code_or_text_is_refused(client: TestClient, codes: AckCodes, actions: Actions) -> None:
-    code = await codes.issue("kesselberg:12", "anna")
-    wrong = "9999" if code != "9999" else "9998"
-    response = await twilio_post(client, twilio_form("+4915112345678", f"OK {wrong}"))
-    assert response.status == 404 and f"Code {wrong} unbekannt" in await response.text()
-    response = await twilio_post(client, twilio_form("+4915112345678", "Was ist los?"))
-    assert response.status == 400
-    assert actions.calls == []
+async def test_every_wrong_reply_gets_the_same_answer(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    anna = await codes.issue(INCIDENT, "anna")
+    ben = await codes.issue(INCIDENT, "ben")
+    tries = [
+        (STRANGER, anna),  # a live code, from a number nobody has
+        (BEN_PHONE, anna),  # a live code, from another on-call person
+        (ANNA_PHONE, wrong(anna) if wrong(anna) != ben else wrong(ben)),  # no such code
+        (STRANGER, "000000"),
+    ]
+    answers = set()
+    for n, (sender, code) in enumerate(tries):  # each from its own address, to stay below the client lockout
+        async with from_address(f"127.0.0.{n + 2}") as session:
+            json = {"from": sender, "text": f"OK {code}"}
+            async with session.post(client.make_url(REPLY_PATH), json=json, headers=BEARER) as response:
+                answers.add((response.status, await response.read()))
+            form = twilio_form(sender, f"OK {code}")
+            headers = {"X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, PUBLIC_URL, form)}
+            async with session.post(client.make_url(TWILIO_PATH), data=form, headers=headers) as response:
+                answers.add((response.status, await response.read()))
+    assert answers == {
+        (403, orjson.dumps({"ok": False, "reason": "refused", "message": REFUSED})),
+        (403, REFUSED.encode()),
+    }
+    assert await state(responder) == ("open", None)
 
 
-async def test_a_code_for_a_vanished_incident_is_404(client: TestClient, codes: AckCodes, actions: Actions) -> None:
+async def test_five_wrong_codes_lock_the_number_even_for_the_right_code(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    statuses = [(await reply(client, ANNA_PHONE, f"OK {n:06d}"))[0] for n in range(1000, 1005) if f"{n:06d}" != code]
+    assert statuses[:5] == [403] * 5
+    status, body, headers = await reply(client, ANNA_PHONE, f"OK {code}")
+    assert (status, body["reason"], body["message"]) == (429, "locked", LOCKED)
+    assert 14 * 60 < int(headers["Retry-After"]) <= 15 * 60
+    response = await twilio_post(client, twilio_form(ANNA_PHONE, f"OK {code}"))
+    assert response.status == 429 and "Retry-After" in response.headers
+    assert await state(responder) == ("open", None)
+
+
+async def test_four_typos_then_the_right_code_acknowledges(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    for _ in range(4):
+        assert (await reply(client, ANNA_PHONE, f"OK {wrong(code)}"))[0] == 403
+    assert (await reply(client, ANNA_PHONE, f"OK {code}"))[0] == 200
+    assert await state(responder) == ("acknowledged", "anna")
+
+
+async def test_a_client_guessing_across_numbers_is_locked_but_other_clients_are_not(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    for n in range(5):
+        assert (await reply(client, f"+49160000000{n:02d}", f"OK {wrong(code)}"))[0] == 403
+    assert (await reply(client, ANNA_PHONE, f"OK {code}"))[0] == 429  # this client (127.0.0.1) is locked
+    async with from_address("127.0.0.2") as other:  # another client, still talking to 127.0.0.1
+        json = {"from": ANNA_PHONE, "text": f"OK {code}"}
+        async with other.post(client.make_url(REPLY_PATH), json=json, headers=BEARER) as response:
+            assert response.status == 200
+    assert await state(responder) == ("acknowledged", "anna")
+
+
+async def test_a_code_works_once_then_says_the_incident_is_already_acknowledged(
+    client: TestClient, codes: AckCodes
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    assert (await reply(client, ANNA_PHONE, f"OK {code}"))[0] == 200
+    status, body, _ = await reply(client, ANNA_PHONE, f"OK {code}")
+    assert (status, body["reason"]) == (409, "already_acknowledged")
+    assert body["message"] == "Vorfall kesselberg:12 ist bereits uebernommen (Übernommen von Anna, 10:00)."
+
+
+async def test_a_reply_after_the_incident_was_resolved_elsewhere_says_so_and_changes_nothing(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    anna, ben = await codes.issue(INCIDENT, "anna"), await codes.issue(INCIDENT, "ben")
+    await responder.act(INCIDENT, "resolve", "ben", via="telegram")  # retires both codes
+    response = await twilio_post(client, twilio_form(ANNA_PHONE, f"OK {anna}"))
+    assert response.status == 200  # Twilio texts this back to Anna
+    assert "Vorfall kesselberg:12 ist bereits erledigt (Erledigt von Ben, 10:00)." in await response.text()
+    status, body, _ = await reply(client, BEN_PHONE, f"OK {ben}")
+    assert (status, body["message"]) == (409, "Incident kesselberg:12 is already resolved (Resolved by Ben, 10:00).")
+    assert (await state(responder))[0] == "resolved"
+    # the tombstone only speaks to the code's owner: to anyone else it is a wrong code
+    refused = {"ok": False, "reason": "refused", "message": REFUSED}
+    assert (await reply(client, BEN_PHONE, f"OK {anna}"))[:2] == (403, refused)
+
+
+async def test_a_reply_after_someone_else_acknowledged_says_who(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    await responder.act(INCIDENT, "ack", "ben", via="telegram")
+    status, body, _ = await reply(client, ANNA_PHONE, f"OK {code}")
+    assert (status, body["reason"]) == (409, "already_acknowledged")
+    assert "Übernommen von Ben" in body["message"]
+    assert await state(responder) == ("acknowledged", "ben")
+
+
+async def test_an_old_code_of_a_reopened_incident_has_expired(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    old = await codes.issue(INCIDENT, "anna")
+    await responder.act(INCIDENT, "resolve", "ben", via="telegram")
+    await responder.lifecycle.apply(INCIDENT, "reopen")
+    status, body, _ = await reply(client, ANNA_PHONE, f"OK {old}")
+    assert (status, body["reason"]) == (409, "code_expired")
+    assert await state(responder) == ("open", None)
+    new = await codes.issue(INCIDENT, "anna")  # the new page's code works
+    assert new != old and (await reply(client, ANNA_PHONE, f"OK {new}"))[0] == 200
+
+
+async def test_a_code_for_a_vanished_incident_is_404_for_its_owner(client: TestClient, codes: AckCodes) -> None:
     code = await codes.issue("kesselberg:99", "anna")
-    response = await twilio_post(client, twilio_form("+4915112345678", code))
-    assert response.status == 404 and "kesselberg:99" in await response.text()
+    status, body, _ = await reply(client, ANNA_PHONE, code)
+    assert (status, body["reason"]) == (404, "unknown_incident") and "kesselberg:99" in body["message"]
 
 
-async def test_the_generic_json_webhook_acknowledges(client: TestClient, codes: AckCodes, actions: Actions) -> None:
-    code = await codes.issue("kesselberg:12", "ben")
-    response = await client.post(REPLY_PATH, json={"from": "+49 170 99887766", "text": f"ack {code}"})
-    assert response.status == 200
-    assert (await response.json())["ok"] is True
-    assert actions.calls == [("kesselberg:12", "ack", "ben", "sms")]
-
-
-async def test_the_generic_webhook_refuses_with_a_reason(client: TestClient, codes: AckCodes) -> None:
-    await codes.issue("kesselberg:12", "ben")
-    response = await client.post(REPLY_PATH, json={"from": "+4916000000000", "text": "OK 1234"})
-    assert response.status == 403 and (await response.json())["reason"] == "unknown_number"
-    response = await client.post(REPLY_PATH, data=b"not json", headers={"Content-Type": "application/json"})
+async def test_malformed_replies_are_400_and_do_not_count_as_guesses(client: TestClient, codes: AckCodes) -> None:
+    code = await codes.issue(INCIDENT, "anna")
+    for _ in range(10):
+        assert (await reply(client, ANNA_PHONE, "Was ist los?"))[0] == 400
+    response = await client.post(REPLY_PATH, data=b"not json", headers={**BEARER, "Content-Type": "application/json"})
     assert response.status == 400
-    response = await client.post(REPLY_PATH, json={"from": "+4917099887766"})
-    assert response.status == 400
+    assert (await client.post(REPLY_PATH, json={"from": BEN_PHONE}, headers=BEARER)).status == 400
+    assert (await reply(client, ANNA_PHONE, f"OK {code}"))[0] == 200
 
 
-async def test_the_generic_webhook_can_require_a_bearer_token(codes: AckCodes, actions: Actions) -> None:
-    inbound = SmsInbound(codes=codes, actions=actions, person_for_phone=PHONES.get, reply_token="s3cret")
-    code = await codes.issue("kesselberg:12", "anna")
-    async with TestClient(TestServer(create_app(inbound), host="127.0.0.1")) as c:
-        reply = {"from": "+4915112345678", "text": f"OK {code}"}
-        assert (await c.post(REPLY_PATH, json=reply)).status == 401
-        assert (await c.post(REPLY_PATH, json=reply, headers={"Authorization": "Bearer s3cret"})).status == 200
-    assert actions.calls == [("kesselberg:12", "ack", "anna", "sms")]
+async def test_a_route_is_only_mounted_with_its_secret(
+    redis: Any, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    only_twilio = inbound(redis, codes, responder, reply_token=None)
+    only_generic = inbound(redis, codes, responder, twilio_auth_token=None, twilio_url=None)
+    for app, missing in ((only_twilio, REPLY_PATH), (only_generic, TWILIO_PATH)):
+        async with TestClient(TestServer(create_app(app), host="127.0.0.1")) as c:
+            assert (await c.post(missing, json={})).status == 404
+    with pytest.raises(ValueError, match="no authenticated SMS reply route"):
+        inbound(redis, codes, responder, twilio_auth_token=None, reply_token=None)
+    with pytest.raises(ValueError, match="twilio_url"):
+        inbound(redis, codes, responder, twilio_url=None)
+
+
+PAGER_YAML = """
+oncall:
+  people:
+    - {id: anna, name: Anna, phone: "+4915112345678"}
+    - {id: ben, name: Ben, phone: "+4917099887766", language: en}
+notify:
+  sms:
+    provider: http
+    http: {url: "http://127.0.0.1:9/send"}
+    inbound: {token_env: TEST_SMS_REPLY_TOKEN}
+escalation:
+  policies: [{id: storm, steps: [{notify_persons: [anna, ben], channels: [sms]}]}]
+  routes: [{severity: [critical], policy: storm}]
+"""
+
+
+async def test_the_pager_mounts_only_the_authenticated_route_and_retires_codes_on_any_channel(
+    redis: Any, responder: IncidentResponder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warner.config import parse_config
+    from warner.oncall.pager import build_pager
+
+    monkeypatch.setenv("TEST_SMS_REPLY_TOKEN", REPLY_TOKEN)
+    pager = build_pager(parse_config(PAGER_YAML, "pager.yaml"), redis)
+    assert pager is not None
+    app = web.Application()
+    pager.add_routes(app)
+    assert sorted(r.canonical for r in app.router.resources()) == [REPLY_PATH]
+    code = await pager.engine.ack_code(INCIDENT, "anna")  # as the engine issues it for a page
+    await pager.responder.act(INCIDENT, "resolve", "ben", via="telegram")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as c:
+        status, body, _ = await reply(c, ANNA_PHONE, f"OK {code}")
+    assert (status, body["reason"]) == (409, "already_resolved")
+    await pager.close()

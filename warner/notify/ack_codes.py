@@ -1,95 +1,195 @@
-"""Short numeric codes a person texts back to acknowledge an incident ("OK 4821").
+"""Numeric codes a person texts back to acknowledge an incident ("OK 482193").
 
-One code per (incident, person), kept in Redis with a TTL that every new page refreshes,
-so reminders and escalations repeat the same code. A code only works for the person it
-was issued to: the reply's sender number has to map to that person.
+A code must not be guessable from outside, so it is
 
-Keys (hash tag ``{acks}``; to move into ``store/keys.py``):
+- **long**: 6 random digits (a million values; 7 or 8 only if 6-digit codes run short),
+  drawn with ``secrets``; the reply webhooks add a lockout after a few wrong ones;
+- **personal**: it only works from the number of the person it was issued to;
+- **single-use**: claiming it deletes it;
+- **short-lived**: it is retired with its page — when the incident is acknowledged or
+  resolved through any channel (``retire``) — and a TTL that every page refreshes is the
+  backstop. Reminders and escalations repeat the person's live code.
 
-====================================  ======  ==========================================
-warner:{acks}:code:<code>             hash    incident, person of an active code
-warner:{acks}:issued:<incident>:<p>   string  the code issued to person p for an incident
-====================================  ======  ==========================================
+A used or retired code leaves a tombstone for a day, so its person hears "already resolved"
+instead of silence, and the same code is not issued again meanwhile. The tombstone only
+answers the person the code was issued to: for anyone else it is a wrong code like any other.
+
+Keys (all under ``{acks}``, see ``store/keys.py``): ``code:<code>`` (incident, person),
+``issued:<incident>:<person>`` (the live code), ``incident:<incident>`` (code -> person, to
+retire them together), ``used:<code>`` (tombstone).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from warner.store.keys import ack_code as ack_code_key
+from warner.store.keys import ack_incident_codes as ack_incident_codes_key
 from warner.store.keys import ack_issued as ack_issued_key
+from warner.store.keys import ack_used as ack_used_key
 
+__all__ = [
+    "CODE_DIGITS",
+    "AckCodes",
+    "Claim",
+    "ack_code_key",
+    "ack_incident_codes_key",
+    "ack_issued_key",
+    "ack_used_key",
+]
 
-class UnknownAckCode(LookupError):
-    """No active code like that (mistyped, expired, never issued)."""
+CODE_DIGITS = 6
+MAX_DIGITS = 8
 
-
-class AckCodeNotYours(PermissionError):
-    """The code exists but was issued to someone else."""
-
-
-# Atomically: the code already issued for (incident, person), else claim the candidate if
-# no other page holds it (nil: draw another), keyed both ways, with the TTL.
+# The live code of (incident, person) if its code key still names them (TTLs refreshed), else
+# claim the candidate unless a live code or a tombstone holds it. ARGV[5] is the "issued" value
+# the caller read (to name the existing code's key): if it changed meanwhile, the caller retries.
 _ISSUE = """
-local existing = redis.call('GET', KEYS[2])
-if existing then
-  return existing
+local existing = redis.call('GET', KEYS[3])
+if (existing or '') ~= ARGV[5] then
+  return {'retry'}
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return false
+local ttl = tonumber(ARGV[4])
+if existing then
+  local held = redis.call('HMGET', KEYS[5], 'incident', 'person')
+  if held[1] == ARGV[1] and held[2] == ARGV[2] then
+    redis.call('EXPIRE', KEYS[5], ttl)
+    redis.call('EXPIRE', KEYS[3], ttl)
+    redis.call('EXPIRE', KEYS[4], ttl)
+    return {'existing', existing}
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return {'taken'}
 end
 redis.call('HSET', KEYS[1], 'incident', ARGV[1], 'person', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-return ARGV[3]
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl)
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[2])
+redis.call('EXPIRE', KEYS[4], ttl)
+return {'new', ARGV[3]}
+"""
+
+# A live code sent by its person is consumed (tombstone "used"); a tombstoned one is reported
+# to its person; anything else — unknown code, someone else's, unknown sender — is "wrong".
+_CLAIM = """
+if ARGV[1] ~= '' then
+  local live = redis.call('HMGET', KEYS[1], 'incident', 'person')
+  if live[2] == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[2], 'incident', live[1], 'person', ARGV[1], 'reason', 'used')
+    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+    return {'claimed', live[1], 'used'}
+  end
+  local past = redis.call('HMGET', KEYS[2], 'incident', 'person', 'reason')
+  if past[2] == ARGV[1] then
+    return {'closed', past[1], past[3]}
+  end
+end
+return {'wrong'}
+"""
+
+# Retire one code of an incident: a live code becomes a tombstone with the reason; the
+# person's "issued" marker goes if it still points at this code.
+_RETIRE = """
+local live = redis.call('HMGET', KEYS[1], 'incident', 'person')
+if live[1] == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'incident', ARGV[1], 'person', live[2], 'reason', ARGV[3])
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+end
+if redis.call('GET', KEYS[3]) == ARGV[2] then
+  redis.call('DEL', KEYS[3])
+end
+return 1
 """
 
 
-class AckCodes:
-    """Issue and resolve ack codes of 4 digits (5 or 6 when 4-digit codes run short)."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a code sent by a person turned out to be.
 
-    def __init__(self, redis: Any, *, ttl: timedelta = timedelta(days=3), digits: int = 4) -> None:
-        if not 4 <= digits <= 6:
-            raise ValueError("ack codes have 4 to 6 digits")
+    ``claimed``: it was live and theirs — now used up. ``closed``: it was theirs, but was
+    already used or retired (``reason``: used, acknowledged, resolved, false_alarm).
+    ``wrong``: anything else; deliberately one outcome, so answers cannot tell them apart.
+    """
+
+    outcome: Literal["claimed", "closed", "wrong"]
+    incident_id: str | None = None
+    reason: str | None = None
+
+
+class AckCodes:
+    """Issue, claim and retire ack codes in Redis."""
+
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        ttl: timedelta = timedelta(hours=24),
+        tombstone_ttl: timedelta = timedelta(hours=24),
+        digits: int = CODE_DIGITS,
+        draw: Callable[[int], int] = secrets.randbelow,
+    ) -> None:
+        if not CODE_DIGITS <= digits <= MAX_DIGITS:
+            raise ValueError(f"ack codes have {CODE_DIGITS} to {MAX_DIGITS} digits")
         self._redis = redis
         self._ttl = max(int(ttl.total_seconds()), 1)
+        self._tombstone_ttl = max(int(tombstone_ttl.total_seconds()), 1)
         self._digits = digits
+        self._draw = draw  # a CSPRNG; injectable only so a test can force collisions
         self._issue = redis.register_script(_ISSUE)
+        self._claim = redis.register_script(_CLAIM)
+        self._retire = redis.register_script(_RETIRE)
 
     async def issue(self, incident_id: str, person: str) -> str:
-        """The person's code for the incident: the active one (TTL refreshed) or a new one."""
+        """The person's code for the incident: the live one (TTL refreshed) or a new one."""
         issued = ack_issued_key(incident_id, person)
-        for attempt in range(30):
-            digits = min(self._digits + attempt // 10, 6)
-            candidate = f"{secrets.randbelow(10**digits):0{digits}d}"
-            code = await self._issue(
-                keys=[ack_code_key(candidate), issued], args=[incident_id, person, candidate, self._ttl]
+        index = ack_incident_codes_key(incident_id)
+        taken = 0
+        for _ in range(100):
+            existing = _text(await self._redis.get(issued) or "")
+            digits = min(self._digits + taken // 10, MAX_DIGITS)
+            candidate = f"{self._draw(10**digits):0{digits}d}"
+            current = ack_code_key(existing) if existing else ack_code_key(candidate)
+            result = await self._issue(
+                keys=[ack_code_key(candidate), ack_used_key(candidate), issued, index, current],
+                args=[incident_id, person, candidate, self._ttl, existing],
             )
-            if code is None:
-                continue  # candidate taken by another page: draw again
-            code = _text(code)
-            if code != candidate:  # already issued: the same code again, for longer
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.expire(issued, self._ttl)
-                    pipe.expire(ack_code_key(code), self._ttl)
-                    await pipe.execute()
-            return code
-        raise RuntimeError("no free ack code after 30 tries: are codes piling up without a TTL?")
+            outcome = _text(result[0])
+            if outcome in ("existing", "new"):
+                return _text(result[1])
+            if outcome == "taken":
+                taken += 1  # candidate held by another page or a tombstone: draw again, longer after 10
+        raise RuntimeError("no free ack code after 100 tries: are codes piling up without a TTL?")
 
-    async def resolve(self, code: str, person: str) -> str:
-        """The incident ``code`` acknowledges when ``person`` sends it.
+    async def claim(self, code: str, person: str | None) -> Claim:
+        """Use ``code`` as sent by ``person`` (None: the sender is nobody we know)."""
+        code = code.strip()
+        result = await self._claim(
+            keys=[ack_code_key(code), ack_used_key(code)], args=[person or "", self._tombstone_ttl]
+        )
+        outcome = _text(result[0])
+        if outcome == "wrong":
+            return Claim("wrong")
+        return Claim(outcome, _text(result[1]), _text(result[2]))  # type: ignore[arg-type]
 
-        Raises ``UnknownAckCode`` or ``AckCodeNotYours``.
-        """
-        entry = await self._redis.hgetall(ack_code_key(code.strip()))
-        if not entry:
-            raise UnknownAckCode(code)
-        entry = {_text(k): _text(v) for k, v in entry.items()}
-        if entry.get("person") != person:
-            raise AckCodeNotYours(code)
-        return entry["incident"]
+    async def retire(self, incident_id: str, reason: str) -> int:
+        """Retire every live code of the incident (its page is over); how many were listed."""
+        index = ack_incident_codes_key(incident_id)
+        entries = {_text(k): _text(v) for k, v in (await self._redis.hgetall(index)).items()}
+        for code, person in entries.items():
+            await self._retire(
+                keys=[ack_code_key(code), ack_used_key(code), ack_issued_key(incident_id, person)],
+                args=[incident_id, code, reason, self._tombstone_ttl],
+            )
+        if entries:
+            await self._redis.hdel(index, *entries)
+        return len(entries)
 
 
 def _text(value: str | bytes) -> str:

@@ -1,16 +1,21 @@
-"""Replies to SMS pages: "OK 4821" from the paged person's phone acknowledges the incident.
+"""Replies to SMS pages: "OK 482193" from the paged person's phone acknowledges the incident.
 
-Two webhooks, both parse, check and delegate (to ``AckCodes`` and ``IncidentActions``):
+Two webhooks; each is mounted only with its authentication (``SmsConfig`` refuses a config
+that would leave one open), and both parse, check and delegate:
 
-- ``POST /sms/twilio`` — Twilio's form webhook (``From``, ``Body``); when an auth token is
-  configured, ``X-Twilio-Signature`` must be the base64 HMAC-SHA1 of the public URL plus the
-  sorted parameters (Twilio's scheme). Answers TwiML.
-- ``POST /sms/reply`` — any other gateway: JSON ``{"from": "+49…", "text": "OK 4821"}``,
-  optionally behind a bearer token. Answers JSON.
+- ``POST /sms/twilio`` — Twilio's form webhook (``From``, ``Body``). ``X-Twilio-Signature``
+  must be the base64 HMAC-SHA1 of the public URL (``twilio_url``, as entered at Twilio —
+  behind a proxy the request's own URL differs) plus the sorted parameters. Answers TwiML.
+- ``POST /sms/reply`` — any other gateway: JSON ``{"from": "+49…", "text": "OK 482193"}``
+  with ``Authorization: Bearer <token>``. Answers JSON.
 
-Refusals are 4xx with a message that says what was wrong (unknown number, unknown code, a
-code issued to someone else); Twilio does not text a 4xx back, so the person hears nothing
-and the page keeps escalating — the safe side.
+Codes are personal, single-use and retired with their page (``ack_codes.py``); a sender number
+or client with ``MAX_WRONG`` wrong codes is locked out for a while (``sms_lockout.py``). Every
+wrong code — unknown, expired, someone else's, from a number nobody has — gets one and the
+same answer, so the answers list neither live codes nor on-call numbers. Only the person a
+code was issued to hears about it: "acknowledged", or that the incident is already
+acknowledged or resolved. Twilio texts back only a 200's TwiML, so refusals (4xx) reach
+nobody and the page keeps escalating — the safe side.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import orjson
@@ -28,45 +34,87 @@ import structlog
 from aiohttp import web
 from multidict import MultiMapping
 
-from warner.notify.ack_codes import AckCodeNotYours, AckCodes, UnknownAckCode
-from warner.notify.base import IncidentActions
+from warner.notify.ack_codes import AckCodes
+from warner.notify.base import IncidentActions, Language
+from warner.notify.sms.text import to_gsm7
+from warner.notify.sms_lockout import Attempt, Locked, ReplyLockout
+
+if TYPE_CHECKING:
+    from warner.incidents.lifecycle import IncidentResponder, Response, Transition
 
 log = structlog.get_logger(__name__)
 
 TWILIO_PATH = "/sms/twilio"
 REPLY_PATH = "/sms/reply"
-_REPLY = re.compile(r"^\s*(?:(?:ok|ack|ja|yes)[\s:.,-]*)?(\d{4,6})\s*[.!]?\s*$", re.IGNORECASE)
+_REPLY = re.compile(r"^\s*(?:(?:ok|ack|ja|yes)[\s:.,-]*)?(\d{6,8})\s*[.!]?\s*$", re.IGNORECASE)
 
-MESSAGES = {
-    "acked": "OK: {incident} uebernommen.",
-    "unparseable": "Nicht verstanden. Antwort z.B. OK 4821",
-    "unknown_number": "Diese Nummer ist keiner Person in warner zugeordnet.",
-    "unknown_code": "Code {code} unbekannt oder abgelaufen.",
-    "not_yours": "Code {code} gehoert nicht zu dieser Nummer.",
-    "unknown_incident": "Vorfall {incident} nicht gefunden.",
-    "forbidden": "Keine Berechtigung fuer {incident}.",
+# What a sender hears before anything shows that the number and code belong together: one
+# text for everybody, in both languages, so it cannot hint at whose number it is.
+REFUSED = "Code falsch oder abgelaufen / wrong or expired code."
+LOCKED = "Zu viele falsche Codes, bitte spaeter erneut / too many wrong codes, try again later."
+UNPARSEABLE = "Nicht verstanden / not understood. Antwort / reply: OK 123456"
+BAD_REQUEST = 'expected JSON {"from": "+49...", "text": "OK 123456"}'
+
+# What the person a code was issued to hears, in their language (GSM-7, one SMS).
+MESSAGES: dict[Language, dict[str, str]] = {
+    "de": {
+        "acked": "OK: {incident} uebernommen.",
+        "already_acknowledged": "Vorfall {incident} ist bereits uebernommen ({line}).",
+        "already_resolved": "Vorfall {incident} ist bereits erledigt ({line}).",
+        "code_expired": "Code fuer {incident} gilt nicht mehr. Bitte den Code aus der letzten SMS senden.",
+        "unknown_incident": "Vorfall {incident} nicht gefunden.",
+        "forbidden": "Keine Berechtigung fuer {incident}.",
+    },
+    "en": {
+        "acked": "OK: {incident} acknowledged.",
+        "already_acknowledged": "Incident {incident} is already acknowledged ({line}).",
+        "already_resolved": "Incident {incident} is already resolved ({line}).",
+        "code_expired": "The code for {incident} is no longer valid. Please send the code from the latest SMS.",
+        "unknown_incident": "Incident {incident} not found.",
+        "forbidden": "Not allowed to act on {incident}.",
+    },
 }
+
+# The incident's response and its state line in a language ("Erledigt von Ben, 21:04").
+StatusOf = Callable[[str, Language], Awaitable["tuple[Response, str] | None"]]
 
 
 @dataclass(frozen=True, slots=True)
 class SmsInbound:
-    """What the reply handlers need, built once."""
+    """What the reply handlers need, built once. A route is mounted only if its secret is set."""
 
     codes: AckCodes
     actions: IncidentActions
     person_for_phone: Callable[[str], str | None]  # E.164 number -> person id from config
-    twilio_auth_token: str | None = None  # None: no signature check
-    twilio_url: str | None = None  # public URL Twilio calls; default: the request's URL
-    reply_token: str | None = None  # bearer token for the JSON webhook; None: open
+    lockout: ReplyLockout
+    status_of: StatusOf
+    language_of: Callable[[str], Language] = lambda _person: "de"
+    twilio_auth_token: str | None = None  # mounts /sms/twilio (signature always checked)
+    twilio_url: str | None = None  # the public URL Twilio signs; required with twilio_auth_token
+    reply_token: str | None = None  # mounts /sms/reply (bearer token always checked)
+
+    def __post_init__(self) -> None:
+        if self.twilio_auth_token is not None and not self.twilio_url:
+            raise ValueError("the Twilio reply route needs twilio_url: the URL Twilio signs")
+        if not (self.twilio_auth_token or self.reply_token):
+            raise ValueError("no authenticated SMS reply route: set a Twilio auth token or a reply token")
 
 
 INBOUND = web.AppKey("sms_inbound", SmsInbound)
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The outcome of a reply: HTTP status, a reason for machines and logs, a text for people."""
+
+    status: int
+    reason: str
+    message: str
+    retry_after: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str] | MultiMapping[str]) -> str:
@@ -89,34 +137,69 @@ def normalise_phone(number: str) -> str:
 
 
 def parse_reply(text: str) -> str | None:
-    """The ack code in "OK 4821", "ack 4821" or "4821"; None for anything else."""
+    """The ack code in "OK 482193", "ack 482193" or "482193"; None for anything else."""
     match = _REPLY.match(text or "")
     return match.group(1) if match else None
 
 
-async def acknowledge(ctx: SmsInbound, sender: str, text: str) -> str:
-    """Ack the incident the code names, for the person the number belongs to; the confirmation."""
+async def acknowledge(ctx: SmsInbound, sender: str, text: str, client: str) -> Answer:
+    """Check the reply's code for the sender's person and ack the incident it names."""
     phone = normalise_phone(sender)
     code = parse_reply(text)
     if code is None:
-        raise _Refused(400, "unparseable", MESSAGES["unparseable"])
+        return Answer(400, "unparseable", UNPARSEABLE)
+    attempt = await ctx.lockout.reserve(phone, client)
+    if isinstance(attempt, Locked):
+        return Answer(429, "locked", LOCKED, retry_after=attempt.retry_after)
     person = ctx.person_for_phone(phone)
-    if person is None:
-        raise _Refused(403, "unknown_number", MESSAGES["unknown_number"])
-    try:
-        incident_id = await ctx.codes.resolve(code, person)
-    except UnknownAckCode:
-        raise _Refused(404, "unknown_code", MESSAGES["unknown_code"].format(code=code)) from None
-    except AckCodeNotYours:
-        raise _Refused(403, "not_yours", MESSAGES["not_yours"].format(code=code)) from None
+    claim = await ctx.codes.claim(code, person)
+    if claim.outcome == "wrong" or person is None or claim.incident_id is None:
+        await attempt.wrong()
+        return Answer(403, "refused", REFUSED)
+    await attempt.right()
+    lang = ctx.language_of(person)
+    if claim.outcome == "closed":
+        return await _already(ctx, claim.incident_id, person, lang)
+    return await _ack(ctx, claim.incident_id, person, lang, attempt)
+
+
+async def _ack(ctx: SmsInbound, incident_id: str, person: str, lang: Language, attempt: Attempt) -> Answer:
+    """The code was live and the person's own: acknowledge, and retire the incident's codes."""
+    words = MESSAGES[lang]
     try:
         await ctx.actions.act(incident_id, "ack", person, via="sms")
     except LookupError:
-        raise _Refused(404, "unknown_incident", MESSAGES["unknown_incident"].format(incident=incident_id)) from None
+        await ctx.codes.retire(incident_id, "unknown_incident")
+        return Answer(404, "unknown_incident", words["unknown_incident"].format(incident=incident_id))
     except PermissionError:
-        raise _Refused(403, "forbidden", MESSAGES["forbidden"].format(incident=incident_id)) from None
-    log.info("sms_reply_acked", incident_id=incident_id, person=person)
-    return MESSAGES["acked"].format(incident=incident_id)
+        return Answer(403, "forbidden", words["forbidden"].format(incident=incident_id))
+    await ctx.codes.retire(incident_id, "acknowledged")  # the page is over, for everybody it went to
+    status = await ctx.status_of(incident_id, lang)
+    if status is not None and (status[0].state != "acknowledged" or status[0].acknowledged_by != person):
+        return await _already(ctx, incident_id, person, lang, status)  # someone was quicker
+    log.info("sms_reply_acked", incident_id=incident_id, person=person, sender=attempt.sender_hint)
+    return Answer(200, "acked", words["acked"].format(incident=incident_id))
+
+
+async def _already(
+    ctx: SmsInbound,
+    incident_id: str,
+    person: str,
+    lang: Language,
+    status: tuple[Response, str] | None = None,
+) -> Answer:
+    """The person's code is used up or retired: say what became of the incident."""
+    status = status or await ctx.status_of(incident_id, lang)
+    state = status[0].state if status else None
+    line = to_gsm7(status[1]) if status else ""
+    if state == "acknowledged":
+        reason = "already_acknowledged"
+    elif state in ("resolved", "false_alarm"):
+        reason = "already_resolved"
+    else:
+        reason = "code_expired"  # open again or snoozed: a newer page carries a new code
+    log.info("sms_reply_closed", incident_id=incident_id, person=person, reason=reason)
+    return Answer(409, reason, MESSAGES[lang][reason].format(incident=incident_id, line=line))
 
 
 def twiml(message: str) -> str:
@@ -124,55 +207,62 @@ def twiml(message: str) -> str:
 
 
 async def twilio_reply(request: web.Request) -> web.Response:
-    """Twilio's incoming-message webhook."""
+    """Twilio's incoming-message webhook (signed)."""
     ctx = request.app[INBOUND]
+    if ctx.twilio_auth_token is None or ctx.twilio_url is None:  # never mounted like this; refuse anyway
+        return web.Response(status=403, text="invalid X-Twilio-Signature")
     form = await request.post()
     params = {k: v for k, v in form.items() if isinstance(v, str)}
-    if ctx.twilio_auth_token is not None:
-        url = ctx.twilio_url or str(request.url)
-        expected = twilio_signature(ctx.twilio_auth_token, url, form)  # type: ignore[arg-type]
-        presented = request.headers.get("X-Twilio-Signature", "")
-        if not hmac.compare_digest(expected, presented):
-            log.warning("sms_reply_refused", reason="bad_signature", via="twilio")
-            return web.Response(status=403, text="invalid X-Twilio-Signature")
-    try:
-        confirmation = await acknowledge(ctx, params.get("From", ""), params.get("Body", ""))
-    except _Refused as refused:
-        log.warning("sms_reply_refused", reason=refused.reason, via="twilio")
-        return web.Response(status=refused.status, text=refused.message)
-    return web.Response(text=twiml(confirmation), content_type="application/xml")
+    expected = twilio_signature(ctx.twilio_auth_token, ctx.twilio_url, form)  # type: ignore[arg-type]
+    presented = request.headers.get("X-Twilio-Signature", "")
+    if not hmac.compare_digest(expected.encode(), presented.encode()):
+        log.warning("sms_reply_refused", reason="bad_signature", via="twilio", client=request.remote)
+        return web.Response(status=403, text="invalid X-Twilio-Signature")
+    answer = await acknowledge(ctx, params.get("From", ""), params.get("Body", ""), request.remote or "")
+    _log_refusal(answer, "twilio", request)
+    if answer.status in (200, 409):  # the person a code belongs to: Twilio texts this back
+        return web.Response(text=twiml(answer.message), content_type="application/xml")
+    return web.Response(status=answer.status, text=answer.message, headers=_retry_after(answer))
 
 
 async def generic_reply(request: web.Request) -> web.Response:
-    """A generic gateway's reply webhook: JSON ``{"from": ..., "text": ...}``."""
+    """A generic gateway's reply webhook: JSON ``{"from": ..., "text": ...}`` with a bearer token."""
     ctx = request.app[INBOUND]
-    if ctx.reply_token is not None:
-        presented = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(presented.encode(), f"Bearer {ctx.reply_token}".encode()):
-            return _json(401, {"error": "missing or wrong bearer token"})
+    presented = request.headers.get("Authorization", "")
+    if ctx.reply_token is None or not hmac.compare_digest(presented.encode(), f"Bearer {ctx.reply_token}".encode()):
+        return _json(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
-        return _json(400, {"error": 'expected JSON {"from": "+49...", "text": "OK 4821"}'})
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("text"), str):
-        return _json(400, {"error": 'expected JSON {"from": "+49...", "text": "OK 4821"}'})
-    try:
-        confirmation = await acknowledge(ctx, body["from"], body["text"])
-    except _Refused as refused:
-        log.warning("sms_reply_refused", reason=refused.reason, via="generic")
-        return _json(refused.status, {"error": refused.message, "reason": refused.reason})
-    return _json(200, {"ok": True, "message": confirmation})
+        return _json(400, {"ok": False, "reason": "bad_request", "message": BAD_REQUEST})
+    answer = await acknowledge(ctx, body["from"], body["text"], request.remote or "")
+    _log_refusal(answer, "generic", request)
+    body = {"ok": answer.ok, "reason": answer.reason, "message": answer.message}
+    return _json(answer.status, body, _retry_after(answer))
 
 
-def _json(status: int, body: dict) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+def _log_refusal(answer: Answer, via: str, request: web.Request) -> None:
+    if answer.status in (400, 403, 404, 429):
+        log.warning("sms_reply_refused", reason=answer.reason, via=via, client=request.remote)
+
+
+def _retry_after(answer: Answer) -> dict[str, str] | None:
+    return {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else None
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
 def add_sms_routes(app: web.Application, inbound: SmsInbound) -> None:
-    """Mount both reply webhooks on an existing app (the ingest API's, say)."""
+    """Mount the reply webhooks ``inbound`` has a secret for on an existing app (the ingest API's)."""
     app[INBOUND] = inbound
-    app.router.add_post(TWILIO_PATH, twilio_reply)
-    app.router.add_post(REPLY_PATH, generic_reply)
+    if inbound.twilio_auth_token is not None:
+        app.router.add_post(TWILIO_PATH, twilio_reply)
+    if inbound.reply_token is not None:
+        app.router.add_post(REPLY_PATH, generic_reply)
 
 
 def create_app(inbound: SmsInbound) -> web.Application:
@@ -180,3 +270,29 @@ def create_app(inbound: SmsInbound) -> web.Application:
     app = web.Application()
     add_sms_routes(app, inbound)
     return app
+
+
+def retire_codes_listener(codes: AckCodes) -> Callable[[Transition], Awaitable[None]]:
+    """A responder listener: an incident acknowledged or resolved on any channel retires its codes."""
+
+    async def retire(t: Transition) -> None:
+        if t.response.state in ("acknowledged", "resolved", "false_alarm"):
+            await codes.retire(t.response.incident_id, t.response.state)
+
+    return retire
+
+
+def status_from(responder: IncidentResponder) -> StatusOf:
+    """``StatusOf`` read from the incident lifecycle, with the state line the bot and pages show."""
+    from warner.incidents.lifecycle import state_line
+
+    async def status(incident_id: str, lang: Language) -> tuple[Response, str] | None:
+        try:
+            response = await responder.lifecycle.get(incident_id)
+        except ValueError:
+            return None
+        if response is None:
+            return None
+        return response, state_line(response, lang, responder.people, responder.tz)
+
+    return status

@@ -364,21 +364,28 @@ def build_pager(
                 )
             )
     if config.notify.sms is not None and config.notify.sms.inbound is not None:
+        # Each reply route only with its secret (SmsConfig refuses a config that leaves one open);
+        # codes retire when the incident is acknowledged or resolved on any channel.
         from warner.notify.sms.config import read_secret
-        from warner.notify.sms_inbound import SmsInbound, add_sms_routes
+        from warner.notify.sms_inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
+        from warner.notify.sms_lockout import ReplyLockout
 
-        inbound_config = config.notify.sms.inbound
-        twilio = config.notify.sms.twilio
+        sms, inbound_config = config.notify.sms, config.notify.sms.inbound
         inbound = SmsInbound(
             codes,
             responder,
             roster.person_for_phone,
-            twilio_auth_token=twilio.auth_token() if twilio and inbound_config.verify_twilio_signature else None,
+            ReplyLockout(redis),
+            status_from(responder),
+            language_of=lambda person: roster.recipient(person).language,
+            twilio_auth_token=sms.twilio.auth_token() if sms.provider == "twilio" and sms.twilio else None,
             twilio_url=inbound_config.twilio_url,
             reply_token=read_secret(inbound_config.token_env, "notify.sms.inbound.token_env")
             if inbound_config.token_env
             else None,
         )
+        responder.listeners.append(retire_codes_listener(codes))
         routes.append(lambda app: add_sms_routes(app, inbound))
+        log.info("sms_reply_routes", routes=sms.reply_routes())
     log.info("pager_ready", channels=sorted(channels), routes=len(config.escalation.routes))
     return pager

@@ -58,6 +58,14 @@ warner:{oncall}:pages:<person>         zset    pages sent to a person (score = e
 warner:{oncall}:rotation:<policy>:<n>  string  round-robin counter of a notify_next_person step
 warner:{acks}:code:<code>              hash    incident and person of an SMS ack code (TTL)
 warner:{acks}:issued:<incident>:<p>    string  the code issued to that person for that incident
+warner:{acks}:incident:<incident>      hash    code -> person of every code issued for an incident
+                                               (what retires them all when it is acknowledged/resolved)
+warner:{acks}:used:<code>              hash    tombstone of a used or retired code: incident, person,
+                                               reason (TTL a day); such a code is never issued again
+                                               meanwhile, and its person hears "already resolved"
+warner:{acks}:failures:<kind>:<hash>   string  wrong SMS reply codes from one sender number or client
+                                               address (kind phone/client, hash = SHA-256 prefix,
+                                               never the number itself); TTL = the lockout window
 warner:{telegram}:poller               string  lock held by the one process polling Telegram
 warner:{digest}:sent:<week>            string  "sending <owner>" (lease) while a worker sends the
                                                weekly digest of that ISO week, then "sent <time>"
@@ -199,6 +207,25 @@ def ack_code(code: str) -> str:
 def ack_issued(incident_id: str, person: str) -> str:
     """The ack code already issued to this person for this incident (same code on every page)."""
     return f"{PREFIX}:{ACKS_TAG}:issued:{incident_id}:{person}"
+
+
+def ack_incident_codes(incident_id: str) -> str:
+    """Hash code -> person of every code issued for an incident: what retires them all at once."""
+    return f"{PREFIX}:{ACKS_TAG}:incident:{incident_id}"
+
+
+def ack_used(code: str) -> str:
+    """Tombstone (incident, person, reason) of a code that was used or retired with its page."""
+    return f"{PREFIX}:{ACKS_TAG}:used:{code}"
+
+
+def sms_reply_failures(kind: str, digest: str) -> str:
+    """Wrong reply codes counted for one sender number or client address (``kind`` phone/client).
+
+    ``digest`` is a hash of the number or address, so no phone number appears in a key name.
+    Under ``{acks}``: the number's and the client's counters are checked and counted in one script.
+    """
+    return f"{PREFIX}:{ACKS_TAG}:failures:{kind}:{digest}"
 
 
 def digest_sent(week: str) -> str:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from warner.config import Duration, TimeZoneName, _Section
 
@@ -28,6 +29,13 @@ _SECRET_KEYS = {"password", "token", "secret", "auth_token", "api_key"}
 
 class MissingSecretError(RuntimeError):
     """An ``*_env`` variable named in the SMS config is not set."""
+
+
+def _field_error(loc: tuple[str, ...], message: str) -> ValidationError:
+    """A validation error located at ``loc`` below the model raising it, so the config error names
+    the key (``notify.sms.inbound.token_env``), not just the section."""
+    error = PydanticCustomError("value_error", message)
+    return ValidationError.from_exception_data("SmsConfig", [InitErrorDetails(type=error, loc=loc, input=None)])
 
 
 def template_environment() -> SandboxedEnvironment:
@@ -135,19 +143,42 @@ class TwilioConfig(_NoSecrets):
 
 
 class SmsInboundConfig(_Section):
-    """Replies to pages ("OK 4821") acknowledge the incident."""
+    """Replies to pages ("OK 482193") acknowledge the incident — over routes that never run open.
+
+    ``POST /sms/twilio`` is mounted with provider twilio; every request must carry Twilio's
+    signature of ``twilio_url``. ``POST /sms/reply`` (any other gateway, JSON) is mounted only
+    with ``token_env``; every request must carry that bearer token. A config that would leave
+    a route without authentication is refused by ``warner check-config`` and ``warner run``.
+    """
 
     twilio_url: str | None = Field(
         None,
         pattern=r"^https?://",
-        description="The public URL Twilio calls (as configured there): what its signature covers.",
+        description="The public URL of POST /sms/twilio exactly as entered at Twilio (what its signature "
+        "covers), e.g. https://warner.example.de/sms/twilio. Required with provider twilio: behind a proxy "
+        "or TLS terminator warner sees another URL than Twilio signed.",
     )
-    verify_twilio_signature: bool = True
+    verify_twilio_signature: bool = Field(
+        True,
+        description="Always on: Twilio replies are always signature-checked. Kept so that old configs "
+        "with false get a clear error instead of an open webhook.",
+    )
     token_env: str | None = Field(
         None,
         pattern=_ENV_NAME,
-        description="Variable holding the bearer token the generic JSON reply webhook requires (none = open).",
+        description="Variable holding the bearer token POST /sms/reply (the generic JSON webhook) requires; "
+        "without it that route is not mounted. Required with provider http.",
     )
+
+    @field_validator("verify_twilio_signature")
+    @classmethod
+    def _signatures_stay_on(cls, verify: bool) -> bool:
+        if not verify:
+            raise ValueError(
+                "false is no longer allowed: unsigned Twilio replies could acknowledge incidents "
+                "(remove the key; set twilio_url to the URL configured at Twilio)"
+            )
+        return verify
 
 
 class SmsConfig(_Section):
@@ -157,7 +188,9 @@ class SmsConfig(_Section):
     http: HttpGatewayConfig | None = None
     twilio: TwilioConfig | None = None
     timeout: Duration = Field(timedelta(seconds=10), description="Whole request, connect to last byte.")
-    timezone: TimeZoneName = Field("Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone.")
+    timezone: TimeZoneName = Field(
+        "Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone."
+    )
     inbound: SmsInboundConfig | None = None
 
     @model_validator(mode="after")
@@ -167,6 +200,33 @@ class SmsConfig(_Section):
         if self.timeout.total_seconds() <= 0:
             raise ValueError("timeout must be positive")
         return self
+
+    @model_validator(mode="after")
+    def _inbound_is_authenticated(self) -> SmsConfig:
+        """Every reply route that would be mounted has its authentication (see SmsInboundConfig)."""
+        inbound = self.inbound
+        if inbound is None:
+            return self
+        if self.provider == "http" and not inbound.token_env:
+            raise _field_error(
+                ("inbound", "token_env"),
+                "required with provider http: POST /sms/reply acknowledges incidents and is only served "
+                "with a bearer token (name the environment variable that holds it)",
+            )
+        if self.provider == "twilio" and not inbound.twilio_url:
+            raise _field_error(
+                ("inbound", "twilio_url"),
+                "required with provider twilio: the public URL of POST /sms/twilio as entered at Twilio "
+                "(its signature covers that URL; behind a proxy warner cannot work it out)",
+            )
+        return self
+
+    def reply_routes(self) -> list[str]:
+        """The reply webhooks this config mounts (each with its authentication)."""
+        if self.inbound is None:
+            return []
+        routes = ["/sms/twilio"] if self.provider == "twilio" else []
+        return routes + (["/sms/reply"] if self.inbound.token_env else [])
 
     def missing_secrets(self) -> list[str]:
         """One message per secret the active provider needs but the environment lacks."""

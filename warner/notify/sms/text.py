@@ -93,7 +93,7 @@ def sms_text(page: Page, *, label: str | None = None, tz: tzinfo = BERLIN) -> st
     """The page as at most 160 GSM-7 characters, always with the incident id and the ack code.
 
     e.g. ``warner KRITISCH kesselberg:12 Brauerei Kesselberg: 27x normal, 70% negativ, seit
-    19:50. Antwort OK 4821 = uebernehmen``. Acknowledged and resolved pages carry the state
+    19:50. Antwort OK 482193 = uebernehmen``. Acknowledged and resolved pages carry the state
     line instead of figures and no reply instruction: there is nothing left to acknowledge.
     """
     words = CATALOGUE.get(page.recipient.language, CATALOGUE["de"])
