@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_redis(config) as redis:
+        async with open_redis(config, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
             await serve(config, redis, args.role, stop)
 
     asyncio.run(main())

@@ -324,7 +324,10 @@ class RedisConfig(_Section):
     )
     appendfsync: Literal["always", "everysec"] = "always"
     max_connections: int = Field(
-        100, gt=0, le=10_000, description="Redis connections one warner process may open; callers beyond wait for one."
+        100,
+        gt=0,
+        le=10_000,
+        description="Redis connections one warner process may open; a command beyond waits up to 5 s for one.",
     )
 
     @field_validator("url")

@@ -18,7 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from rich.console import Console
 
 from warner.config import Config
@@ -251,27 +251,32 @@ class Pager:
         polling = False
         try:
             while not stop.is_set():
-                if polling:
-                    try:
-                        await lock.reacquire()
-                    except LockError:
-                        log.warning("telegram_poller_lost_lease")
-                        await self.application.updater.stop()
-                        polling = False
-                elif await lock.acquire(blocking=False):
-                    if self.application.running:  # polling again after having lost the lease
-                        await self.application.updater.start_polling(
-                            timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
-                        )
-                    else:
-                        await start_polling(self.application)
-                    polling = True
-                    log.info("telegram_poller_elected")
+                try:
+                    if polling:
+                        try:
+                            await lock.reacquire()
+                        except LockError:
+                            log.warning("telegram_poller_lost_lease")
+                            await self.application.updater.stop()
+                            polling = False
+                    elif await lock.acquire(blocking=False):
+                        if self.application.running:  # polling again after having lost the lease
+                            await self.application.updater.start_polling(
+                                timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
+                            )
+                        else:
+                            await start_polling(self.application)
+                        polling = True
+                        log.info("telegram_poller_elected")
+                except RedisError as exc:
+                    # Redis away for a moment: keep the state and try again next round. If the
+                    # outage outlasts the lease, the next renewal raises LockError and polling stops.
+                    log.warning("telegram_poller_redis_error", error=str(exc), polling=polling)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_lease_s / 3)
         finally:
             if polling:
-                with contextlib.suppress(LockError):
+                with contextlib.suppress(LockError, RedisError):
                     await lock.release()
 
     async def close(self) -> None:

@@ -14,6 +14,7 @@ would get MOVED for most keys and fail command by command at run time.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,9 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from warner.config import REDIS_URL_ENV, Config, ConfigError, ConfigIssue
+from warner.store.cluster_pool import WaitingRedisCluster
 from warner.store.embedded import EmbeddedRedis, running_url
+from warner.store.supervisor import RedisSupervisor
 from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluster_url
 
 log = structlog.get_logger(__name__)
@@ -34,8 +37,34 @@ log = structlog.get_logger(__name__)
 RedisClient = aioredis.Redis | RedisCluster
 
 
-def connect(url: str) -> RedisClient:
-    """A client for ``url``; bytes in and out (payloads are JSON bytes). Raises ``RedisUrlError``."""
+POOL_MAX_CONNECTIONS = 100
+POOL_WAIT_S = 5.0
+
+
+def connect(url: str, *, max_connections: int = POOL_MAX_CONNECTIONS, pool_wait: float = POOL_WAIT_S) -> RedisClient:
+    """A client for ``url``; bytes in and out (payloads are JSON bytes). Raises ``RedisUrlError``.
+
+    One server: a *blocking* pool. redis-py's default pool raises ``Too many connections``
+    the moment a 101st command wants a connection, which turned a burst of 200 concurrent
+    ingest requests into ~100 spurious 503s while Redis was idle. This pool makes the
+    command wait for a free connection instead, up to ``pool_wait`` seconds, and only then
+    fails (``ConnectionError("No connection available.")``, a 503 at the API).
+
+    Why 100 connections: Redis runs one command at a time, so connections beyond a few
+    dozen add no throughput, only file descriptors and memory on both sides; 100 is what
+    each process used before (its count against Redis' ``maxclients`` 10,000 is unchanged)
+    and leaves room for the commands that hold one for long (the worker's blocking
+    ``XREADGROUP``). Why 5 s: an ingest request holds a connection for about a millisecond,
+    so even 1,000 requests queued behind 100 connections get theirs well within a second;
+    5 s is ample margin for a slow moment (an AOF fsync, a long script), yet shorter than a
+    webhook sender's usual 10 s timeout, so a Redis that is truly stuck still gets the
+    sender a 503 with ``Retry-After`` rather than a dropped connection.
+
+    A cluster: redis-py's asyncio ``RedisCluster`` keeps up to ``max_connections`` per node
+    and raises ``MaxConnectionsError`` beyond, with no blocking pool to choose (a node hands
+    out connections synchronously); ``WaitingRedisCluster`` (``cluster_pool.py``) makes its
+    commands wait the same way, with the same two numbers.
+    """
     check_url(url)
     if is_cluster_url(url):
         if not hasattr(aiocluster, "TransactionStrategy"):  # the detector's MULTI on a brand's slot needs it
@@ -45,8 +74,18 @@ def connect(url: str) -> RedisClient:
             )
         first, nodes = cluster_nodes(url)
         startup = [ClusterNode(host, port) for host, port in nodes[1:]]
-        return RedisCluster.from_url(first, startup_nodes=startup, decode_responses=False, health_check_interval=30)
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+        return WaitingRedisCluster.from_url(
+            first,
+            startup_nodes=startup,
+            decode_responses=False,
+            health_check_interval=30,
+            max_connections=max_connections,
+            pool_wait=pool_wait,
+        )
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=pool_wait, decode_responses=False, health_check_interval=30
+    )
+    return aioredis.Redis.from_pool(pool)
 
 
 async def learn_slots(client: RedisClient) -> None:
@@ -84,11 +123,17 @@ async def refuse_cluster_node(client: RedisClient) -> None:
 
 
 @asynccontextmanager
-async def open_redis(config: Config, *, owner: bool = True) -> AsyncIterator[RedisClient]:
+async def open_redis(
+    config: Config, *, owner: bool = True, stop: asyncio.Event | None = None
+) -> AsyncIterator[RedisClient]:
     """Yield a client to the configured Redis, starting the embedded one when none is set.
 
     ``owner=False`` (replay and other short commands) attaches to an embedded server that a
     running ``warner run`` owns instead of failing on its lock.
+
+    An embedded server we started is supervised (``supervisor.py``): restarted when it dies,
+    and if it cannot be brought back, ``stop`` is set so the caller winds down, and leaving
+    the context raises ``EmbeddedRedisError`` (``warner run`` exits 1 on it).
     """
     server: EmbeddedRedis | None = None
     url = config.redis_url
@@ -100,11 +145,15 @@ async def open_redis(config: Config, *, owner: bool = True) -> AsyncIterator[Red
         server = EmbeddedRedis(config.redis.data_dir, appendfsync=config.redis.appendfsync)
         url = server.start()
     try:
-        client = connect(url)
+        client = connect(url, max_connections=config.redis.max_connections)
     except RedisUrlError as exc:
         if server is not None:
             server.stop()
         raise _config_error(exc) from None
+    supervisor = None
+    if server is not None:
+        supervisor = RedisSupervisor(server, on_give_up=(lambda _: stop.set()) if stop is not None else None)
+        supervisor.start()
     try:
         try:
             await refuse_cluster_node(client)
@@ -115,9 +164,13 @@ async def open_redis(config: Config, *, owner: bool = True) -> AsyncIterator[Red
             log.info("redis_cluster_client", nodes=[f"{h}:{p}" for h, p in cluster_nodes(url)[1]])
         yield client
     finally:
+        if supervisor is not None:
+            await supervisor.close()  # before the server stops: a stop on purpose is no death
         await client.aclose()
         if server is not None:
             server.stop()
+    if supervisor is not None and supervisor.failure is not None:
+        raise supervisor.failure
 
 
 def _config_error(exc: RedisUrlError) -> ConfigError:

@@ -7,7 +7,11 @@ only, with AOF persistence switched on from the very first start, and ask the ke
 SIGTERM it when we die (``PR_SET_PDEATHSIG``) so no orphan survives even ``kill -9``.
 
 An exclusive ``flock`` on ``<data_dir>/warner.lock`` keeps a second ``warner run`` away
-from the same data dir; other commands (replay) may attach to the running server.
+from the same data dir; other commands (replay) may attach to the running server. The lock
+is ours from :meth:`EmbeddedRedis.start` to :meth:`EmbeddedRedis.stop`, across any
+:meth:`EmbeddedRedis.respawn` in between: a server that died is started again on the same
+data dir and socket without anyone else getting a chance to take them (``supervisor.py``
+decides when).
 """
 
 from __future__ import annotations
@@ -22,16 +26,23 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 import redis
 import structlog
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = structlog.get_logger(__name__)
 
 _SOCKET_NAME = "redis.sock"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
+
+
+ProbeResult = Literal["ready", "loading", "starting", "exited"]
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -63,13 +74,28 @@ def find_redis_server() -> Path:
     )
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the parent thread dies."""
+def _load_prctl() -> Callable[..., int] | None:
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+# Resolved once, here: the child of a multi-threaded parent (a respawn while aiohttp's and
+# redis-py's threads run) must not dlopen between fork and exec, another thread may hold
+# the loader's lock at the fork. Calling an already resolved function is safe.
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the parent *thread* that forked it dies.
+
+    The kernel ties the signal to the forking thread, not the process: spawn from the
+    thread that lives as long as the server should (the main thread, where asyncio runs).
+    """
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedRedis:
@@ -101,55 +127,98 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         try:
-            self.socket_path.unlink(missing_ok=True)  # stale socket of a crashed run; we hold the lock
-            binary = find_redis_server()
-            logfile = self.data_dir / "redis.log"
-            args = [
-                str(binary),
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(self.data_dir.resolve()),
-                "--appendonly", "yes",
-                "--appendfsync", self.appendfsync,
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", str(logfile),
-            ]
-            self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - started before any thread
-                start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not Redis'
-            )
-            self._wait_ready(timeout, logfile)
+            process = self._spawn()
+            self._wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
-        log.info("embedded_redis_started", data_dir=str(self.data_dir), binary=str(binary), pid=self._process.pid)
+        log.info("embedded_redis_started", data_dir=str(self.data_dir), binary=str(process.args[0]), pid=process.pid)
         return self.url
 
-    def _wait_ready(self, timeout: float, logfile: Path) -> None:
+    def respawn(self) -> subprocess.Popen[bytes]:
+        """Start a new server on the same data dir and socket after the last one exited.
+
+        Returns at once; the caller looks at it with :meth:`probe`. Only while we hold the data
+        dir's lock (between :meth:`start` and :meth:`stop`) and after the old child exited: two
+        servers on one AOF would corrupt it.
+        """
+        if self._lock_fd is None:
+            raise EmbeddedRedisError("respawn needs the data dir's lock: start() first")
+        if self._process is not None and self._process.poll() is None:
+            raise EmbeddedRedisError(f"redis-server (pid {self._process.pid}) is still running")
+        return self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.socket_path.unlink(missing_ok=True)  # a stale socket of a crashed server; we hold the lock
+        binary = find_redis_server()  # looked up each time: a package upgrade may have moved it
+        args = [
+            str(binary),
+            "--port", "0",
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(self.data_dir.resolve()),
+            "--appendonly", "yes",
+            "--appendfsync", self.appendfsync,
+            "--save", "",
+            "--daemonize", "no",
+            "--logfile", str(self.logfile),
+        ]
+        self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - async-signal-safe enough: no import, no dlopen
+            start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not Redis'
+        )
+        return self._process
+
+    @property
+    def logfile(self) -> Path:
+        return self.data_dir / "redis.log"
+
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of redis-server's own log: why it refused to start, in its words."""
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+        if len(text) <= chars:
+            return text
+        tail = text[-chars:]
+        return tail.partition("\n")[2] or tail  # whole lines only
+
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        assert self._process is not None
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
-                raise EmbeddedRedisError(f"redis-server exited with {self._process.returncode}:\n{tail}")
-            if self.socket_path.exists():
-                try:
-                    client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
-                    try:
-                        if client.ping():
-                            return
-                    finally:
-                        client.close()
-                except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
-                    pass
+            state = self.probe()
+            if state == "ready":
+                return
+            if state == "exited":
+                assert self._process is not None
+                raise EmbeddedRedisError(f"redis-server exited with {self._process.returncode}:\n{self.log_tail()}")
             time.sleep(0.01)
         raise EmbeddedRedisError(f"redis-server did not become ready within {timeout:.0f}s")
+
+    def probe(self) -> ProbeResult:
+        """One look at the child: ``ready`` (answers PING), ``loading`` (replaying its AOF),
+        ``starting`` (no answer yet) or ``exited`` (reaped; ``process.returncode`` says how).
+
+        Blocking, but short: a unix socket on this host, one second at most.
+        """
+        if self._process is None or self._process.poll() is not None:
+            return "exited"
+        if not self.socket_path.exists():
+            return "starting"
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1, retry=Retry(NoBackoff(), 0))
+        try:
+            return "ready" if client.ping() else "starting"
+        except redis.BusyLoadingError:
+            return "loading"
+        except (redis.ConnectionError, redis.TimeoutError):
+            return "starting"
+        finally:
+            client.close()
 
     def _acquire_lock(self) -> None:
         lock_path = self.data_dir / "warner.lock"
@@ -185,6 +254,11 @@ class EmbeddedRedis:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The current child (``None`` once stopped); the supervisor waits on it."""
+        return self._process
 
     def __enter__(self) -> EmbeddedRedis:
         self.start()
