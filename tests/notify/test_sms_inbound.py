@@ -6,6 +6,7 @@ Redis, the webhooks served by aiohttp on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -243,18 +244,57 @@ async def test_four_typos_then_the_right_code_acknowledges(
     assert await state(responder) == ("acknowledged", "anna")
 
 
-async def test_a_client_guessing_across_numbers_is_locked_but_other_clients_are_not(
+async def test_strangers_wrong_codes_through_the_gateway_cannot_lock_out_the_on_call_person(
+    client: TestClient, codes: AckCodes, responder: IncidentResponder
+) -> None:
+    """Texts to the public Twilio number all arrive from Twilio's address: its lock must not keep Anna out."""
+    anna, ben = await codes.issue(INCIDENT, "anna"), await codes.issue(INCIDENT, "ben")
+    for n in range(5):  # five strangers' phones, one wrong code each: the gateway's address is locked
+        response = await twilio_post(client, twilio_form(f"+49160000000{n:02d}", f"OK {wrong(anna)}"))
+        assert response.status == 403
+    locked = []
+    for sender, code in [
+        ("+4916000000099", wrong(anna)),  # another stranger
+        ("+4916000000099", anna),  # a live code, from a number nobody has
+        (ANNA_PHONE, ben),  # someone else's live code, from an on-call number
+        (ANNA_PHONE, wrong(anna) if wrong(anna) != ben else wrong(ben)),  # a wrong code from Anna's number
+    ]:
+        response = await twilio_post(client, twilio_form(sender, f"OK {code}"))
+        locked.append((response.status, await response.text()))
+        assert 14 * 60 < int(response.headers["Retry-After"]) <= 15 * 60
+        status, body, headers = await reply(client, sender, f"OK {code}")
+        locked.append((status, orjson.dumps(body).decode()))
+        assert 14 * 60 < int(headers["Retry-After"]) <= 15 * 60
+    # one answer for every wrong code, the locked client's, on both routes: no oracle for live codes
+    as_json = orjson.dumps({"ok": False, "reason": "locked", "message": LOCKED}).decode()
+    assert set(locked) == {(429, LOCKED), (429, as_json)}
+    async with from_address("127.0.0.2") as other:  # another client is not locked
+        json = {"from": STRANGER, "text": f"OK {wrong(anna)}"}
+        async with other.post(client.make_url(REPLY_PATH), json=json, headers=BEARER) as response:
+            assert response.status == 403
+    assert await state(responder) == ("open", None)
+    # Anna's own code, through the locked gateway, still acknowledges (her two typos above did not lock her)
+    response = await twilio_post(client, twilio_form(ANNA_PHONE, f"OK {anna}"))
+    assert response.status == 200 and "OK: kesselberg:12 uebernommen." in await response.text()
+    assert await state(responder) == ("acknowledged", "anna")
+
+
+async def test_wrong_codes_through_a_locked_gateway_still_lock_the_number(
     client: TestClient, codes: AckCodes, responder: IncidentResponder
 ) -> None:
     code = await codes.issue(INCIDENT, "anna")
     for n in range(5):
         assert (await reply(client, f"+49160000000{n:02d}", f"OK {wrong(code)}"))[0] == 403
-    assert (await reply(client, ANNA_PHONE, f"OK {code}"))[0] == 429  # this client (127.0.0.1) is locked
-    async with from_address("127.0.0.2") as other:  # another client, still talking to 127.0.0.1
+    guesses = [f"{n:06d}" for n in range(1000, 1006) if f"{n:06d}" != code][:5]
+    assert [(await reply(client, ANNA_PHONE, f"OK {g}"))[0] for g in guesses] == [429] * 5  # checked, all wrong
+    status, body, _ = await reply(client, ANNA_PHONE, f"OK {code}")  # now the number is locked: refused unchecked
+    assert (status, body["reason"]) == (429, "locked")
+    async with from_address("127.0.0.2") as other:  # from any client
         json = {"from": ANNA_PHONE, "text": f"OK {code}"}
         async with other.post(client.make_url(REPLY_PATH), json=json, headers=BEARER) as response:
-            assert response.status == 200
-    assert await state(responder) == ("acknowledged", "anna")
+            assert response.status == 429
+    assert await state(responder) == ("open", None)
+    assert (await codes.claim(code, "anna")).outcome == "claimed"  # the code itself was never reached
 
 
 async def test_a_code_works_once_then_says_the_incident_is_already_acknowledged(
@@ -371,3 +411,42 @@ async def test_the_pager_mounts_only_the_authenticated_route_and_retires_codes_o
         status, body, _ = await reply(c, ANNA_PHONE, f"OK {code}")
     assert (status, body["reason"]) == (409, "already_resolved")
     await pager.close()
+
+
+async def raw_post(client: TestClient, path: str, header: bytes, body: bytes, content_type: bytes) -> int:
+    """One request written byte for byte (aiohttp's client will not send undecodable header bytes): its status."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            + header + b"\r\nContent-Type: " + content_type
+            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )  # fmt: skip
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "header", "body", "content_type", "status"),
+    [
+        (REPLY_PATH, b"Authorization: Bearer \xff\xfe" + REPLY_TOKEN.encode(),
+         b'{"from": "+4915112345678", "text": "OK 123456"}', b"application/json", 401),
+        (REPLY_PATH, b"Authorization: \xc3(", b"{}", b"application/json", 401),
+        (TWILIO_PATH, b"X-Twilio-Signature: \xff\xfe=", b"From=%2B4915112345678&Body=OK+123456",
+         b"application/x-www-form-urlencoded", 403),
+        # a body no signature can cover: 400 before anything is checked
+        (TWILIO_PATH, b"X-Twilio-Signature: abc=", b"From=\xff&Body=OK\xfe123456",
+         b"application/x-www-form-urlencoded", 400),
+        (TWILIO_PATH, b"X-Twilio-Signature: abc=",
+         b'--b\r\nContent-Disposition: form-data; name="From"\r\n\r\n\xff\r\n--b--\r\n',
+         b"multipart/form-data; boundary=b", 400),
+        (TWILIO_PATH, b"X-Twilio-Signature: abc=", b"From=1", b"multipart/form-data", 400),
+    ],
+)  # fmt: skip
+async def test_undecodable_header_or_form_bytes_are_refused_never_a_server_error(
+    client: TestClient, path: str, header: bytes, body: bytes, content_type: bytes, status: int
+) -> None:
+    assert await raw_post(client, path, header, body, content_type) == status

@@ -1,4 +1,8 @@
-"""The reply lockout in a real Redis: five wrong codes lock a number or a client, shared by all processes."""
+"""The reply lockout in a real Redis: five wrong codes lock a number or a client, shared by all processes.
+
+A locked number refuses everything; a locked client (the gateway) still has each reply checked
+for the sender number's own code, so strangers cannot lock the on-call person out.
+"""
 
 from __future__ import annotations
 
@@ -39,12 +43,50 @@ async def test_the_number_stays_locked_from_any_client_and_other_numbers_are_not
     assert isinstance(await lockout.reserve("+4917099887766", "10.0.0.99"), Attempt)
 
 
-async def test_a_client_rotating_numbers_is_locked_too(redis: Any) -> None:
+async def test_a_locked_client_still_has_each_number_checked_and_wrong_codes_count_against_the_number(
+    redis: Any,
+) -> None:
+    lockout = ReplyLockout(redis)
+    for n in range(5):  # strangers' wrong codes through one gateway: the gateway is locked ...
+        await wrong_codes(lockout, f"+49151000000{n:02d}", "10.0.0.7", 1)
+    attempt = await lockout.reserve(ANNA, "10.0.0.7")
+    assert isinstance(attempt, Attempt)  # ... but Anna's reply is still checked
+    assert attempt.client_locked is not None and 14 * 60 < attempt.client_locked.retry_after <= 15 * 60
+    unlocked = await lockout.reserve(ANNA, "10.0.0.8")
+    assert isinstance(unlocked, Attempt) and unlocked.client_locked is None  # other clients are not locked
+    await unlocked.wrong()
+    await attempt.wrong()  # a wrong code through the locked gateway still counts against the number
+    await wrong_codes(lockout, ANNA, "10.0.0.7", 3)  # five for Anna now
+    assert isinstance(await lockout.reserve(ANNA, "10.0.0.9"), Locked)  # her number locks, from any client
+
+
+async def test_a_right_code_through_a_locked_client_leaves_the_client_locked(redis: Any) -> None:
     lockout = ReplyLockout(redis)
     for n in range(5):
         await wrong_codes(lockout, f"+49151000000{n:02d}", "10.0.0.7", 1)
-    assert isinstance(await lockout.reserve("+4915100000099", "10.0.0.7"), Locked)
-    assert isinstance(await lockout.reserve("+4915100000099", "10.0.0.8"), Attempt)
+    await wrong_codes(lockout, ANNA, "10.0.0.7", 4)  # four typos from Anna as well
+    attempt = await lockout.reserve(ANNA, "10.0.0.7")
+    assert isinstance(attempt, Attempt) and attempt.client_locked is not None
+    await attempt.right()  # clears Anna's count; gives back nothing the client was not charged
+    await wrong_codes(lockout, ANNA, "10.0.0.8", 4)
+    assert isinstance(await lockout.reserve(ANNA, "10.0.0.8"), Attempt)
+    still = await lockout.reserve("+4915100000099", "10.0.0.7")
+    assert isinstance(still, Attempt) and still.client_locked is not None
+
+
+async def test_concurrent_guesses_through_a_locked_client_get_no_more_than_five_checked(redis: Any) -> None:
+    lockout = ReplyLockout(redis)
+    for n in range(5):
+        await wrong_codes(lockout, f"+49151000000{n:02d}", "10.0.0.7", 1)
+    results = await asyncio.gather(*(lockout.reserve(ANNA, "10.0.0.7") for _ in range(200)))
+    checked = [r for r in results if isinstance(r, Attempt)]
+    assert len(checked) == MAX_WRONG and all(a.client_locked is not None for a in checked)
+    with structlog.testing.capture_logs() as logs:
+        for a in checked:
+            await a.wrong()
+    locks = {e["scope"] for e in logs if e["event"] == "sms_reply_locked"}
+    assert locks == {"number"}  # the client's lock is neither renewed nor logged again
+    assert isinstance(await lockout.reserve(ANNA, "10.0.0.8"), Locked)
 
 
 async def test_a_right_code_clears_the_numbers_count_and_gives_the_clients_attempt_back(redis: Any) -> None:

@@ -7,8 +7,11 @@ and other people's codes apart: 5,938 guesses acknowledged an incident. Now:
 - a config that would leave a reply route without authentication is refused, naming the key,
   by ``warner check-config`` and ``warner run``;
 - without the bearer token every reply is 401, whatever the code;
-- with it, five wrong codes lock the number (and the client) for 15 minutes — the right code
-  is then refused too; every wrong code gets the same answer;
+- with it, five wrong codes lock the number for 15 minutes — the right code is then refused
+  too; every wrong code gets the same answer;
+- five wrong codes lock the client (the gateway, or the proxy) too, but only for wrong codes:
+  strangers texting wrong codes through the shared gateway cannot lock out the on-call person,
+  whose right code still acknowledges;
 - codes have 6 digits, work once and end with their page.
 
 The guessing test runs against a real ``warner run`` process (tests/running.py) whose pages go
@@ -231,13 +234,28 @@ async def test_guessing_codes_at_a_running_warner_gets_nowhere(tmp_path: Path, r
                 status, body, headers = await post(warner.url, BEN, ben_code, source=source)
                 assert (status, orjson.loads(body)["reason"]) == (429, "locked")
                 assert 0 < int(headers["Retry-After"]) <= 900
-            # ... and the client that guessed is locked for every number.
-            assert (await post(warner.url, ANNA, "123456", source="127.0.0.3"))[0] == 429
+            # ... and the client that guessed gets the same answer for a wrong code from any number.
+            no_code = next(c for c in others(anna_code, 10) if c not in codes.values())
+            status, body, _ = await post(warner.url, ANNA, no_code, source="127.0.0.3")
+            assert (status, orjson.loads(body)["reason"]) == (429, "locked")
             assert (await lifecycle.get("bergblick:1")).state == "open"  # type: ignore[union-attr]
 
+            # Five strangers' wrong codes through one gateway lock it, not the on-call person: a wrong
+            # code is then "locked" for everybody, and Anna's right code still acknowledges.
+            strangers = [f"+491600000{n:04d}" for n in range(6)]
+            wrong = [(await post(warner.url, s, no_code, source="127.0.0.7"))[0] for s in strangers[:5]]
+            assert wrong == [403] * 5
+            assert (await post(warner.url, strangers[5], no_code, source="127.0.0.7"))[0] == 429
+            status, body, _ = await post(warner.url, ANNA, codes[("bergblick:1", ANNA)], source="127.0.0.7")
+            assert (status, orjson.loads(body)["reason"]) == (200, "acked")
+            response = await lifecycle.get("bergblick:1")
+            assert response is not None and (response.state, response.acknowledged_by) == ("acknowledged", "anna")
+
             locked = [e for e in warner.events() if e.get("event") == "sms_reply_locked"]
-            assert {(e["scope"], e["sender"]) for e in locked} == {("number", "***222"), ("client", "***222")}
-            assert {e["client"] for e in locked} == {"127.0.0.3"}
+            assert {(e["scope"], e["client"]) for e in locked} == {
+                ("number", "127.0.0.3"), ("client", "127.0.0.3"), ("client", "127.0.0.7"),
+            }  # fmt: skip
+            assert {e["sender"] for e in locked if e["scope"] == "number"} == {"***222"}
             replies = [e for e in warner.events() if str(e.get("event", "")).startswith("sms_reply_")]
             log = orjson.dumps(replies).decode()
             assert ANNA not in log and BEN not in log

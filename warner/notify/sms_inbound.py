@@ -9,13 +9,21 @@ that would leave one open), and both parse, check and delegate:
 - ``POST /sms/reply`` — any other gateway: JSON ``{"from": "+49…", "text": "OK 482193"}``
   with ``Authorization: Bearer <token>``. Answers JSON.
 
-Codes are personal, single-use and retired with their page (``ack_codes.py``); a sender number
-or client with ``MAX_WRONG`` wrong codes is locked out for a while (``sms_lockout.py``). Every
-wrong code — unknown, expired, someone else's, from a number nobody has — gets one and the
-same answer, so the answers list neither live codes nor on-call numbers. Only the person a
-code was issued to hears about it: "acknowledged", or that the incident is already
-acknowledged or resolved. Twilio texts back only a 200's TwiML, so refusals (4xx) reach
-nobody and the page keeps escalating — the safe side.
+Codes are personal (they only work from the number they were issued to), single-use and
+retired with their page (``ack_codes.py``). A sender number with ``MAX_WRONG`` wrong codes is
+locked out for a while, the right code included (``sms_lockout.py``). A client (gateway, proxy)
+with ``MAX_WRONG`` wrong codes is locked only for wrong codes: the right code for the sender's
+number still acknowledges, so strangers cannot lock the on-call person out through the shared
+gateway address. Every wrong code — unknown, expired, someone else's, from a number nobody
+has — gets one and the same answer (403 "refused", or 429 "locked" while the client is
+locked), so the answers list neither live codes nor on-call numbers. Only the person a code
+was issued to hears about it: "acknowledged", or that the incident is already acknowledged or
+resolved. Twilio texts back only a 200's TwiML, so refusals (4xx) reach nobody and the page
+keeps escalating — the safe side.
+
+Header values reach us decoded with ``surrogateescape`` (undecodable bytes become lone
+surrogates); secrets are compared as SHA-256 digests of their ``surrogatepass`` UTF-8 bytes,
+as ``warner/ingest/auth.py`` does, so such bytes are a wrong secret, not a server error.
 """
 
 from __future__ import annotations
@@ -149,18 +157,24 @@ async def acknowledge(ctx: SmsInbound, sender: str, text: str, client: str) -> A
     if code is None:
         return Answer(400, "unparseable", UNPARSEABLE)
     attempt = await ctx.lockout.reserve(phone, client)
-    if isinstance(attempt, Locked):
-        return Answer(429, "locked", LOCKED, retry_after=attempt.retry_after)
+    if isinstance(attempt, Locked):  # the number is locked: nothing from it is checked
+        return _locked(attempt)
     person = ctx.person_for_phone(phone)
     claim = await ctx.codes.claim(code, person)
     if claim.outcome == "wrong" or person is None or claim.incident_id is None:
-        await attempt.wrong()
+        await attempt.wrong()  # counts against the number, whatever the client's state
+        if attempt.client_locked is not None:  # the answer a locked client gets: no oracle
+            return _locked(attempt.client_locked)
         return Answer(403, "refused", REFUSED)
     await attempt.right()
     lang = ctx.language_of(person)
     if claim.outcome == "closed":
         return await _already(ctx, claim.incident_id, person, lang)
     return await _ack(ctx, claim.incident_id, person, lang, attempt)
+
+
+def _locked(locked: Locked) -> Answer:
+    return Answer(429, "locked", LOCKED, retry_after=locked.retry_after)
 
 
 async def _ack(ctx: SmsInbound, incident_id: str, person: str, lang: Language, attempt: Attempt) -> Answer:
@@ -211,11 +225,15 @@ async def twilio_reply(request: web.Request) -> web.Response:
     ctx = request.app[INBOUND]
     if ctx.twilio_auth_token is None or ctx.twilio_url is None:  # never mounted like this; refuse anyway
         return web.Response(status=403, text="invalid X-Twilio-Signature")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # undecodable bytes (UnicodeDecodeError) or a broken multipart body
+        log.warning("sms_reply_refused", reason="unreadable_form", via="twilio", client=request.remote)
+        return web.Response(status=400, text="unreadable form")
     params = {k: v for k, v in form.items() if isinstance(v, str)}
     expected = twilio_signature(ctx.twilio_auth_token, ctx.twilio_url, form)  # type: ignore[arg-type]
     presented = request.headers.get("X-Twilio-Signature", "")
-    if not hmac.compare_digest(expected.encode(), presented.encode()):
+    if not _same_secret(expected, presented):
         log.warning("sms_reply_refused", reason="bad_signature", via="twilio", client=request.remote)
         return web.Response(status=403, text="invalid X-Twilio-Signature")
     answer = await acknowledge(ctx, params.get("From", ""), params.get("Body", ""), request.remote or "")
@@ -229,7 +247,7 @@ async def generic_reply(request: web.Request) -> web.Response:
     """A generic gateway's reply webhook: JSON ``{"from": ..., "text": ...}`` with a bearer token."""
     ctx = request.app[INBOUND]
     presented = request.headers.get("Authorization", "")
-    if ctx.reply_token is None or not hmac.compare_digest(presented.encode(), f"Bearer {ctx.reply_token}".encode()):
+    if ctx.reply_token is None or not _same_secret(f"Bearer {ctx.reply_token}", presented):
         return _json(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
     try:
         body = orjson.loads(await request.read())
@@ -241,6 +259,15 @@ async def generic_reply(request: web.Request) -> web.Response:
     _log_refusal(answer, "generic", request)
     body = {"ok": answer.ok, "reason": answer.reason, "message": answer.message}
     return _json(answer.status, body, _retry_after(answer))
+
+
+def _same_secret(expected: str, presented: str) -> bool:
+    """Constant-time comparison of a header value with its secret; undecodable bytes are just wrong."""
+    return hmac.compare_digest(_digest(expected), _digest(presented))
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
 def _log_refusal(answer: Answer, via: str, request: web.Request) -> None:
