@@ -168,3 +168,19 @@ def test_digest_prints_a_week_and_refuses_a_bad_one(home, config_file, tmp_path)
     assert "<html" in (tmp_path / "w47.html").read_text() and (tmp_path / "w47.png").read_bytes()[:4] == b"\x89PNG"
     bad = warner("--config", str(config), "digest", "--week", "2026-W54", env=home)
     assert bad.returncode == 2 and "2026-W54" in bad.stderr
+
+
+def test_an_unexpected_error_is_one_line_without_a_traceback(home, config_file) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = config_file(CONFIG_YAML.replace("ingest:\n", f"ingest:\n  port: {port}\n"))
+        env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": "t-forum"}
+        result = warner("--config", str(config), "run", env=env, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert any(line.startswith("error: OSError:") and "address already in use" in line
+               for line in result.stderr.splitlines()), result.stderr

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+import structlog
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,7 +25,9 @@ from warner.config import (
     load_config,
     resolve_config_path,
 )
-from warner.logs import configure_logging
+from warner.logs import configure_logging, redact_text
+
+log = structlog.get_logger(__name__)
 
 
 def _load(args: argparse.Namespace):
@@ -211,13 +214,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a clear one-line error for people; the traceback with --log-level debug
+    except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
         from warner.store import EmbeddedRedisError
 
-        if isinstance(exc, EmbeddedRedisError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
+        log.debug("command_failed", exc_info=exc)
+        message = str(exc) if isinstance(exc, EmbeddedRedisError) else f"{type(exc).__name__}: {exc}"
+        print(f"error: {redact_text(message)}", file=sys.stderr)
+        if not isinstance(exc, EmbeddedRedisError):
+            print("(run again with --log-level debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

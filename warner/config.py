@@ -269,12 +269,13 @@ class IngestConfig(_Section):
         1024, gt=0, description="Open connections beyond this are closed at once (each costs a file descriptor)."
     )
     header_timeout: Duration = Field(
-        timedelta(seconds=10), description="A request's headers must be complete this soon after its first byte."
+        timedelta(seconds=10), description="A request's headers must be complete this soon after the connection opened or the previous "
+        "request ended (idle kept-alive connections close after it too)."
     )
     body_timeout: Duration = Field(
-        timedelta(seconds=30), description="A request's body must arrive this soon after its headers, else 408."
+        timedelta(seconds=30), description="A request's body must arrive and its answer be ready this soon after its headers, else 408; "
+        "a client that stops reading an answer this long is dropped."
     )
-    keepalive_timeout: Duration = Field(timedelta(seconds=15), description="Idle kept-alive connections close after this.")
     metrics_token_env: str | None = Field(
         None,
         pattern=_ENV_NAME,
@@ -287,7 +288,7 @@ class IngestConfig(_Section):
         description="Serve /metrics on this port (same host) instead of the API's port, e.g. for a private network.",
     )
 
-    @field_validator("header_timeout", "body_timeout", "keepalive_timeout")
+    @field_validator("header_timeout", "body_timeout")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value.total_seconds() <= 0:

@@ -45,6 +45,9 @@ _SECRET_HEADER = re.compile(  # no \b: in a bytes repr the name follows a litera
     r"(?P<sep>['\"]?\s*[:=]\s*['\"]?)(?P<value>[^\r\n'\"\\]+)",
     re.IGNORECASE,
 )
+# A credential by its scheme, with or without a header name before it (aiohttp's LineTooLong
+# quotes the header's value alone: ``b'Bearer …'``).
+_SCHEME_CREDENTIAL = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=\-]{12,}", re.IGNORECASE)
 
 
 def _digest(value: str) -> bytes:
@@ -106,6 +109,8 @@ class SecretRedactor:
             return text
         if _SECRET_HEADER.search(text):
             text = _SECRET_HEADER.sub(lambda m: m["name"] + m["sep"] + REDACTED, text)
+        if _SCHEME_CREDENTIAL.search(text):
+            text = _SCHEME_CREDENTIAL.sub(lambda m: m["scheme"] + " " + REDACTED, text)
         spans: list[tuple[int, int]] = []
         for anchor, candidates in self._by_anchor.items():
             at = text.find(anchor)
@@ -129,6 +134,11 @@ class SecretRedactor:
 
 REDACTOR = SecretRedactor()
 """The one redactor every configured logger uses; services register their secrets with it."""
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every registered secret and quoted credential blanked (for plain prints)."""
+    return REDACTOR._scrub_text(text)
 
 
 def register_secrets(secrets: Iterable[str | None]) -> None:

@@ -99,7 +99,6 @@ def connection_limits(config: Config) -> ConnectionLimits:
         max_connections=ingest.max_connections,
         header_timeout=ingest.header_timeout.total_seconds(),
         body_timeout=ingest.body_timeout.total_seconds(),
-        keepalive_timeout=ingest.keepalive_timeout.total_seconds(),
     )
 
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from pydantic import ValidationError
-from redis.exceptions import RedisClusterException, RedisError, ResponseError
+from redis import exceptions as redis_errors
+from redis.exceptions import RedisClusterException, RedisError
 
 from warner.config import WorkerConfig
 from warner.mention import Mention
@@ -30,22 +31,33 @@ from warner.store import MentionStream, StreamEntry
 log = structlog.get_logger(__name__)
 
 
-# Plain error replies that still mean "Redis cannot work now", not "this batch is bad".
+# Redis cannot work now (unreachable, loading, read-only replica, full, cluster moving or down,
+# not allowed): wait and retry the same batch. Plain error replies that mean the same:
+_OUTAGE_TYPES = (
+    redis_errors.ConnectionError,  # BusyLoadingError and AuthenticationError too
+    redis_errors.TimeoutError,
+    redis_errors.ReadOnlyError,
+    redis_errors.OutOfMemoryError,
+    redis_errors.ClusterError,  # ClusterDownError, MasterDownError
+    redis_errors.TryAgainError,
+    redis_errors.AskError,  # MovedError
+    redis_errors.NoPermissionError,
+    RedisClusterException,
+)
 _OUTAGE_REPLIES = ("MISCONF", "BUSY ", "NOREPLICAS", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN")
 
 
-def is_outage(exc: RedisError) -> bool:
-    """Whether a Redis error means waiting and retrying the same batch (connection lost,
-    read-only replica, out of memory, cluster down) rather than a bad batch.
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error means waiting and retrying the same batch rather than a bad batch.
 
-    A plain error reply (``ResponseError`` itself: a script's ``error_reply``, a wrong type)
-    is about the data: retrying it for ever would stall every brand behind one mention, so
-    the batch goes entry by entry and the bad one ends in the dead letters.
+    Anything else from Redis — a script's ``error_reply``, a wrong type, a value redis-py
+    cannot send (``DataError``) — is about the data: retrying it for ever would stall every
+    brand behind one mention, so the batch goes entry by entry and the bad one ends in the
+    dead letters.
     """
-    if type(exc) is not ResponseError:
+    if isinstance(exc, _OUTAGE_TYPES):
         return True
-    message = str(exc)
-    return any(marker in message for marker in _OUTAGE_REPLIES)
+    return isinstance(exc, RedisError) and any(marker in str(exc) for marker in _OUTAGE_REPLIES)
 
 
 def consumer_name() -> str:
@@ -138,7 +150,7 @@ class Worker:
             await self._run_stages(envelopes)
             ok = envelopes
         except Exception as exc:
-            if isinstance(exc, RedisError) and is_outage(exc):
+            if is_outage(exc):
                 raise
             self.log.exception("batch_failed_retrying_one_by_one", size=len(envelopes))
             ok = []
@@ -147,7 +159,7 @@ class Worker:
                     await self._run_stages([envelope])
                     ok.append(envelope)
                 except Exception as one:
-                    if isinstance(one, RedisError) and is_outage(one):
+                    if is_outage(one):
                         raise
                     self.log.exception("mention_failed", entry_id=envelope.entry_id,
                                        mention_id=envelope.mention.id, brand=envelope.brand)

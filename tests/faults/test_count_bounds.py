@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from warner.config import WorkerConfig
-from warner.detect.counters import _COUNT, BucketCounter
+from warner.detect.counters import COUNT_SCRIPT, BucketCounter
 from warner.ingest.accept import append
 from warner.mention import MAX_FOLLOWERS, Mention
 from warner.metrics import Metrics
@@ -45,7 +45,7 @@ async def test_the_largest_follower_counts_sum_exactly_across_batches(redis) -> 
 
 
 async def test_the_count_script_writes_nothing_when_any_mention_of_the_batch_is_bad(redis) -> None:
-    script = redis.register_script(_COUNT)
+    script = redis.register_script(COUNT_SCRIPT)
     batch = [["webhook:1", 0, 0, 10, "a1", ""], ["webhook:2", 1, 0, 10**17, "a2", "seife"]]
     bucket_keys = [keys.bucket("kesselberg", EPOCH), keys.bucket_seen("kesselberg", EPOCH),
                    keys.bucket_index("kesselberg"), keys.bucket_authors("kesselberg", EPOCH),
@@ -101,3 +101,10 @@ async def test_a_batch_the_script_refuses_does_not_stall_the_worker(redis, confi
             break
     assert await redis.xlen(keys.DEAD_LETTER_STREAM) == 1
     assert asyncio.get_running_loop().time() - started < 5
+
+
+def test_a_value_redis_py_cannot_send_is_a_bad_batch_not_an_outage() -> None:
+    from redis.exceptions import BusyLoadingError, DataError, ReadOnlyError
+    assert not is_outage(DataError("Invalid input of type: 'dict'"))
+    assert is_outage(BusyLoadingError("Redis is loading the dataset in memory"))
+    assert is_outage(ReadOnlyError("You can't write against a read only replica."))

@@ -101,3 +101,29 @@ def test_connections_beyond_the_cap_are_closed_at_once_and_the_rest_are_served(t
             s.close()
         time.sleep(0.3)
         assert asyncio.run(post_concurrently(run.url, 5)) == {202: 5}
+
+
+def first_line(sock: socket.socket, timeout: float) -> tuple[bytes, float]:
+    sock.settimeout(timeout)
+    started = time.monotonic()
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n")[0], time.monotonic() - started
+
+
+def test_an_unfinished_body_is_401_at_once_without_a_token_and_408_with_one(tmp_path) -> None:
+    with warner_run(config("  body_timeout: 2s\n"), tmp_path, TOKENS) as run:
+        head = (b"POST /v1/mentions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\nAuthorization: Bearer ")
+        stranger = half_open(run.port, head + b"not-a-token\r\n\r\n{\"id\":")
+        sender = half_open(run.port, head + AUTH["Authorization"].removeprefix("Bearer ").encode() + b"\r\n\r\n{")
+        line, after = first_line(stranger, 5)
+        assert line.endswith(b"401 Unauthorized") and after < 1
+        line, after = first_line(sender, 10)
+        assert line.endswith(b"408 Request Timeout") and 1.5 < after < 5
+        stranger.close()
+        sender.close()

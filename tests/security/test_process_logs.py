@@ -44,3 +44,16 @@ def test_a_request_with_lf_line_endings_is_logged_as_one_json_line_without_its_c
     errors = [e for e in run.events() if e.get("logger", "").startswith("aiohttp")]
     assert errors and all("BadStatusLine" in e.get("exception", "") or "BadHttpMessage" in e.get("exception", "")
                           or "Bad" in e.get("event", "") for e in errors)
+
+
+def test_an_over_long_authorization_header_is_logged_without_its_value(tmp_path) -> None:
+    """aiohttp's LineTooLong quotes the start of the header's value alone, no header name before it."""
+    unknown = "Zq9" + "unknownCredential" * 600  # beyond aiohttp's 8190-byte header line
+    with warner_run(CONFIG, tmp_path, TOKENS) as run:
+        answer = raw_request(run.port, b"POST /v1/mentions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                             + unknown.encode() + b"\r\nContent-Length: 2\r\n\r\n{}")
+        assert b" 400 " in answer.split(b"\r\n")[0]
+        run.wait_for(lambda e: e.get("logger", "").startswith("aiohttp") and e.get("level") == "error")
+    assert "Zq9unknownCred" not in run.text()
+    for line in run.lines:
+        assert isinstance(json.loads(line), dict), line

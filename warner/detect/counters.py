@@ -39,7 +39,7 @@ TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for neg
 # would leave the keys added so far counted and the rest lost), and sums are written with
 # %d — redis.call turns a Lua number into text with 14 significant digits ("1e+15"), which
 # HINCRBY refuses.
-_COUNT = """
+COUNT_SCRIPT = """
 local ttl, epoch, memory = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local max_reach = tonumber(ARGV[6])
 local batch = cjson.decode(ARGV[5])
@@ -132,7 +132,7 @@ class BucketCounter:
         self.terms_time_zone = terms_time_zone
         self._exclude = {brand: brand_words(names) for brand, names in (brand_names or {}).items()}
         self._weeks: dict[int, str] = {}
-        self._count = redis.register_script(_COUNT)
+        self._count = redis.register_script(COUNT_SCRIPT)
 
     def _week(self, epoch: int) -> str:
         week = self._weeks.get(epoch)

@@ -21,10 +21,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from warner.config import Config
-from warner.http_server import content_encoding
 from warner.ingest.accept import append, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
+from warner.ingest.encoding import content_encoding
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
 from warner.ingest.ratelimit import RateLimited, RateLimiter, source_rates
 from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier, SignedRequest, source_verifiers
@@ -218,31 +218,42 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response(200, {"status": "ready"})
 
 
-METRICS = web.AppKey("metrics_source", tuple)
+@dataclass(frozen=True, slots=True)
+class MetricsSource:
+    """What GET /metrics serves: the registry, the stream whose backlog it reports (if any), and
+    the token it requires (None: open; "": a named variable that is empty, so closed)."""
+
+    metrics: Metrics
+    stream: MentionStream | None
+    token: str | None
+
+
+METRICS = web.AppKey("metrics_source", MetricsSource)
 
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus' text format; behind a bearer token when ``ingest.metrics_token_env`` is set,
     because it shows each brand's detector score and threshold."""
-    registry_metrics, stream, token = request.app[METRICS]
+    source = request.app[METRICS]
+    token = source.token
     if token == "" or token is not None and not hmac.compare_digest(
-        request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+        request.headers.get("Authorization", "").encode("utf-8", "surrogatepass"), f"Bearer {token}".encode()
     ):
         return json_response(401, {"error": "missing or wrong bearer token for /metrics"},
                              {"WWW-Authenticate": 'Bearer realm="warner-metrics"'})
-    if stream is not None:
+    if source.stream is not None:
         try:
-            registry_metrics.backlog.set(await stream.backlog())
+            source.metrics.backlog.set(await source.stream.backlog())
         except RedisError:
             pass  # keep the last known value; /readyz reports the outage
-    return web.Response(body=generate_latest(registry_metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=generate_latest(source.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def add_metrics_route(app: web.Application, config: Config, metrics_: Metrics, stream: MentionStream | None) -> None:
     """Mount GET /metrics (with the token check the config asks for) on ``app``."""
     # A token variable that is named but empty closes /metrics ("" never matches) rather than open it.
     token = (config.ingest.metrics_token() or "") if config.ingest.metrics_token_env else None
-    app[METRICS] = (metrics_, stream, token)
+    app[METRICS] = MetricsSource(metrics_, stream, token)
     app.router.add_get("/metrics", metrics)
 
 
