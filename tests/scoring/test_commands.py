@@ -71,3 +71,21 @@ def test_score_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     assert args.func(args) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[1].startswith("Grüße aus Köln 😍\t1\tde\t")
+
+
+def test_warner_score_through_the_cli_takes_plain_lines_and_explains_a_bad_header() -> None:
+    import os
+    import subprocess
+    import sys
+
+    def score(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "warner", "score"], input=text, capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "NO_PROXY": "127.0.0.1"})
+
+    plain = score("Das Brot ist super\nIch bin total enttäuscht, nie wieder!\n")
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert lines[0].split("\t")[:2] == ["text", "lang"] and len(lines) == 3
+    assert lines[2].split("\t")[2] == "negative"
+    bad = score("foo\tbar\nx\ty\n")
+    assert bad.returncode == 2 and "needs a column named 'text' (found: foo, bar)" in bad.stderr

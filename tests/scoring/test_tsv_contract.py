@@ -63,9 +63,15 @@ def test_lang_column_is_a_hint_and_is_replaced() -> None:
     assert list(rows[0]) == ["text", "lang", "sentiment", "p_negative", "toxicity", "offensive"]
 
 
-def test_header_without_text_is_rejected() -> None:
-    with pytest.raises(MissingTextColumnError):
-        _run("body\nhallo\n", CountingScorer())
+def test_a_tab_separated_header_without_text_is_rejected_saying_how_to_fix_it() -> None:
+    with pytest.raises(MissingTextColumnError, match="found: body, id.*name the column of texts 'text'"):
+        _run("body\tid\nhallo\t1\n", CountingScorer())
+
+
+def test_plain_text_without_a_header_is_one_text_per_line() -> None:
+    rows = _run("Das Brot ist super\n\nIch bin enttäuscht\n", CountingScorer())
+    assert [r["text"] for r in rows] == ["Das Brot ist super", "Ich bin enttäuscht"]
+    assert list(rows[0]) == ["text", "lang", "sentiment", "p_negative", "toxicity", "offensive"]
 
 
 def test_real_scorer_fills_every_column() -> None:

@@ -1,7 +1,9 @@
 """Batch scoring of a TSV stream: same rows, same order, five columns added.
 
 Contract: UTF-8, csv dialect ``excel-tab``, a header row with a ``text`` column; every
-other column passes through untouched. Added: ``lang`` (de|en|other), ``sentiment``
+other column passes through untouched. Input without tabs and without that header is read
+as plain text, one text per line (what people pipe in first), and written with a ``text``
+column. Added: ``lang`` (de|en|other), ``sentiment``
 (positive|negative|neutral), ``p_negative`` (0..1), ``toxicity`` (0..1), ``offensive``
 (true|false). Rows are read, scored and written ``batch_size`` at a time, so memory
 stays flat however long the input is. A ``lang`` column already in the input is
@@ -13,7 +15,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from typing import TextIO
 
 from warner.scoring.base import Scorer
@@ -29,10 +31,20 @@ class MissingTextColumnError(ValueError):
 def score_tsv(source: TextIO, sink: TextIO, scorer: Scorer, batch_size: int = DEFAULT_BATCH) -> int:
     """Score every row of ``source`` into ``sink``; returns the number of rows written."""
     csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(source, dialect="excel-tab")
-    fields = list(reader.fieldnames or [])
+    first = source.readline()
+    lines = chain([first], source)
+    reader: Iterator[dict[str | None, str]]
+    if "\t" not in first and first.strip().lower() != "text":
+        reader, fields = ({"text": line.rstrip("\r\n")} for line in lines if line.strip()), ["text"]
+    else:
+        table = csv.DictReader(lines, dialect="excel-tab")
+        reader, fields = table, list(table.fieldnames or [])
     if "text" not in fields:
-        raise MissingTextColumnError(f"input header needs a 'text' column, got {fields}")
+        raise MissingTextColumnError(
+            f"the first line is read as a tab-separated header and needs a column named 'text' (found: "
+            f"{', '.join(fields) or 'nothing'}); name the column of texts 'text', or give plain text "
+            "without tabs, one text per line"
+        )
     out_fields = fields + [c for c in ADDED_COLUMNS if c not in fields]
     writer = csv.DictWriter(sink, out_fields, dialect="excel-tab", lineterminator="\n")
     writer.writeheader()
