@@ -13,6 +13,9 @@ class Metrics:
         self.duplicates = Counter(
             "warner_ingest_duplicates", "Mentions already seen, acknowledged again", ["source"], registry=r
         )
+        self.unmatched = Counter(
+            "warner_ingest_unmatched", "Mentions accepted that match no configured brand", ["source"], registry=r
+        )
         self.rejected = Counter("warner_ingest_rejected_requests", "Ingest requests refused", ["reason"], registry=r)
         self.request_seconds = Histogram(
             "warner_ingest_request_seconds",
@@ -80,4 +83,21 @@ class Metrics:
         )
         self.source_failures = Gauge(
             "warner_source_consecutive_failures", "Failed polls in a row (0 = healthy)", ["source"], registry=r
+        )
+        # The weekly digest (digest/schedule.py): sent by whichever worker claims it, so sum over processes.
+        self.digest_sent = Counter("warner_digest_sent", "Weekly digests sent by the scheduler", registry=r)
+        self.digest_failures = Counter(
+            "warner_digest_failures",
+            "Failed tries to send the weekly digest, by reason (digest/failures.py: token_refused, "
+            "telegram_unreachable, recipients_refused, not_configured, redis, error)",
+            ["reason"],
+            registry=r,
+        )
+        self.digest_given_up = Counter(
+            "warner_digest_given_up", "Weekly digests given up after their last try, by reason", ["reason"], registry=r
+        )
+        self.digest_last_success = Gauge(
+            "warner_digest_last_success_timestamp_seconds",
+            "When the last weekly digest was sent (read from Redis, so any worker reports it)",
+            registry=r,
         )

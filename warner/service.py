@@ -147,8 +147,13 @@ async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> R
     return await _metrics_listener(config, metrics, None, port)
 
 
-async def weekly_digests(config: Config, redis: aioredis.Redis, stop: asyncio.Event) -> None:
-    """Every Monday morning (``digest:``), last week's digest — once, whichever worker gets there."""
+async def weekly_digests(
+    config: Config, redis: aioredis.Redis, stop: asyncio.Event, metrics: Metrics | None = None
+) -> None:
+    """Every Monday morning (``digest:``), last week's digest — once, whichever worker gets there.
+
+    ``metrics``: where ``warner_digest_*`` are counted (the process's /metrics); without it they are not exposed.
+    """
     from warner.digest.schedule import DigestScheduler
     from warner.digest.weekly import send_weekly_digest
     from warner.oncall.clock import SystemClock
@@ -156,7 +161,8 @@ async def weekly_digests(config: Config, redis: aioredis.Redis, stop: asyncio.Ev
     async def send(week: str) -> None:
         await send_weekly_digest(redis, config, week)
 
-    await DigestScheduler(redis, config.digest, send, SystemClock()).run(stop)
+    brands = [b.name for b in config.brands]
+    await DigestScheduler(redis, config.digest, send, SystemClock(), metrics=metrics, brands=brands).run(stop)
 
 
 async def pull_sources(config: Config, redis: aioredis.Redis, metrics: Metrics, stop: asyncio.Event) -> None:
@@ -191,7 +197,7 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
             bot = role == "all" or pager.webhook is None
             paging = asyncio.create_task(pager.run(stop, bot=bot), name="pager")
         if config.digest.enabled:
-            digests = asyncio.create_task(weekly_digests(config, redis, stop), name="digest")
+            digests = asyncio.create_task(weekly_digests(config, redis, stop, metrics), name="digest")
         if config.sources.names():
             pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
     elif pager is not None and pager.webhook is not None:

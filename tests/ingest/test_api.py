@@ -38,17 +38,17 @@ async def stream_payloads(redis) -> list[dict]:
 async def test_single_object_is_accepted_after_it_is_in_the_stream(client, redis, tokens, make_mention):
     response = await post(client, make_mention(id="a1"), tokens["webhook"])
     assert response.status == 202
-    assert await response.json() == {"accepted": 1, "duplicates": 0}
+    assert await response.json() == {"accepted": 1, "duplicates": 0, "unmatched": 0}
     (stored,) = await stream_payloads(redis)
     assert stored["id"] == "a1" and stored["source"] == "webhook" and stored["brand"] == "kesselberg"
 
 
 async def test_array_and_ndjson_bodies(client, redis, tokens, make_mention):
     response = await post(client, [make_mention(), make_mention()], tokens["webhook"])
-    assert (response.status, await response.json()) == (202, {"accepted": 2, "duplicates": 0})
+    assert (response.status, await response.json()) == (202, {"accepted": 2, "duplicates": 0, "unmatched": 0})
     response = await post(client, ndjson([make_mention(), make_mention(), make_mention()]) + b"\n\n",
                           tokens["webhook"], "application/x-ndjson")
-    assert (response.status, await response.json()) == (202, {"accepted": 3, "duplicates": 0})
+    assert (response.status, await response.json()) == (202, {"accepted": 3, "duplicates": 0, "unmatched": 0})
     assert await redis.xlen(keys.MENTION_STREAM) == 5
 
 
@@ -155,16 +155,16 @@ async def test_brand_is_matched_from_text_and_unmatched_mentions_are_kept(client
 async def test_duplicates_are_acknowledged_not_appended_again(client, redis, tokens, make_mention):
     first = make_mention(id="dup-1")
     assert (await (await post(client, [first, make_mention(id="dup-2")], tokens["webhook"])).json()) == {
-        "accepted": 2, "duplicates": 0}
+        "accepted": 2, "duplicates": 0, "unmatched": 0}
     again = await post(client, [first, first, make_mention(id="dup-3")], tokens["webhook"])
-    assert (again.status, await again.json()) == (202, {"accepted": 1, "duplicates": 2})
+    assert (again.status, await again.json()) == (202, {"accepted": 1, "duplicates": 2, "unmatched": 0})
     assert await redis.xlen(keys.MENTION_STREAM) == 3
 
 
 async def test_same_id_from_another_source_is_not_a_duplicate(client, tokens, make_mention):
     await post(client, make_mention(id="same"), tokens["webhook"])
     response = await post(client, make_mention(id="same"), tokens["forum"])
-    assert await response.json() == {"accepted": 1, "duplicates": 0}
+    assert await response.json() == {"accepted": 1, "duplicates": 0, "unmatched": 0}
 
 
 async def test_numeric_ids_are_accepted_as_text(client, redis, tokens, make_mention):
@@ -207,3 +207,14 @@ async def test_health_ready_and_metrics(client, tokens, make_mention):
     assert 'warner_ingest_rejected_requests_total{reason="unauthorized"} 1.0' in text
     assert "warner_stream_backlog 1.0" in text
     assert "warner_ingest_request_seconds_count 1.0" in text
+
+
+async def test_a_mention_that_matches_no_brand_is_kept_and_the_answer_and_metrics_say_so(
+    client, redis, tokens, make_mention
+):
+    records = [make_mention(id="u1", text="Ein Brot aus Ulm"), make_mention(id="m1")]
+    response = await post(client, records, tokens["webhook"])
+    assert (response.status, await response.json()) == (202, {"accepted": 2, "duplicates": 0, "unmatched": 1})
+    assert [p.get("brand") for p in await stream_payloads(redis)] == [None, "kesselberg"]
+    metrics = await (await client.get("/metrics")).text()
+    assert 'warner_ingest_unmatched_total{source="webhook"} 1.0' in metrics

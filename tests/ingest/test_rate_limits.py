@@ -76,7 +76,7 @@ async def test_a_source_over_its_rate_gets_429_with_retry_after_and_nothing_of_t
     assert not any([await redis.exists(keys.seen("webhook", m["id"])) for m in over])
     clock.advance(2)
     retried = await post(client, over, tokens["webhook"])
-    assert (retried.status, await retried.json()) == (202, {"accepted": 10, "duplicates": 0})
+    assert (retried.status, await retried.json()) == (202, {"accepted": 10, "duplicates": 0, "unmatched": 0})
 
 
 async def test_a_source_with_its_burst_used_up_is_refused_before_its_body_is_parsed(client, clock, tokens, make_mention):

@@ -77,7 +77,7 @@ async def post(client, body: bytes, headers: dict[str, str]):
 async def test_a_signed_request_is_accepted(client, redis, tokens, make_mention):
     body = orjson.dumps([make_mention(id="s1"), make_mention(id="s2")])
     response = await post(client, body, signed_headers(tokens["webhook"], body))
-    assert (response.status, await response.json()) == (202, {"accepted": 2, "duplicates": 0})
+    assert (response.status, await response.json()) == (202, {"accepted": 2, "duplicates": 0, "unmatched": 0})
     assert await redis.xlen(keys.MENTION_STREAM) == 2
 
 
@@ -179,7 +179,7 @@ async def test_the_same_body_signed_anew_is_a_new_request(client, tokens, make_m
     body = orjson.dumps(make_mention(id="again"))
     assert (await post(client, body, signed_headers(tokens["webhook"], body))).status == 202
     resent = await post(client, body, signed_headers(tokens["webhook"], body, timestamp=NOW + 1))
-    assert (resent.status, await resent.json()) == (202, {"accepted": 0, "duplicates": 1})
+    assert (resent.status, await resent.json()) == (202, {"accepted": 0, "duplicates": 1, "unmatched": 0})
 
 
 async def test_an_accepted_signature_is_remembered_for_twice_the_tolerance(client, redis, tokens, make_mention):
@@ -218,7 +218,7 @@ async def test_a_source_without_signing_config_works_as_before(client, redis, to
     body = orjson.dumps(make_mention(id="plain"))
     headers = {"Authorization": f"Bearer {tokens['forum']}", "Content-Type": "application/json"}
     response = await post(client, body, headers)
-    assert (response.status, await response.json()) == (202, {"accepted": 1, "duplicates": 0})
+    assert (response.status, await response.json()) == (202, {"accepted": 1, "duplicates": 0, "unmatched": 0})
     assert (await post(client, body, headers)).status == 202  # no replay guard without signing: a duplicate
     assert await redis.keys("warner:{ingest}:sig:*") == []
 

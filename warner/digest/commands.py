@@ -1,22 +1,45 @@
-"""``warner digest``: the weekly digest of one ISO week, as Markdown, HTML or Telegram messages."""
+"""``warner digest``: the weekly digest of one ISO week, as Markdown, HTML or Telegram messages.
+
+Nothing leaves the machine unless asked: ``--format telegram`` prints what the recipients
+would get, ``--send`` delivers it (and saves the reports like the Monday digest does). A
+failure is one line on stderr that says what to fix, never a traceback.
+
+The command reads warner's Redis: the configured one, or the embedded server of a running
+``warner run`` (attached quietly), or — when warner is not running — its data dir, which it
+says once on stderr. Info events (embedded Redis started/stopped) are not shown; the
+command's own lines say what happened (``--log-level info`` shows them again).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
+
+import structlog
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     digest = subparsers.add_parser(
         "digest",
         help="the weekly digest: incidents, MTTA/MTTR, false alarms, pages, mentions, a chart",
-        description="Figures of one ISO week from Redis (attaches to a running `warner run`).",
+        description="Figures of one ISO week from warner's Redis (a running `warner run`'s, or its data dir). "
+        "Prints the digest; only --send delivers it on Telegram.",
     )
     digest.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
-    digest.add_argument("--format", choices=("md", "html", "telegram"), default="md")
+    digest.add_argument(
+        "--format",
+        choices=("md", "html", "telegram"),
+        help="md (default), html, or telegram: print the messages the recipients would get, without sending",
+    )
+    digest.add_argument(
+        "--send",
+        action="store_true",
+        help="deliver it on Telegram to digest.recipients (and save the reports) — what `warner run` does on Mondays",
+    )
     digest.add_argument("--out", type=Path, help="write here instead of stdout (md) or the data dir (html)")
     digest.add_argument("--lang", choices=("de", "en"), default="de")
     digest.set_defaults(func=run_digest)
@@ -28,6 +51,11 @@ def run_digest(args: argparse.Namespace) -> int:
     from warner.digest.week import parse_week
 
     config = _load(args)
+    if args.log_level is None:
+        _quiet()
+    if args.send and args.format not in (None, "telegram"):
+        print(f"error: --send delivers on Telegram; leave out --format {args.format}", file=sys.stderr)
+        return 2
     week = args.week or due_week(time.time(), config.digest)
     try:
         parse_week(week, config.digest.time_zone)
@@ -37,21 +65,75 @@ def run_digest(args: argparse.Namespace) -> int:
     return asyncio.run(_run(args, config, week))
 
 
+def _quiet() -> None:
+    """Only errors in the log: this command says what happened in its own lines.
+
+    Only the level changes (the format ``_load`` chose stays). python-telegram-bot's own
+    logger is silenced too: for a non-JSON answer (a wrong ``base_url``) it logs a traceback
+    of its JSON parser, next to the one line this command prints about the same thing.
+    """
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    logging.getLogger("telegram").setLevel(logging.CRITICAL)
+
+
+def _say_where(config) -> None:  # type: ignore[no-untyped-def]
+    """Tell once where the figures come from when it is not the running warner's Redis."""
+    from warner.store.embedded import default_data_dir, running_url
+
+    if config.redis_url is None and running_url(config.redis.data_dir) is None:
+        data_dir = config.redis.data_dir or default_data_dir()
+        print(f"warner is not running; reading its data dir {data_dir}", file=sys.stderr)
+
+
 async def _run(args: argparse.Namespace, config, week: str) -> int:  # type: ignore[no-untyped-def]
-    from warner.digest.report import render_html, render_markdown
-    from warner.digest.weekly import build_digest, send_weekly_digest
+    from warner.digest.weekly import build_digest
     from warner.store import open_redis
 
+    _say_where(config)
     async with open_redis(config, owner=False) as redis:
-        if args.format == "telegram":
-            if config.notify.telegram is None or not config.digest.recipients:
-                print("error: needs notify.telegram and digest.recipients in the config", file=sys.stderr)
-                return 2
-            saved = await send_weekly_digest(redis, config, week)
-            print(f"sent the digest of {week}; saved {', '.join(str(p) for p in saved.values())}")
-            return 0
+        if args.send:
+            return await _send(redis, config, week)
         digest = await build_digest(redis, config, week, args.lang)
-    if args.format == "md":
+    return _print(args, config, week, digest)
+
+
+async def _send(redis, config, week: str) -> int:  # type: ignore[no-untyped-def]
+    from warner.digest.failures import DigestFailure, recipient_hint
+    from warner.digest.schedule import mark_sent
+    from warner.digest.weekly import recipients, send_weekly_digest
+    from warner.logs import redact_text
+
+    if config.notify.telegram is None or not recipients(config):
+        print(
+            "error: nobody to send it to: --send needs notify.telegram and digest.recipients "
+            "with a telegram_id in oncall.people",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        sent = await send_weekly_digest(redis, config, week)
+    except DigestFailure as failure:
+        print(f"error: {redact_text(failure.message)}", file=sys.stderr)
+        return 1
+    await mark_sent(redis, week, time.time(), by="by warner digest --send")  # Monday's scheduler leaves it be
+    names = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id is not None}
+    reached = len(sent.deliveries) - len(sent.failed)
+    saved = ", ".join(str(p) for p in sent.saved.values())
+    print(f"sent the digest of {week} to {reached} of {len(sent.deliveries)} recipients; saved {saved}")
+    for d in sent.failed:
+        who = f"{names.get(d.chat_id, '?')} ({d.chat_id})"
+        print(f"error: not delivered to {who}: {redact_text(d.error or '')} — {recipient_hint(d)}", file=sys.stderr)
+    return 1 if sent.failed else 0
+
+
+def _print(args: argparse.Namespace, config, week: str, digest) -> int:  # type: ignore[no-untyped-def]
+    from warner.digest.preview import telegram_preview
+    from warner.digest.report import render_html, render_markdown
+
+    if args.format == "telegram":
+        print(telegram_preview(config, digest.figures, digest.chart_png, args.lang))
+        return 0
+    if args.format in (None, "md"):
         text = render_markdown(digest.figures, args.lang)
         if args.out:
             args.out.write_text(text, encoding="utf-8")

@@ -1,20 +1,26 @@
 """One week's digest end to end: figures from Redis, the chart, the saved reports, the Telegram messages.
 
-Used by the scheduler inside ``warner run`` and by ``warner digest``; the parts it combines
-live in ``figures.py`` (numbers), ``chart.py`` (PNG), ``report.py`` (Markdown/HTML/Telegram
-text) and ``telegram.py`` (sending).
+Used by the scheduler inside ``warner run`` and by ``warner digest --send``; the parts it
+combines live in ``figures.py`` (numbers), ``chart.py`` (PNG), ``report.py``
+(Markdown/HTML/Telegram text) and ``telegram.py`` (sending). A digest that reached nobody
+raises ``DigestFailure`` (``failures.py``) with a reason and a one-line message, so neither
+the scheduler nor the CLI has to interpret a library's exception.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 import structlog
 
 from warner.config import Config
 from warner.digest.model import WeekFigures
+
+if TYPE_CHECKING:
+    from warner.digest.telegram import DigestDelivery
 
 log = structlog.get_logger()
 
@@ -23,6 +29,18 @@ log = structlog.get_logger()
 class Digest:
     figures: WeekFigures
     chart_png: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    """What ``send_weekly_digest`` did: the saved reports by suffix and one delivery per Telegram recipient."""
+
+    saved: dict[str, Path]
+    deliveries: list[DigestDelivery] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[DigestDelivery]:
+        return [d for d in self.deliveries if not d.ok]
 
 
 async def build_digest(redis: aioredis.Redis, config: Config, week: str, language: str = "de") -> Digest:
@@ -43,23 +61,48 @@ def recipients(config: Config) -> list[tuple[int, str]]:
     ]
 
 
-async def send_weekly_digest(redis: aioredis.Redis, config: Config, week: str) -> dict[str, Path]:
-    """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram; returns the saved files."""
+async def send_weekly_digest(redis: aioredis.Redis, config: Config, week: str) -> SentDigest:
+    """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram.
+
+    Raises ``DigestFailure`` when the bot cannot start (token refused, API unreachable, a
+    secret missing) or no recipient got it; a digest that reached some recipients is sent
+    (the others are logged and listed in ``SentDigest.failed``).
+    """
+    from warner.digest.failures import delivery_failure
     from warner.digest.report import save_reports
 
     digest = await build_digest(redis, config, week)
     saved = save_reports(digest.figures, config.digest.directory(config.redis.data_dir), digest.chart_png)
     to = recipients(config)
+    deliveries: list[DigestDelivery] = []
     if to and config.notify.telegram is not None:
-        from warner.digest.telegram import digest_bot, send_digest
-
-        async with digest_bot(config.notify.telegram, config.notify.telegram.secrets()) as bot:
-            results = await send_digest(bot, to, digest.figures, digest.chart_png)
-        failed = [r for r in results if not r.ok]
-        if failed:
-            # The scheduler retries the whole week on an exception; a partial failure is logged loudly.
-            log.error("digest_delivery_failed", week=week, failed=[str(r) for r in failed])
-            if len(failed) == len(results):
-                raise ConnectionError(f"the digest of {week} reached none of its {len(results)} recipients")
+        deliveries = await _deliver(config, to, digest)
+        if failure := delivery_failure(week, deliveries):
+            raise failure
+        if any(not d.ok for d in deliveries):
+            log.warning(
+                "digest_delivery_failed", week=week, failed=[f"{d.chat_id}: {d.error}" for d in deliveries if not d.ok]
+            )
     log.info("digest_ready", week=week, files=sorted(str(p) for p in saved.values()), telegram=len(to))
-    return saved
+    return SentDigest(saved, deliveries)
+
+
+async def _deliver(config: Config, to: list[tuple[int, str]], digest: Digest) -> list[DigestDelivery]:
+    from telegram.error import TelegramError
+
+    from warner.digest.failures import NOT_CONFIGURED, DigestFailure, bot_failure
+    from warner.digest.telegram import digest_bot, send_digest
+    from warner.notify.telegram.config import TelegramSecretError
+
+    telegram = config.notify.telegram
+    assert telegram is not None
+    try:
+        secrets = telegram.secrets()
+    except TelegramSecretError as exc:
+        raise DigestFailure(NOT_CONFIGURED, str(exc), permanent=True) from None
+    try:
+        async with digest_bot(telegram, secrets) as bot:  # starting it asks getMe: token and base_url checked here
+            return await send_digest(bot, to, digest.figures, digest.chart_png)  # type: ignore[arg-type]
+    except TelegramError as exc:  # send_digest reports per recipient; only the bot's start or shutdown raises
+        raise bot_failure(exc, telegram.base_url, telegram.token_env) from None
+

@@ -200,9 +200,14 @@ async def _append(ctx: IngestContext, source: str, mentions: list[Mention], star
         )
     ctx.metrics.accepted.labels(source).inc(result.accepted)
     ctx.metrics.duplicates.labels(source).inc(result.duplicates)
+    # Said in the answer and counted: a mention that matches no brand is kept (under "_none"),
+    # but a sender whose brand aliases are wrong should learn it from the first response.
+    unmatched = sum(m.brand is None for m in mentions)
+    if unmatched:
+        ctx.metrics.unmatched.labels(source).inc(unmatched)
     ctx.metrics.request_seconds.observe(time.perf_counter() - started)
     log.debug("mentions_accepted", source=source, accepted=result.accepted, duplicates=result.duplicates)
-    return json_response(202, {"accepted": result.accepted, "duplicates": result.duplicates})
+    return json_response(202, {"accepted": result.accepted, "duplicates": result.duplicates, "unmatched": unmatched})
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -68,7 +68,12 @@ warner:{acks}:failures:<kind>:<hash>   string  wrong SMS reply codes from one se
                                                never the number itself); TTL = the lockout window
 warner:{telegram}:poller               string  lock held by the one process polling Telegram
 warner:{digest}:sent:<week>            string  "sending <owner>" (lease) while a worker sends the
-                                               weekly digest of that ISO week, then "sent <time>"
+                                               weekly digest of that ISO week, then "sent <time>",
+                                               "skipped: …" or "given up <time> after <n> tries: …"
+warner:{digest}:since                  string  epoch seconds warner has had data since (SET NX, no
+                                               TTL): no digest for weeks that ended before it
+warner:{digest}:tries:<week>           hash    failed digest sends of a week: tries, next_at,
+                                               reason, error (TTL two weeks)
 warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, saved only once its
                                                mentions are in the stream) and health: kind,
                                                last_success, last_error(_at), errors, failures

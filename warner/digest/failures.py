@@ -1,0 +1,114 @@
+"""Why a digest did not go out, in one line that says what to do — for the log, the metric and the CLI.
+
+A failed send used to surface as whatever the library raised: python-telegram-bot turns a
+404 from ``getMe`` into ``InvalidToken("The token `…` was rejected")`` (misleading for a
+wrong ``base_url``, and it quotes the token), and the scheduler logged a full traceback every
+minute. Here each failure gets a ``reason`` (a small fixed set: it is a metric label), a
+``permanent`` flag (retrying will not help, so the scheduler gives up sooner) and a message
+a person can act on without reading code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+if TYPE_CHECKING:
+    from warner.digest.telegram import DigestDelivery
+
+TOKEN_REFUSED = "token_refused"  # the Bot API refused the token (401/404 on getMe): wrong token or base_url
+TELEGRAM_UNREACHABLE = "telegram_unreachable"  # network error, timeout, 5xx, flood limit: try again later
+RECIPIENTS_REFUSED = "recipients_refused"  # every recipient's chat refused the digest (blocked, unknown chat)
+NOT_CONFIGURED = "not_configured"  # a secret the config names is missing
+REDIS = "redis"  # the figures could not be read
+ERROR = "error"  # anything else (a bug): the traceback is logged at debug level
+REASONS = (TOKEN_REFUSED, TELEGRAM_UNREACHABLE, RECIPIENTS_REFUSED, NOT_CONFIGURED, REDIS, ERROR)
+
+# What Telegram answers getMe with for a wrong token or path; PTB keeps the text, not the status.
+_STATUS_OF = {"not found": "404 Not Found", "unauthorized": "401 Unauthorized"}
+_NOT_JSON = re.compile(r"^(?P<text>[^()]+?) \((?P<code>\d{3})\)\. Parsing the server response")
+
+
+class DigestFailure(Exception):
+    """The digest of a week did not go out; ``str()`` is the one line to show."""
+
+    def __init__(self, reason: str, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.permanent = reason, message, permanent
+
+
+def bot_failure(exc: TelegramError, base_url: str, token_env: str = "TELEGRAM_BOT_TOKEN") -> DigestFailure:
+    """The failure for an error while the bot starts (``getMe``); never quotes the token."""
+    getme = f"{base_url}/bot<token>/getMe"
+    check = f"check the token in {token_env} (notify.telegram.token_env) and notify.telegram.base_url"
+    if isinstance(exc, InvalidToken):
+        cause = exc.__cause__ if isinstance(exc.__cause__, TelegramError) else None
+        return DigestFailure(
+            TOKEN_REFUSED, f"Telegram refused the bot token ({_answer(cause)} from {getme}): {check}", permanent=True
+        )
+    if isinstance(exc, RetryAfter | NetworkError) and not isinstance(exc, BadRequest):
+        return DigestFailure(
+            TELEGRAM_UNREACHABLE,
+            f"the Telegram Bot API at {base_url} did not answer ({type(exc).__name__}: {exc.message}): "
+            "check notify.telegram.base_url and the network, or try again later",
+            permanent=False,
+        )
+    return DigestFailure(
+        TOKEN_REFUSED,
+        f"Telegram refused to start the bot ({type(exc).__name__}: {exc.message} from {getme}): {check}",
+        permanent=True,
+    )
+
+
+def _answer(cause: TelegramError | None) -> str:
+    """The answer as "404 Not Found", from what PTB kept of it (the description, or its text for a non-JSON body)."""
+    if cause is None:
+        return "refused"
+    text = cause.message.strip()
+    if text.lower() in _STATUS_OF:
+        return _STATUS_OF[text.lower()]
+    plain = _NOT_JSON.match(text)
+    if plain:  # something answered that is not the Bot API: a wrong base_url more likely than a wrong token
+        return f"{plain['code']} {plain['text']}, not a Bot API answer"
+    return text
+
+
+def delivery_failure(week: str, deliveries: Sequence[DigestDelivery]) -> DigestFailure | None:
+    """The failure when no recipient got the digest (None when at least one did: that is a sent digest)."""
+    if not deliveries or any(d.ok for d in deliveries):
+        return None
+    errors = "; ".join(f"{d.chat_id}: {d.error}" for d in deliveries)
+    if all(d.permanent for d in deliveries):
+        return DigestFailure(
+            RECIPIENTS_REFUSED,
+            f"no recipient accepted the digest of {week} ({errors}): check each person's telegram_id "
+            "(oncall.people) and that they have sent /start to the bot",
+            permanent=True,
+        )
+    return DigestFailure(
+        TELEGRAM_UNREACHABLE,
+        f"the digest of {week} reached none of its {len(deliveries)} recipients ({errors}); it is tried again",
+        permanent=False,
+    )
+
+
+def recipient_hint(delivery: DigestDelivery) -> str:
+    """What to do about one recipient the digest did not reach."""
+    if isinstance(delivery.error, str) and delivery.error.startswith(Forbidden.__name__):
+        return "they must open the bot and send /start (or unblock it)"
+    if delivery.permanent:
+        return "check their telegram_id in oncall.people"
+    return "try again later"
+
+
+def as_failure(exc: BaseException) -> DigestFailure:
+    """Any exception from building or sending a digest, as a DigestFailure."""
+    if isinstance(exc, DigestFailure):
+        return exc
+    if isinstance(exc, RedisError):
+        return DigestFailure(REDIS, f"Redis: {type(exc).__name__}: {exc}", permanent=False)
+    return DigestFailure(ERROR, f"{type(exc).__name__}: {exc}", permanent=False)
