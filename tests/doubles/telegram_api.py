@@ -2,7 +2,8 @@
 
 Enough of the API for python-telegram-bot to send, edit, answer and long-poll:
 getMe, sendMessage, sendPhoto, editMessageText, answerCallbackQuery, getUpdates,
-deleteWebhook, setWebhook. A file part of a multipart upload (sendPhoto's ``photo``) is
+deleteWebhook, setWebhook, setMyCommands and getMyCommands (menus per language_code in
+``commands``, checked as Telegram checks them). A file part of a multipart upload (sendPhoto's ``photo``) is
 recorded as an ``UploadedFile`` with its bytes, length and whether it is a PNG. Every request is recorded (``calls``); tests inject updates (``press``,
 ``command``) and programme failures (``fail``). HTML text is parsed into text and
 entities like Telegram does, so ``Message.text_html`` round-trips.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -83,6 +85,7 @@ class TelegramApiDouble:
     unknown_chats: set[int] = field(default_factory=set)
     blocked_chats: set[int] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # language_code ("" = default) -> menu
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -202,6 +205,24 @@ class TelegramApiDouble:
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
         return _ok(True)
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
+        commands = params.get("commands")
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _error(400, "Bad Request: commands must be an array of at most 100 BotCommand")
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                return _error(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                return _error(400, "Bad Request: command description is empty or too long")
+        self.commands[str(params.get("language_code") or "")] = commands
+        return _ok(True)
+
+    async def _api_getMyCommands(self, params: dict[str, Any]) -> web.Response:
+        return _ok(self.commands.get(str(params.get("language_code") or ""), []))
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset", 0) or 0)

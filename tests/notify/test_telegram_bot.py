@@ -31,7 +31,7 @@ from warner.notify.telegram.drafts import ChosenDraft, DraftOption
 TOKEN = "123456:test-token"
 KEY = b"callback-key-for-tests"
 NOW = 1795287000
-ANNA_ID, STRANGER_ID, GROUP_MEMBER_ID, GROUP_ID = 1001, 666, 777, -100200
+ANNA_ID, STRANGER_ID, GROUP_MEMBER_ID, GROUP_ID, BEN_EN_ID = 1001, 666, 777, -100200, 1003
 ANNA = Recipient("anna", "Anna", telegram_id=ANNA_ID)
 GROUP = Recipient(f"chat:{GROUP_ID}", "Krisenstab", telegram_id=GROUP_ID)
 SIGNER = CallbackSigner(KEY, timedelta(days=7))
@@ -55,8 +55,20 @@ class RecordingActions:
 
 
 class Backend:
+    def __init__(self) -> None:
+        self.tested: list[tuple[str, str]] = []
+
     def person_for_telegram(self, user_id: int) -> str | None:
-        return {ANNA_ID: "anna", 1002: "ben"}.get(user_id)
+        return {ANNA_ID: "anna", 1002: "ben", BEN_EN_ID: "ben_en"}.get(user_id)
+
+    def language_for(self, person: str) -> str | None:
+        return {"ben_en": "en"}.get(person)  # Anna set no language: her Telegram app's decides
+
+    async def test_page(self, person: str, language: str) -> str:
+        if person.startswith("telegram:"):
+            raise LookupError(person)
+        self.tested.append((person, language))
+        return f"Testalarm an {person}:\ntelegram: zugestellt an {ANNA_ID}"
 
     async def oncall_text(self, language: str) -> str:
         return f"Bereitschaft: Anna ({language})"
@@ -97,9 +109,14 @@ def clock() -> list[float]:
 
 
 @pytest.fixture
-async def bot(api, actions, clock):
+def backend() -> Backend:
+    return Backend()
+
+
+@pytest.fixture
+async def bot(api, actions, clock, backend):
     config = TelegramConfig(base_url=api.base_url, allowed_chat_ids=[GROUP_ID])
-    application = build_application(config, TOKEN, actions, Backend(), callback_key=KEY, clock=lambda: clock[0])
+    application = build_application(config, TOKEN, actions, backend, callback_key=KEY, clock=lambda: clock[0])
     await start_polling(application, poll_timeout_s=1)
     yield application
     await stop(application)
@@ -245,6 +262,84 @@ async def test_commands_from_strangers_are_refused(api, bot, actions):
     assert all("nicht berechtigt" in r["text"] for r in replies) and actions.calls == []
     refused = [e for e in logs if e["event"] == "telegram_command_refused"]
     assert [e["command"] for e in refused] == ["oncall", "ack"]
+
+
+async def test_a_stranger_s_start_gets_their_user_id_the_chat_id_and_where_each_goes(api, bot):
+    with capture_logs() as logs:
+        await api.command(api.user(STRANGER_ID, "Mallory"), "/start")
+        (reply,) = await api.wait_for("sendMessage")
+    text = reply["text"]
+    assert "nicht berechtigt" not in text and "kennt dich noch nicht" in text
+    assert f"Deine Telegram-Nutzer-ID: {STRANGER_ID}" in text and f"Diese Chat-ID: {STRANGER_ID}" in text
+    assert f"oncall.people[].telegram_id: {STRANGER_ID}" in text
+    assert "notify.telegram.allowed_chat_ids" in text  # how a group gets in: add the bot there, /start there
+    started = [e for e in logs if e["event"] == "telegram_stranger_started"]
+    assert started and started[0]["user_id"] == STRANGER_ID
+
+
+async def test_a_stranger_s_start_in_a_group_names_the_group_id_for_allowed_chat_ids_in_english(api, bot):
+    other_group = -100300
+    await api.command(api.user(STRANGER_ID, "Mallory", "en"), "/start", chat_id=other_group)
+    (reply,) = await api.wait_for("sendMessage")
+    text = reply["text"]
+    assert "does not know you yet" in text and int(reply["chat_id"]) == other_group
+    assert f"Your Telegram user id: {STRANGER_ID}" in text and f"This chat id: {other_group}" in text
+    assert f"oncall.people[].telegram_id: {STRANGER_ID}" in text
+    assert f"notify.telegram.allowed_chat_ids: [{other_group}]" in text
+
+
+async def test_a_known_user_s_start_lists_the_commands(api, bot):
+    await api.command(api.user(ANNA_ID), "/start")
+    await api.command(api.user(GROUP_MEMBER_ID, "Carla", "en"), "/start", chat_id=GROUP_ID)
+    de, en = (r["text"] for r in await api.wait_for("sendMessage", 2))
+    assert all(command in de for command in ("/oncall", "/incidents", "/ack <ID>", "/test", "/help"))
+    assert "bis wann" in de and "Nutzer-ID" not in de
+    assert "/test – a test page to you" in en
+
+
+async def test_the_command_menu_is_registered_in_german_and_english_when_the_bot_starts(api, bot):
+    de, en = api.commands[""], api.commands["en"]
+    assert [c["command"] for c in de] == [c["command"] for c in en] == ["oncall", "incidents", "ack", "test", "help"]
+    assert de[0]["description"] == "Wer hat Bereitschaft, bis wann"
+    assert en[0]["description"] == "Who is on call, until when"
+
+
+async def test_a_menu_telegram_refuses_is_logged_and_the_bot_still_answers(api, actions, backend):
+    api.fail("setMyCommands", status=400, description="Bad Request: BOT_COMMAND_INVALID")
+    config = TelegramConfig(base_url=api.base_url)
+    application = build_application(config, TOKEN, actions, backend, callback_key=KEY)
+    with capture_logs() as logs:
+        await start_polling(application, poll_timeout_s=1)
+    try:
+        (refused,) = [e for e in logs if e["event"] == "telegram_commands_not_registered"]
+        assert "command_invalid" in refused["error"].lower() and refused["log_level"] == "warning"
+        assert api.commands == {}
+        await api.command(api.user(ANNA_ID), "/help")
+        (reply,) = await api.wait_for("sendMessage")
+        assert "/oncall" in reply["text"]
+    finally:
+        await stop(application)
+
+
+async def test_test_command_pages_the_sender_s_person_and_replies_with_each_channel_s_answer(api, bot, backend):
+    await api.command(api.user(ANNA_ID, language_code="en"), "/test")
+    (reply,) = await api.wait_for("sendMessage")
+    assert backend.tested == [("anna", "en")]  # Anna set no language: her app's English
+    assert reply["text"] == f"Testalarm an anna:\ntelegram: zugestellt an {ANNA_ID}"
+
+
+async def test_test_command_from_a_group_member_says_which_id_to_add_and_strangers_are_refused(api, bot, backend):
+    await api.command(api.user(GROUP_MEMBER_ID, "Carla"), "/test", chat_id=GROUP_ID)
+    await api.command(api.user(STRANGER_ID), "/test")
+    member, stranger = (r["text"] for r in await api.wait_for("sendMessage", 2))
+    assert f"telegram_id: {GROUP_MEMBER_ID}" in member and "oncall.people" in member
+    assert "nicht berechtigt" in stranger and backend.tested == []
+
+
+async def test_replies_follow_the_configured_language_over_the_telegram_app_s(api, bot):
+    await api.command(api.user(BEN_EN_ID, "Ben", language_code="de"), "/ack")
+    (reply,) = await api.wait_for("sendMessage")
+    assert reply["text"].startswith("Usage: /ack")
 
 
 async def test_webhook_checks_the_secret_header(api, actions, monkeypatch):

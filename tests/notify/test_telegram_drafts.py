@@ -71,6 +71,12 @@ class Backend:
     def person_for_telegram(self, user_id: int) -> str | None:
         return {ANNA_ID: "anna", BEN_ID: "ben"}.get(user_id)
 
+    def language_for(self, person: str) -> str | None:
+        return None  # as if nobody set a language: the Telegram app's language decides
+
+    async def test_page(self, person: str, language: str) -> str:
+        return f"Testalarm an {person}"
+
     async def oncall_text(self, language: str) -> str:
         return "Bereitschaft: Anna"
 

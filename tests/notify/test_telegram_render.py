@@ -19,7 +19,7 @@ from warner.notify.telegram import (
     render_page,
 )
 from warner.notify.telegram.keyboard import incident_keyboard
-from warner.notify.telegram.render import with_state_line
+from warner.notify.telegram.render import volume_line, with_state_line
 
 SATURDAY_1950 = 1795287000  # Sa 21.11.2026 19:50 Europe/Berlin
 BRANDS = {"kesselberg": "Brauerei Kesselberg"}
@@ -50,7 +50,7 @@ def page(language="de", **changes) -> Page:
 def test_german_alert_says_how_loud_how_negative_since_when():
     text = render_page(page(), BRANDS)
     assert text.startswith("<b>🔴 KRITISCH · Brauerei Kesselberg</b>")
-    assert "27× so viele Erwähnungen wie üblich (1.382 statt 51)" in text
+    assert "1.382 Erwähnungen in 11 Minuten, sonst etwa 51" in text
     assert "32 % negativ" in text
     assert "seit 19:50 (Sa 21.11.)" in text
     assert "Vorfall <code>kesselberg:12</code>" in text
@@ -59,17 +59,43 @@ def test_german_alert_says_how_loud_how_negative_since_when():
 def test_english_alert_uses_english_words_and_numbers():
     text = render_page(page("en"), BRANDS)
     assert text.startswith("<b>🔴 CRITICAL · Brauerei Kesselberg</b>")
-    assert "27× the usual number of mentions (1,382 instead of 51)" in text
+    assert "1,382 mentions in 11 minutes, usually about 51" in text
     assert "32% negative" in text
     assert "since 19:50 (Sat 21 Nov)" in text
     assert "reach 1.2M" in text and "reach 12,300" in text
 
 
-def test_small_ratio_has_one_decimal_in_the_reader_s_notation():
-    de = render_page(page(incident=storm(mentions=170, expected=50, severity="warning")), BRANDS)
-    en = render_page(page("en", incident=storm(mentions=170, expected=50)), BRANDS)
-    assert "🟠 WARNUNG" in de and "3,4× so viele" in de
-    assert "3.4× the usual" in en
+def test_a_burst_against_a_near_silent_baseline_says_how_many_in_how_long_and_what_is_usual():
+    burst = storm(mentions=48, expected=0.24, updated_at=SATURDAY_1950, severity="warning")
+    de = render_page(page(incident=burst), BRANDS)
+    en = render_page(page("en", incident=burst), BRANDS)
+    assert "🟠 WARNUNG" in de and "48 Erwähnungen in 1 Minute, sonst etwa 0,2" in de
+    assert "48 mentions in 1 minute, usually about 0.2" in en
+    assert "×" not in de + en and "statt" not in de and "instead of" not in en
+
+
+@pytest.mark.parametrize(
+    ("mentions", "expected", "span_s", "de", "en"),
+    [
+        (48, 1.17, 0, "48 Erwähnungen in 1 Minute, sonst etwa 1,2", "48 mentions in 1 minute, usually about 1.2"),
+        (1, 0.01, 9000, "1 Erwähnung in 2,5 Stunden, sonst fast keine", "1 mention in 2.5 hours, usually almost none"),
+        (12_400, 3.0, 3 * 86400 - 60, "12.400 Erwähnungen in 3 Tagen, sonst etwa 3",
+         "12,400 mentions in 3 days, usually about 3"),
+        (300, 1234.4, 6000, "300 Erwähnungen in 101 Minuten, sonst etwa 1.234",
+         "300 mentions in 101 minutes, usually about 1,234"),
+    ],
+)  # fmt: skip
+def test_volume_figures_in_each_language_s_notation(mentions, expected, span_s, de, en):
+    incident = storm(mentions=mentions, expected=expected, updated_at=SATURDAY_1950 + span_s)
+    assert volume_line(incident, "de") == de
+    assert volume_line(incident, "en") == en
+
+
+def test_the_span_counts_whole_buckets_of_the_configured_width():
+    incident = storm(mentions=90, expected=2, updated_at=SATURDAY_1950 + 600)
+    assert volume_line(incident, "de", bucket_s=300) == "90 Erwähnungen in 15 Minuten, sonst etwa 2"
+    text = render_page(page(incident=incident), BRANDS, bucket_s=300)
+    assert "90 Erwähnungen in 15 Minuten, sonst etwa 2" in text
 
 
 def test_three_top_mentions_escaped_shortened_and_linked_only_over_http():

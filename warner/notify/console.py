@@ -36,6 +36,15 @@ class ConsoleChannel:
         ref = f"{self.name}-{next(self._refs)}"
         return Delivery(self.name, page.recipient.id, ok=True, latency_s=time.perf_counter() - started, message_ref=ref)
 
+    async def send_test(self, recipient: Recipient, text: str) -> Delivery:
+        """A test page (``oncall/test_page.py``): the text, marked as such, with who it is for."""
+        started = time.perf_counter()
+        flat = " · ".join(part.strip() for part in text.splitlines() if part.strip())
+        who = f"{escape(recipient.name)} ({escape(recipient.id)})"
+        self._console.print(f"[dim]\\[test page → {who}][/dim] {escape(flat)}", highlight=False)
+        ref = f"{self.name}-{next(self._refs)}"
+        return Delivery(self.name, recipient.id, ok=True, latency_s=time.perf_counter() - started, message_ref=ref)
+
     def line(self, page: Page) -> str:
         """``[page new → Anna (anna)] CRITICAL kesselberg:12 Brauerei Kesselberg: 27.0x normal, …``"""
         i = page.incident

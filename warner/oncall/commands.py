@@ -1,4 +1,8 @@
-"""``warner oncall``: who is on call right now (or at any time), and the schedule as iCal."""
+"""``warner oncall``: who is on call right now (or at any time), and the schedule as iCal.
+
+``warner page --test PERSON``: a test page to one person through each of their channels,
+with what each channel answered — the last step of setting up paging.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("--start", type=_instant, help="from this time instead of now; " + _AT_HELP)
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export.set_defaults(func=run_export)
+
+    page = subparsers.add_parser("page", help="send a test page to a person through each of their channels")
+    page.add_argument(
+        "--test",
+        metavar="PERSON",
+        required=True,
+        help="person id from oncall.people; prints what each channel answered (exit 0 if one delivered)",
+    )
+    page.set_defaults(func=run_page_test)
 
 
 _AT_HELP = (
@@ -168,3 +181,25 @@ def run_export(args: argparse.Namespace) -> int:
         args.out.write_bytes(ical)
         print(f"wrote {len(shifts)} shifts of {len(schedules)} schedule(s) to {args.out}", file=sys.stderr)
     return 0
+
+
+def run_page_test(args: argparse.Namespace) -> int:
+    """One line per channel: delivered to whom, or the channel's error. No Redis, no incident."""
+    import asyncio
+
+    from warner.cli import _load
+    from warner.oncall.schedule import UnknownId
+    from warner.oncall.test_page import NoChannels, send_test_page
+
+    config = _load(args)
+    try:
+        _, answers = asyncio.run(send_test_page(config, args.test))
+    except UnknownId as exc:
+        print(f"error: {exc} — person ids are set in oncall.people", file=sys.stderr)
+        return 1
+    except NoChannels as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for answer in answers:
+        print(answer.describe("en"))
+    return 0 if any(a.delivered for a in answers) else 1

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 import structlog
@@ -84,7 +85,7 @@ class RosterView:
 
 
 class BotBackend:
-    """What the Telegram bot's commands show: who is on call, open incidents, drafts."""
+    """What the Telegram bot's commands show: who is on call, open incidents, drafts; and its test page."""
 
     def __init__(
         self,
@@ -93,31 +94,45 @@ class BotBackend:
         lifecycle: IncidentLifecycle,
         clock: Clock,
         config: Config,
+        channels: Mapping[str, Channel] | None = None,
     ):
         self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
         self.config = config
+        self.channels = channels if channels is not None else {}  # the pager's, reused by /test
         self._responder: Any = None
 
     def person_for_telegram(self, user_id: int) -> str | None:
         return self.roster.person_for_telegram(user_id)
 
+    def language_for(self, person: str) -> Language | None:
+        recipient = None if person.startswith("telegram:") else self.roster.recipient_or_none(person)
+        return recipient.language if recipient is not None else None
+
+    async def test_page(self, person: str, language: Language) -> str:
+        from warner.oncall.test_page import report, send_test_page
+
+        recipient, answers = await send_test_page(self.config, person, reuse=self.channels)
+        return report(recipient, answers, language)
+
     async def oncall_text(self, language: Language) -> str:
-        now = datetime.fromtimestamp(self.clock.now(), UTC)
-        lines = []
-        for schedule in self.roster.roster.schedules:
-            people = self.roster.roster.on_call(schedule.id, now)
-            who = ", ".join(p.name for p in people) or ("niemand" if language == "de" else "nobody")
-            lines.append(f"{schedule.name or schedule.id}: {who}")
-        return "\n".join(lines) or ("Kein Bereitschaftsplan." if language == "de" else "No on-call schedule.")
+        from warner.notify.telegram.status import oncall_text
+
+        return oncall_text(self.roster.roster, datetime.fromtimestamp(self.clock.now(), UTC), language)
 
     async def incidents_text(self, language: Language) -> str:
+        from warner.notify.telegram.status import incidents_text
+
         recent = await self.incidents.recent(limit=10)
-        responses = await self.lifecycle.responses([i.id for i in recent])
-        lines = [
-            f"{i.id} · {i.severity} · {r.state if r else 'open'} · {i.mentions} / {i.expected:.0f}"
-            for i, r in zip(recent, responses, strict=True)
-        ]
-        return "\n".join(lines) or ("Keine Vorfälle." if language == "de" else "No incidents.")
+        # ``responses`` skips incidents without one (never paged): match by id, not by position
+        responses = {r.incident_id: r for r in await self.lifecycle.responses([i.id for i in recent])}
+        return incidents_text(
+            [(i, responses.get(i.id)) for i in recent],
+            language,
+            people=self.roster.recipient_or_none,
+            brand_names={b.name: b.label for b in self.config.brands},
+            tz=ZoneInfo(self.config.escalation.timezone),
+            bucket_s=self.config.bucket.total_seconds(),
+        )
 
     async def drafts(self, incident_id: str, language: Language) -> list[Any]:
         """The three best drafts for the incident, from the playbooks matched to its mentions."""
@@ -313,6 +328,7 @@ def build_pager(
             TelegramChannel,
             build_application,
         )
+        from warner.notify.telegram.channel import EditedMessages
 
         secrets = config.notify.telegram.secrets()
     if config.notify.sms is not None:
@@ -353,10 +369,15 @@ def build_pager(
 
     if secrets is not None and config.notify.telegram is not None:
         tg = config.notify.telegram
-        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config)
-        application = build_application(tg, secrets.token, responder, backend, callback_key=secrets.callback_key)
+        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config, channels=notifier.channels)
+        edits = EditedMessages()  # the channel's edits, so a pressed alert is edited once, not twice
+        application = build_application(
+            tg, secrets.token, responder, backend, callback_key=secrets.callback_key, edits=edits
+        )
         signer = CallbackSigner(secrets.callback_key, tg.stale_after)
-        channels["telegram"] = TelegramChannel(application.bot, signer, brand_names=labels)
+        channels["telegram"] = TelegramChannel(
+            application.bot, signer, brand_names=labels, bucket_s=config.bucket.total_seconds(), edits=edits
+        )
         notifier.channels["telegram"] = channels["telegram"]  # the bot needed the responder first
         pager.application = application
         if tg.mode == "webhook":

@@ -3,6 +3,11 @@
 The Drafts button under an alert lists the best drafts with one button each; choosing one
 sends its text ready to copy (see ``drafts.py``) and the backend records who chose what.
 
+A stranger's ``/start`` is answered with their user id and the chat id and where each goes in
+the config: that is how a new user finds the numbers set-up asks for. Replies are in the
+person's configured language, else in the language of their Telegram app. The command menu
+(``setMyCommands``) is registered, in both languages, whenever the bot starts.
+
 Handlers are registered in one place (``build_application``); each one parses, checks and
 delegates — to ``IncidentActions`` for what happens to an incident and to a
 ``TelegramBackend`` for who someone is and what to tell them. Every refusal (forged or
@@ -17,13 +22,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ParseMode, UpdateType
+from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, ParseMode, UpdateType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from warner.notify.base import Action, IncidentActions, Language
 from warner.notify.telegram import drafts, texts
+from warner.notify.telegram.channel import EditedMessages
 from warner.notify.telegram.config import TelegramConfig, derive_callback_key
 from warner.notify.telegram.drafts import ChosenDraft, DraftOption
 from warner.notify.telegram.keyboard import CallbackRefused, CallbackSigner, Press, drafts_keyboard
@@ -45,6 +51,17 @@ class TelegramBackend(Protocol):
 
     def person_for_telegram(self, user_id: int) -> str | None:
         """The config person id of this Telegram user, or None for a stranger."""
+        ...
+
+    def language_for(self, person: str) -> Language | None:
+        """The language configured for ``person``; None when the config does not say (a group member)."""
+        ...
+
+    async def test_page(self, person: str, language: Language) -> str:
+        """Send a test page to ``person`` through each of their channels; plain text saying what each answered.
+
+        Raises ``LookupError`` when ``person`` is no configured person (a member of an allowed group).
+        """
         ...
 
     async def oncall_text(self, language: Language) -> str:
@@ -78,6 +95,7 @@ class _Deps:
     actions: IncidentActions
     backend: TelegramBackend
     clock: Callable[[], float]
+    edits: EditedMessages
 
 
 def build_application(
@@ -88,10 +106,13 @@ def build_application(
     *,
     callback_key: bytes | None = None,
     clock: Callable[[], float] = time.time,
+    edits: EditedMessages | None = None,
 ) -> Application:
     """The python-telegram-bot Application with warner's handlers; start it with start_polling or start_webhook.
 
     ``callback_key`` signs the buttons (``TelegramConfig.secrets().callback_key``); default: derived from the token.
+    ``edits`` is the alert channel's log of edited messages (``TelegramChannel.edits``): a pressed alert the
+    channel already edited is not edited again.
     """
     signer = CallbackSigner(callback_key or derive_callback_key(token), config.stale_after)
     application = (
@@ -102,11 +123,12 @@ def build_application(
         .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
         .build()
     )
-    application.bot_data[_DEPS] = _Deps(config, signer, actions, backend, clock)
+    application.bot_data[_DEPS] = _Deps(config, signer, actions, backend, clock, edits or EditedMessages())
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(CommandHandler("ack", on_ack))
     application.add_handler(CommandHandler("oncall", on_oncall))
     application.add_handler(CommandHandler("incidents", on_incidents))
+    application.add_handler(CommandHandler("test", on_test))
     application.add_handler(CommandHandler(["help", "start"], on_help))
     application.add_error_handler(on_error)
     return application
@@ -118,6 +140,7 @@ async def start_polling(application: Application, poll_timeout_s: int = POLL_TIM
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(timeout=poll_timeout_s, allowed_updates=ALLOWED_UPDATES)
+    await register_commands(application)
     log.info("telegram_polling_started", bot=application.bot.username)
 
 
@@ -126,7 +149,20 @@ async def start_webhook(application: Application, url: str, secret_token: str) -
     await application.initialize()
     await application.start()
     await application.bot.set_webhook(url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES)
+    await register_commands(application)
     log.info("telegram_webhook_started", bot=application.bot.username, url=url)
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu: German for everyone, English for English apps. A failure only costs the menu."""
+    try:
+        for language, code in (("de", None), ("en", "en")):
+            commands = [BotCommand(name, description) for name, description in texts.COMMANDS[language]]
+            await application.bot.set_my_commands(commands, language_code=code)
+    except TelegramError as exc:
+        log.warning("telegram_commands_not_registered", error=exc.message)
+        return
+    log.info("telegram_commands_registered", commands=[name for name, _ in texts.COMMANDS["de"]])
 
 
 async def stop(application: Application) -> None:
@@ -143,7 +179,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps: _Deps = context.bot_data[_DEPS]
     query = update.callback_query
     assert query is not None
-    lang = texts.language_of(query.from_user.language_code)
+    lang = _language(update, deps)
     where = {"user_id": query.from_user.id, "chat_id": update.effective_chat.id if update.effective_chat else None}
     try:
         press = deps.signer.verify_press(query.data, deps.clock())
@@ -166,14 +202,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.text(lang, "refused_unauthorised"), show_alert=True)
         return
     try:
+        mark = deps.edits.mark
         # for "drafts" the lifecycle only checks that the person may act on the incident
         state_line = await _act(deps, incident_id, action, person, where)
         if action == "drafts":
             answer = await _drafts(deps, query, press, person, lang, where)
         else:
             answer = state_line
-            if isinstance(query.message, Message):
-                await _show_state(query.message, state_line, action)
+            message = query.message
+            # the pager edits every alert of the incident when its state changes; edit only what it did not
+            if isinstance(message, Message) and not deps.edits.edited_since(message.chat_id, message.message_id, mark):
+                await _show_state(message, state_line, action)
     except LookupError:
         await query.answer(texts.text(lang, "unknown_incident", incident_id=incident_id), show_alert=True)
         return
@@ -225,7 +264,7 @@ def _drafts_keyboard(deps: _Deps, incident_id: str, options: list[DraftOption]) 
 async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ack <incident id>: acknowledge without a button."""
     deps: _Deps = context.bot_data[_DEPS]
-    message, lang = update.effective_message, _language(update)
+    message, lang = update.effective_message, _language(update, deps)
     assert message is not None
     person = _authorised(update, deps, "ack")
     if person is None:
@@ -258,13 +297,38 @@ async def on_incidents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/help (and /start): what the bot does."""
+    """/help and /start: the commands; for a stranger, their ids and where they go in the config."""
     deps: _Deps = context.bot_data[_DEPS]
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    lang = _language(update, deps)
+    if _person(update, deps) is not None:
+        await message.reply_text(texts.text(lang, "help"))
+        return
+    log.info("telegram_stranger_started", user_id=user.id, chat_id=chat.id, chat_type=chat.type)
+    group = chat.type != ChatType.PRIVATE
+    where = texts.text(lang, "stranger_group" if group else "stranger_private", chat_id=chat.id)
+    await message.reply_text(texts.text(lang, "stranger", user_id=user.id, chat_id=chat.id, group=where))
 
-    async def help_text(lang: Language) -> str:
-        return texts.text(lang, "help")
 
-    await _reply(update, deps, "help", help_text)
+async def on_test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/test: a test page to the sender through each of their channels; the reply says what each answered."""
+    deps: _Deps = context.bot_data[_DEPS]
+    message, user, lang = update.effective_message, update.effective_user, _language(update, deps)
+    if message is None or user is None:
+        return
+    person = _authorised(update, deps, "test")
+    if person is None:
+        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        return
+    try:
+        report = await deps.backend.test_page(person, lang)
+    except LookupError:  # a member of an allowed group, not a configured person: nobody to page
+        await message.reply_text(texts.text(lang, "test_needs_person", user_id=user.id))
+        return
+    log.info("telegram_test_page", person=person, user_id=user.id, chat_id=message.chat_id)
+    await message.reply_text(report[:_MESSAGE_CHARS])
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,7 +337,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[Language], object]) -> None:
-    message, lang = update.effective_message, _language(update)
+    message, lang = update.effective_message, _language(update, deps)
     if message is None:
         return
     if _authorised(update, deps, command) is None:
@@ -346,6 +410,11 @@ def _authorised(update: Update, deps: _Deps, command: str) -> str | None:
     return person
 
 
-def _language(update: Update) -> Language:
+def _language(update: Update, deps: _Deps) -> Language:
+    """The configured person's language; else (a stranger, a group member) the language of their Telegram app."""
     user = update.effective_user
-    return texts.language_of(user.language_code if user else None)
+    if user is None:
+        return texts.language_of(None)
+    person = deps.backend.person_for_telegram(user.id)
+    configured = deps.backend.language_for(person) if person is not None else None
+    return configured or texts.language_of(user.language_code)

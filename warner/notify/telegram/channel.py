@@ -3,12 +3,18 @@
 ``send`` never raises for remote failures; it reports a ``Delivery`` the delivery layer
 decides on (retry after ``retry_after``, retry a transient error, give up on a permanent
 one). The channel itself never retries.
+
+Every alert it edits goes into an ``EditedMessages`` log shared with the bot: after a button
+press the pager edits every alert of the incident, and the button handler then leaves the
+pressed one alone instead of editing it a second time (the last edit would win, with the
+figures of the moment of the press).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -29,11 +35,42 @@ from telegram.warnings import PTBDeprecationWarning
 from warner.notify.base import Delivery, Page, Recipient
 from warner.notify.telegram.config import TelegramConfig
 from warner.notify.telegram.keyboard import CallbackSigner, incident_keyboard
-from warner.notify.telegram.render import BERLIN, render_page
+from warner.notify.telegram.render import BERLIN, BUCKET_S, render_page
 
 log = structlog.get_logger(__name__)
 
 NAME = "telegram"
+EDITS_KEPT = 1000
+
+
+class EditedMessages:
+    """The alert messages edited lately, in order: did the pager edit this one after that moment?
+
+    In-process and bounded: the button handler asks right after the action it triggered,
+    which edits (or does not) within the same call.
+    """
+
+    __slots__ = ("_edits", "_keep", "_seq")
+
+    def __init__(self, keep: int = EDITS_KEPT) -> None:
+        self._edits: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._keep = keep
+        self._seq = 0
+
+    @property
+    def mark(self) -> int:
+        """A point in the sequence of edits, for ``edited_since``."""
+        return self._seq
+
+    def record(self, chat_id: int, message_id: int) -> None:
+        self._seq += 1
+        self._edits[(chat_id, message_id)] = self._seq
+        self._edits.move_to_end((chat_id, message_id))
+        while len(self._edits) > self._keep:
+            self._edits.popitem(last=False)
+
+    def edited_since(self, chat_id: int, message_id: int, mark: int) -> bool:
+        return self._edits.get((chat_id, message_id), 0) > mark
 
 
 class TelegramChannel:
@@ -50,6 +87,8 @@ class TelegramChannel:
         tz: ZoneInfo = BERLIN,
         clock: Callable[[], float] = time.time,
         owns_bot: bool = False,
+        bucket_s: float = BUCKET_S,
+        edits: EditedMessages | None = None,
     ):
         self._bot = bot
         self._signer = signer
@@ -58,6 +97,8 @@ class TelegramChannel:
         self._clock = clock
         self._owns_bot = owns_bot
         self._initialized = not owns_bot
+        self._bucket_s = bucket_s
+        self.edits = edits if edits is not None else EditedMessages()
 
     @classmethod
     def create(
@@ -112,13 +153,32 @@ class TelegramChannel:
             message_ref=f"{message.chat_id}:{message.message_id}",
         )
 
+    async def send_test(self, recipient: Recipient, text: str) -> Delivery:
+        """A plain message without buttons (``oncall/test_page.py``): does the bot reach this person's chat?"""
+        chat_id = recipient.telegram_id
+        if chat_id is None:
+            error = f"{recipient.id} has no telegram_id"
+            return Delivery(NAME, "", ok=False, latency_s=0.0, error=error, permanent=True)
+        started, target = time.perf_counter(), str(chat_id)
+        try:
+            if not self._initialized:
+                await self._bot.initialize()
+                self._initialized = True
+            message = await self._bot.send_message(chat_id, text)
+        except TelegramError as exc:
+            failed = _failed(exc, target, time.perf_counter() - started)
+            error = f"{type(exc).__name__}: {exc.message}"  # 'not modified' (failed is None) cannot happen here
+            return failed or Delivery(NAME, target, ok=False, latency_s=time.perf_counter() - started, error=error)
+        ref = f"{message.chat_id}:{message.message_id}"
+        return Delivery(NAME, target, ok=True, latency_s=time.perf_counter() - started, message_ref=ref)
+
     async def close(self) -> None:
         if self._owns_bot and self._initialized:
             await self._bot.shutdown()
             self._initialized = False
 
     async def _deliver(self, page: Page, chat_id: int) -> Message:
-        text = render_page(page, self._brand_names, self._tz)
+        text = render_page(page, self._brand_names, self._tz, self._bucket_s)
         markup = self._keyboard(page)
         ref = _parse_ref(page.message_ref)
         if ref is not None:
@@ -127,10 +187,13 @@ class TelegramChannel:
                     text, chat_id=ref[0], message_id=ref[1], parse_mode=ParseMode.HTML, reply_markup=markup
                 )
             except BadRequest as exc:
+                if "message is not modified" in exc.message.lower():
+                    self.edits.record(*ref)  # it already shows this: as good as edited
                 if "message to edit not found" not in exc.message.lower():
                     raise
                 log.info("telegram_message_gone", incident_id=page.incident.id, message_ref=page.message_ref)
             else:
+                self.edits.record(*ref)
                 if isinstance(edited, Message):
                     return edited
         return await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)

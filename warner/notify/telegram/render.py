@@ -20,6 +20,7 @@ from warner.notify.base import Language, Page
 from warner.notify.telegram import texts
 
 MAX_MESSAGE = 4096
+BUCKET_S = 60.0  # the default counting bucket (config.bucket); an incident spans at least one bucket
 BERLIN = ZoneInfo("Europe/Berlin")
 MENTION_CHARS = 220
 TOP_MENTIONS = 3
@@ -28,12 +29,14 @@ _HREF = re.compile(r'href="([^"]*)"')  # safe: safe_url leaves no '"' in a link
 _ID_END = "</code>"  # the incident id is the last <code> element; the state line follows it
 
 
-def render_page(page: Page, brand_names: Mapping[str, str] | None = None, tz: ZoneInfo = BERLIN) -> str:
-    """The HTML text for ``page`` in its recipient's language."""
+def render_page(
+    page: Page, brand_names: Mapping[str, str] | None = None, tz: ZoneInfo = BERLIN, bucket_s: float = BUCKET_S
+) -> str:
+    """The HTML text for ``page`` in its recipient's language; ``bucket_s`` is the counting bucket (config.bucket)."""
     lang = page.recipient.language
     brand = (brand_names or {}).get(page.incident.brand, page.incident.brand)
     for limit in (MENTION_CHARS, 80, 0):
-        message = _render(page, brand, lang, tz, limit)
+        message = _render(page, brand, lang, tz, limit, bucket_s)
         if len(message) <= MAX_MESSAGE:
             return message
     return message[:MAX_MESSAGE]  # unreachable with sane brand names and state lines
@@ -47,14 +50,14 @@ def with_state_line(message_html: str, state_line: str) -> str:
     return f"{base}\n\n{_escape(state_line)}"
 
 
-def _render(page: Page, brand: str, lang: Language, tz: ZoneInfo, mention_chars: int) -> str:
+def _render(page: Page, brand: str, lang: Language, tz: ZoneInfo, mention_chars: int, bucket_s: float) -> str:
     incident = page.incident
     lines = [f"<b>{texts.SEVERITY[lang][incident.severity]} · {_escape(brand)}</b>"]
     if page.kind == "escalation":
         lines.append(texts.text(lang, "escalation", level=page.escalation_level))
     elif page.kind == "reminder":
         lines.append(texts.text(lang, "reminder"))
-    lines += ["", *_figures(incident, lang, tz)]
+    lines += ["", *_figures(incident, lang, tz, bucket_s)]
     if mention_chars and incident.top:
         lines += ["", texts.text(lang, "top")]
         lines += [_mention(n, m, lang, mention_chars) for n, m in enumerate(incident.top[:TOP_MENTIONS], 1)]
@@ -65,16 +68,10 @@ def _render(page: Page, brand: str, lang: Language, tz: ZoneInfo, mention_chars:
     return message
 
 
-def _figures(incident: Incident, lang: Language, tz: ZoneInfo) -> list[str]:
+def _figures(incident: Incident, lang: Language, tz: ZoneInfo, bucket_s: float) -> list[str]:
     started = datetime.fromtimestamp(incident.started_at, tz)
     figures = [
-        texts.text(
-            lang,
-            "volume",
-            ratio=format_ratio(incident.volume_ratio, lang),
-            mentions=format_int(incident.mentions, lang),
-            expected=format_int(round(incident.expected), lang),
-        ),
+        volume_line(incident, lang, bucket_s),
         texts.text(lang, "negative", share=round(incident.negative_share * 100)),
         texts.text(lang, "since", time=f"{started:%H:%M}", date=format_day(started, lang)),
     ]
@@ -118,18 +115,54 @@ def shorten(text: str, chars: int) -> str:
     return cut.rstrip(" .,;:") + "…"
 
 
+def volume_line(incident: Incident, lang: Language, bucket_s: float = BUCKET_S) -> str:
+    """How loud, in figures a person reads at a glance: '48 Erwähnungen in 1 Minute, sonst etwa 0,2'.
+
+    A ratio against a baseline below one mention ("48× so viele … (48 statt 0)") says nothing
+    a reader can check; the count, the time it took and what is usual in that time do.
+    """
+    mentions = texts.counted(lang, "mention", incident.mentions, format_int(incident.mentions, lang))
+    span = format_span(incident.updated_at - incident.started_at + bucket_s, lang)
+    usual = format_usual(incident.expected, lang)
+    if usual is None:
+        return texts.text(lang, "volume_none", mentions=mentions, span=span)
+    return texts.text(lang, "volume", mentions=mentions, span=span, usual=usual)
+
+
+def format_span(seconds: float, lang: Language) -> str:
+    """A duration as people say it: '1 Minute', '25 Minuten', '2,5 Stunden', '3 Tagen' (de) or '2.5 hours' (en)."""
+    if seconds < 60:
+        n = max(round(seconds), 1)
+        return texts.counted(lang, "second", n, str(n))
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return texts.counted(lang, "minute", minutes, str(minutes))
+    hours = seconds / 3600
+    if hours < 48:
+        return texts.counted(lang, "hour", hours, _decimal(hours, lang))
+    days = seconds / 86400
+    return texts.counted(lang, "day", days, _decimal(days, lang))
+
+
+def format_usual(expected: float, lang: Language) -> str | None:
+    """What the baseline expected, readable: '0,2', '3', '51', '1.200' (de); None when it is almost nothing."""
+    if expected < 0.05:
+        return None
+    if expected < 10:
+        return _decimal(expected, lang)
+    return format_int(round(expected), lang)
+
+
+def _decimal(value: float, lang: Language) -> str:
+    """One decimal, none when it is zero: 0.24 -> '0,2', 3.02 -> '3' (de); '0.2', '3' (en)."""
+    plain = f"{value:.1f}".removesuffix(".0")
+    return plain.replace(".", ",") if lang == "de" else plain
+
+
 def format_int(value: int, lang: Language) -> str:
     """1382 -> '1.382' (de) or '1,382' (en)."""
     plain = f"{value:,}"
     return plain.replace(",", ".") if lang == "de" else plain
-
-
-def format_ratio(ratio: float, lang: Language) -> str:
-    """12 -> '12', 3.44 -> '3,4' (de) or '3.4' (en)."""
-    if ratio >= 10:
-        return format_int(round(ratio), lang)
-    plain = f"{ratio:.1f}"
-    return plain.replace(".", ",") if lang == "de" else plain
 
 
 def format_reach(reach: int, lang: Language) -> str:
