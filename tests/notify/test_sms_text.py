@@ -54,14 +54,14 @@ def test_non_gsm_characters_are_transliterated_or_dropped() -> None:
 def test_the_page_reads_like_the_example_in_german() -> None:
     text = sms_text(page(), label="Brauerei Kesselberg", tz=ZoneInfo("Europe/Berlin"))
     assert text == (
-        "warner KRITISCH kesselberg:12 Brauerei Kesselberg: 27x normal, 70% negativ, seit 19:50. "
+        "warner KRITISCH kesselberg:12 Brauerei Kesselberg: 54 Erwaehnungen seit 19:50, sonst 2, 70% negativ. "
         f"Antwort OK {CODE} = uebernehmen"
     )
 
 
 def test_english_recipients_get_english() -> None:
     text = sms_text(page(language="en"), label="Brauerei Kesselberg")
-    assert text.startswith("warner CRITICAL kesselberg:12 Brauerei Kesselberg: 27x normal, 70% negative, since 19:50")
+    assert text.startswith("warner CRITICAL kesselberg:12 Brauerei Kesselberg: 54 mentions since 19:50, usually 2, 70% negative")
     assert text.endswith(f"Reply OK {CODE} = acknowledge")
 
 
@@ -72,7 +72,7 @@ def test_a_long_brand_label_is_cut_but_never_the_id_or_the_code() -> None:
     assert "kesselberg:12" in text
     assert text.endswith(f"Antwort OK {CODE} = uebernehmen")
     assert "Traditionsbrauerei" in text
-    assert "27x normal" in text
+    assert "54 Erwaehnungen seit 19:50, sonst 2" in text
 
 
 @pytest.mark.parametrize("code", [CODE, "48219307"])
@@ -90,3 +90,12 @@ def test_every_page_fits_one_segment_with_the_whole_code(label: str, code: str) 
 def test_closing_pages_carry_the_state_line_and_no_reply_instruction() -> None:
     text = sms_text(page(kind="acknowledged", state_line="Übernommen von Anna, 21:04"), label="Brauerei Kesselberg")
     assert text == "warner UEBERNOMMEN kesselberg:12 Brauerei Kesselberg: Übernommen von Anna, 21:04"
+
+
+def test_a_storm_on_a_near_silent_brand_says_almost_none_instead_of_a_huge_ratio() -> None:
+    from dataclasses import replace as dc_replace
+
+    quiet = page()
+    quiet = dc_replace(quiet, incident=dc_replace(quiet.incident, expected=0.01))
+    text = sms_text(quiet, label="Brauerei Kesselberg")
+    assert "54 Erwaehnungen seit 19:50, sonst fast keine, 70% negativ" in text and "x normal" not in text

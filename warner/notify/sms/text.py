@@ -39,14 +39,16 @@ CATALOGUE: dict[Language, dict[str, str]] = {
         "info": "INFO", "warning": "WARNUNG", "critical": "KRITISCH",
         "new": "", "update": "UPDATE ", "escalation": "ESKALATION ", "reminder": "ERINNERUNG ",
         "acknowledged": "UEBERNOMMEN", "resolved": "ERLEDIGT",
-        "figures": "{ratio}x normal, {negative}% negativ, seit {since}",
+        "figures": "{mentions} Erwaehnungen seit {since}, sonst {usual}, {negative}% negativ",
+        "almost_none": "fast keine",
         "reply": "Antwort OK {code} = uebernehmen",
     },
     "en": {
         "info": "INFO", "warning": "WARNING", "critical": "CRITICAL",
         "new": "", "update": "UPDATE ", "escalation": "ESCALATION ", "reminder": "REMINDER ",
         "acknowledged": "ACKNOWLEDGED", "resolved": "RESOLVED",
-        "figures": "{ratio}x normal, {negative}% negative, since {since}",
+        "figures": "{mentions} mentions since {since}, usually {usual}, {negative}% negative",
+        "almost_none": "almost none",
         "reply": "Reply OK {code} = acknowledge",
     },
 }  # fmt: skip
@@ -92,8 +94,9 @@ def truncate_gsm7(text: str, budget: int) -> str:
 def sms_text(page: Page, *, label: str | None = None, tz: tzinfo = BERLIN) -> str:
     """The page as at most 160 GSM-7 characters, always with the incident id and the ack code.
 
-    e.g. ``warner KRITISCH kesselberg:12 Brauerei Kesselberg: 27x normal, 70% negativ, seit
-    19:50. Antwort OK 482193 = uebernehmen``. Acknowledged and resolved pages carry the state
+    e.g. ``warner KRITISCH kesselberg:12 Brauerei Kesselberg: 184 Erwaehnungen seit 19:50,
+    sonst 4,2, 70% negativ. Antwort OK 482193 = uebernehmen`` — counts a person can check, not
+    a ratio against a baseline near zero ("480x normal"). Acknowledged and resolved pages carry the state
     line instead of figures and no reply instruction: there is nothing left to acknowledge.
     """
     words = CATALOGUE.get(page.recipient.language, CATALOGUE["de"])
@@ -109,7 +112,8 @@ def sms_text(page: Page, *, label: str | None = None, tz: tzinfo = BERLIN) -> st
         since = datetime.fromtimestamp(incident.started_at, UTC).astimezone(tz).strftime("%H:%M")
         body = to_gsm7(
             words["figures"].format(
-                ratio=_ratio(incident.volume_ratio, page.recipient.language),
+                mentions=incident.mentions,
+                usual=_usual(incident.expected, page.recipient.language) or words["almost_none"],
                 negative=round(incident.negative_share * 100),
                 since=since,
             )
@@ -150,6 +154,9 @@ def _septets(text: str) -> int:
     return length
 
 
-def _ratio(ratio: float, language: Language) -> str:
-    text = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+def _usual(expected: float, language: Language) -> str | None:
+    """What was expected over the incident so far: '4,2', '51' (de); None when almost nothing."""
+    if expected < 0.05:
+        return None
+    text = f"{expected:.1f}".removesuffix(".0") if expected < 10 else str(round(expected))
     return text.replace(".", ",") if language == "de" else text
