@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -170,17 +173,111 @@ def test_digest_prints_a_week_and_refuses_a_bad_one(home, config_file, tmp_path)
     assert bad.returncode == 2 and "2026-W54" in bad.stderr
 
 
-def test_an_unexpected_error_is_one_line_without_a_traceback(home, config_file) -> None:
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+def test_a_port_in_use_is_one_line_naming_ingest_port_and_the_address_without_a_traceback(home, config_file) -> None:
+    with taken_port() as port:
         config = config_file(CONFIG_YAML.replace("ingest:\n", f"ingest:\n  port: {port}\n"))
         env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": "t-forum"}
         result = warner("--config", str(config), "run", env=env, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert any(line.startswith("error: OSError:") and "address already in use" in line
-               for line in result.stderr.splitlines()), result.stderr
+    assert result.stderr.splitlines() == [
+        f"config error: {config}:11: ingest.port: cannot listen on 127.0.0.1:{port}: "
+        "address already in use (by another process: is a warner already running?)"
+    ]
+
+
+@contextlib.contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port another process (this one) listens on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_check_config_lists_every_problem_at_once_each_with_file_line_and_key(home, config_file) -> None:
+    text = CONFIG_YAML.replace("bucket: 1m", "bucket: soon").replace("batch_size: 50", "batch_size: 0")
+    with taken_port() as port:
+        config = config_file(text.replace("ingest:\n", f"ingest:\n  port: {port}\n"))
+        env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": ""}
+        result = warner("check-config", str(config), env=env)
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {config}:9: bucket: expected a duration such as '30s', '5m' or '7d', got 'soon'",
+        f"error: {config}:22: worker.batch_size: Input should be greater than 0",
+        f"error: {config}:20: ingest.sources[1].token_env: environment variable TEST_TOKEN_FORUM is not set "
+        "(token of source 'forum')",
+        f"error: {config}:11: ingest.port: cannot listen on 127.0.0.1:{port}: "
+        "address already in use (by another process: is a warner already running?)",
+    ], result.stdout
+    assert "OK" not in result.stdout.splitlines() and result.stderr == ""
+
+
+PAGING_YAML = """
+oncall:
+  people: [{id: anna, name: Anna, telegram_id: 1001}]
+notify:
+  telegram: {token_env: TEST_MISSING_BOT_TOKEN, allowed_chat_ids: [-1]}
+escalation:
+  policies: [{id: p, steps: [{notify_persons: [anna], channels: [telegram]}]}]
+  routes: [{severity: [critical], when: any, policy: p}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "key"),
+    [
+        ("no bot token", "notify.telegram.token_env"),
+        ("redis.url without a scheme", "redis.url"),
+        ("$REDIS_URL without a scheme", "redis.url"),
+        ("port in use", "ingest.port"),
+    ],
+)
+def test_check_config_is_never_ok_where_run_refuses_to_start(case, key, home, config_file) -> None:
+    text = CONFIG_YAML.replace("ingest:\n", "ingest:\n  port: 0\n") + PAGING_YAML
+    env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": "t-forum", "TEST_MISSING_BOT_TOKEN": "b"}
+    with taken_port() as port:
+        if case == "no bot token":
+            env["TEST_MISSING_BOT_TOKEN"] = ""
+        elif case == "redis.url without a scheme":
+            text += "redis:\n  url: localhost:6379\n"
+        elif case == "$REDIS_URL without a scheme":
+            env["REDIS_URL"] = "localhost:6379"
+        else:
+            text = text.replace("port: 0", f"port: {port}")
+        config = config_file(text)
+        check = warner("check-config", str(config), env=env)
+        run = warner("--config", str(config), "run", env=env, timeout=60)
+    assert check.returncode == 1 and "OK" not in check.stdout.splitlines(), check.stdout
+    assert any(line.startswith("error: ") and f": {key}: " in line for line in check.stdout.splitlines())
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert any(line.startswith("config error: ") and f": {key}: " in line for line in run.stderr.splitlines())
+
+
+def test_commands_log_readable_text_and_only_run_logs_json_lines(tmp_path, home, config_file) -> None:
+    config = config_file(CONFIG_YAML.replace("ingest:\n", "ingest:\n  port: 0\n"))
+    records = [{"id": "1", "text": "Kesselberg", "created_at": "2026-11-21T19:00:00Z"}]
+    replayed = warner("--config", str(config), "replay", str(write_jsonl(tmp_path / "r.jsonl", records)), env=home)
+    assert replayed.returncode == 0, replayed.stderr
+    lines = replayed.stderr.splitlines()
+    assert any("embedded_redis_started" in line for line in lines), replayed.stderr  # it logs, as text
+    assert not [line for line in lines if is_json_object(line)], replayed.stderr
+
+    env = {**home, "TEST_TOKEN_WEBHOOK": "t-webhook", "TEST_TOKEN_FORUM": "t-forum", "WARNER_CONFIG": str(config)}
+    run = subprocess.Popen([sys.executable, "-m", "warner", "run"], stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, **env})  # fmt: skip
+    try:
+        first = run.stderr.readline()
+        assert is_json_object(first) and json.loads(first)["event"], first
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=15)
+        run.stderr.close()
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import sys
 from pathlib import Path
@@ -19,55 +20,60 @@ from rich.progress import (
 )
 
 from warner import __version__
-from warner.config import (
-    ConfigError,
-    check_runtime_secrets,
-    load_config,
-    resolve_config_path,
-)
+from warner.config import ConfigError, load_config, resolve_config_path
 from warner.logs import configure_logging, redact_text
 
 log = structlog.get_logger(__name__)
 
 
 def _load(args: argparse.Namespace):
+    """The config of a one-shot command, which logs human-readable text (JSON lines are for ``warner run``)."""
     config = load_config(args.config)
-    configure_logging(args.log_level or config.log.level, config.log.format)
-    from warner.security import register_config_secrets
-
-    register_config_secrets(config)  # no token, password or key ever reaches a log line
+    _start_logging(args, config, "console")
     return config
 
 
+def _start_logging(args: argparse.Namespace, config, fmt: str) -> None:
+    configure_logging(args.log_level or config.log.level, fmt)
+    from warner.security import register_config_secrets
+
+    register_config_secrets(config)  # no token, password or key ever reaches a log line
+
+
+HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_port", "redis.data_dir"})
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from warner.config import security_warnings
+    """Every check ``warner run`` makes before it starts (warner.preflight), every problem at once."""
+    from warner.preflight import preflight
 
     path = resolve_config_path(args.path or args.config)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        for issue in exc.issues:
-            print(f"error: {issue}")
-        return 1
-    for issue in check_runtime_secrets(config, str(path)):
+    found = preflight(path, role=args.role, host_checks=not args.offline, probe=not args.offline)
+    for issue in found.errors:
+        print(f"error: {issue}")
+    for issue in found.warnings:
         print(f"warning: {issue}")
-    for warning in security_warnings(config):
-        print(f"warning: {path}: {warning}")
+    if found.errors:
+        print(f"{len(found.errors)} error(s): warner run would refuse to start")
+        if not args.offline and any(e.field in HOST_CHECKED for e in found.errors):
+            print("(checking the config of a warner that is running? --offline leaves out its ports and data dir)")
+        return 1
     print("OK")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from warner.preflight import preflight
     from warner.service import serve
     from warner.store import open_redis
 
-    config = _load(args)
-    paging = True  # every role builds the pager (the API serves SMS replies and the webhook)
-    missing = check_runtime_secrets(config, str(resolve_config_path(args.config)), paging=paging)
-    if args.role == "worker":
-        missing = [m for m in missing if not m.field.startswith("ingest.")]
-    if missing:
-        raise ConfigError(missing)
+    found = preflight(args.config, role=args.role)  # the same checks as check-config, so they never disagree
+    if found.config is None or found.errors:
+        raise ConfigError(found.errors)
+    config = found.config
+    _start_logging(args, config, config.log.format)
+    for issue in found.warnings:
+        log.warning("config_warning", issue=str(issue))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -77,7 +83,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         async with open_redis(config, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
             await serve(config, redis, args.role, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        again = preflight(args.config, role=args.role)  # taken since the check: say which key, as it would have
+        if again.errors:
+            raise ConfigError(again.errors) from None
+        raise
     return 0
 
 
@@ -175,8 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=cmd_demo)
 
-    check = sub.add_parser("check-config", help="validate a config file")
+    check = sub.add_parser(
+        "check-config", help="every check `warner run` makes before it starts: the file, secrets, Redis, ports"
+    )
     check.add_argument("path", nargs="?", help="config file (default: as --config)")
+    check.add_argument(
+        "--role", choices=["all", "api", "worker"], default="all", help="check as `warner run --role` (default all)"
+    )
+    check.add_argument(
+        "--offline",
+        action="store_true",
+        help="only the file and the environment: no port binding, no Redis connection (a config for another host)",
+    )
     check.set_defaults(func=cmd_check_config)
 
     from warner.detect.commands import register as register_detect
@@ -205,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level or "warning", "auto")  # logs go to stderr; commands with a config refine this
+    # Logs go to stderr as text for a person; `warner run` switches to its config's log.format (JSON off a tty).
+    configure_logging(args.log_level or "warning", "console")
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

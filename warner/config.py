@@ -8,6 +8,7 @@ fixing a config on a server at an inconvenient hour.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass
@@ -27,10 +28,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 DEFAULT_CONFIG_NAME = "warner.yaml"
 CONFIG_ENV = "WARNER_CONFIG"
 REDIS_URL_ENV = "REDIS_URL"
+CROSS_SECTION = "cross_section"  # the error type of a name one section uses and another lacks
+_WITHOUT_CROSS_CHECKS = "warner.config:without_cross_checks"  # validation context: leave them to the caller
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {
@@ -103,7 +107,7 @@ class BrandConfig(_Section):
     """A brand warner listens for."""
 
     name: Slug = Field(description="Stable id used in keys, URLs and the mention's `brand` field.")
-    display_name: str | None = None
+    display_name: str | None = Field(None, description="Name shown in pages, drafts and the digest (default: name).")
     aliases: list[str] = Field(
         default_factory=list,
         description="Names that mean this brand: a word or phrase, also as #hashtag or @handle.",
@@ -122,8 +126,8 @@ class BrandConfig(_Section):
         description='Boolean query, e.g. ("Kesselberg" OR Kesselberger) AND NOT Tunnel; see warner.ingest.query.',
     )
     exclude: list[str] = Field(default_factory=list, description="Terms that disqualify a match.")
-    language: Literal["de", "en"] = "de"
-    team: str | None = None
+    language: Literal["de", "en"] = Field("de", description="Language of the brand's audience: its drafts' default.")
+    team: str | None = Field(None, description="Who looks after the brand, e.g. social-media (free text, for people).")
     expected_per_day: float | None = Field(
         None,
         gt=0,
@@ -203,7 +207,7 @@ _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 class SourceConfig(_Section):
     """A producer of mentions that authenticates with its own bearer token (and, optionally, signs requests)."""
 
-    name: Slug
+    name: Slug = Field(description="Unique source name (also among sources.*); the `source` of its mentions.")
     token_env: str = Field(
         pattern=_ENV_NAME,
         description="Environment variable holding the token.",
@@ -218,7 +222,7 @@ class SourceConfig(_Section):
         timedelta(minutes=5),
         description="How far a signed request's timestamp may be from now, either way.",
     )
-    rate_limit: RateLimitConfig | None = None
+    rate_limit: RateLimitConfig | None = Field(None, description="Requests beyond it get 429 (none = unlimited).")
 
     @model_validator(mode="before")
     @classmethod
@@ -258,13 +262,21 @@ class SourceConfig(_Section):
 
 
 class IngestConfig(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
-    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
-    max_mentions_per_request: int = Field(10_000, gt=0)
+    host: str = Field(
+        "127.0.0.1", description="Address the API listens on; beyond loopback only behind a TLS-terminating proxy."
+    )
+    port: int = Field(8080, ge=0, le=65535, description="Port of the API (0 = any free port).")
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="A larger request body is refused with 413.")
+    max_mentions_per_request: int = Field(
+        10_000, gt=0, description="A request with more mentions is refused whole (split it)."
+    )
     max_backlog: int = Field(200_000, gt=0, description="Stream backlog above which ingest answers 503.")
-    retry_after: Duration = timedelta(seconds=5)
-    sources: list[SourceConfig] = Field(default_factory=list)
+    retry_after: Duration = Field(
+        timedelta(seconds=5), description="Retry-After of a 503 (backlog full, Redis unavailable)."
+    )
+    sources: list[SourceConfig] = Field(
+        default_factory=list, description="Who may send mentions: each source with its own bearer token."
+    )
     max_connections: int = Field(
         1024, gt=0, description="Open connections beyond this are closed at once (each costs a file descriptor)."
     )
@@ -323,7 +335,10 @@ class RedisConfig(_Section):
         None,
         description="Where the embedded Redis keeps its AOF; default XDG data dir.",
     )
-    appendfsync: Literal["always", "everysec"] = "always"
+    appendfsync: Literal["always", "everysec"] = Field(
+        "always",
+        description="Embedded Redis: always = an accepted mention survives a power cut; everysec = up to 1 s lost.",
+    )
     max_connections: int = Field(
         100,
         gt=0,
@@ -337,14 +352,30 @@ class RedisConfig(_Section):
         """A cluster URL that cannot work (a database other than 0, no node) is a config error, not a crash at start."""
         if not url:
             return url
-        from warner.store.urls import check_url  # imported late: warner.store imports this module
+        return check_redis_url(url)
 
-        return check_url(url)
+
+def check_redis_url(url: str) -> str:
+    """``url`` if a Redis client can be made from it, else ValueError saying why (never quoting the URL:
+    it may hold a password). The same test for ``redis.url`` and ``$REDIS_URL`` (warner.preflight)."""
+    from redis.asyncio.connection import parse_url
+
+    from warner.store.urls import check_url, cluster_nodes, is_cluster_url  # late: warner.store imports us
+
+    check_url(url)
+    single = cluster_nodes(url)[0] if is_cluster_url(url) else url
+    try:
+        options = parse_url(single)
+    except ValueError as exc:
+        raise ValueError(f"unusable Redis URL: {exc}") from None
+    if single.lower().startswith("unix:") and not options.get("path"):
+        raise ValueError("unusable Redis URL: unix:// needs the socket's path, e.g. unix:///run/redis/redis.sock")
+    return url
 
 
 class WorkerConfig(_Section):
-    batch_size: int = Field(500, gt=0, le=10_000)
-    block: Duration = timedelta(seconds=1)
+    batch_size: int = Field(500, gt=0, le=10_000, description="Stream entries a worker reads at once.")
+    block: Duration = Field(timedelta(seconds=1), description="How long a read waits for new entries.")
     claim_idle: Duration = Field(
         timedelta(seconds=30),
         description="Reclaim a dead consumer's entries after this.",
@@ -447,8 +478,12 @@ class DetectConfig(_Section):
 
 
 class LogConfig(_Section):
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["auto", "json", "console"] = "auto"
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="--log-level overrides it.")
+    format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="Of `warner run`: auto = readable on a terminal, JSON lines otherwise. "
+        "Other commands always log readable text.",
+    )
 
 
 # Imported here, below the shared bases (_Section, Duration, Slug) that warner.oncall.config builds on.
@@ -463,52 +498,47 @@ from warner.ingest.sources.config import SourcesConfig  # noqa: E402
 class Config(_Section):
     """The whole of warner's configuration."""
 
-    brands: list[BrandConfig] = Field(default_factory=list)
+    brands: list[BrandConfig] = Field(default_factory=list, description="Every brand warner listens for, with the words that name it.")
     bucket: Duration = Field(timedelta(minutes=1), description="Width of a counting bucket.")
-    ingest: IngestConfig = IngestConfig()
-    redis: RedisConfig = RedisConfig()
-    worker: WorkerConfig = WorkerConfig()
-    retention: RetentionConfig = RetentionConfig()
-    detect: DetectConfig = DetectConfig()
-    log: LogConfig = LogConfig()
-    oncall: OncallConfig = OncallConfig()
-    notify: NotifyConfig = NotifyConfig()
-    escalation: EscalationConfig = EscalationConfig()
-    digest: DigestConfig = DigestConfig()
-    respond: RespondConfig = RespondConfig()
-    sources: SourcesConfig = SourcesConfig()
+    ingest: IngestConfig = Field(
+        IngestConfig(), description="The HTTP API: POST /v1/mentions, health and /metrics."
+    )
+    redis: RedisConfig = Field(
+        RedisConfig(), description="Where mentions, counts and incidents are kept: a Redis, or an embedded one."
+    )
+    worker: WorkerConfig = Field(WorkerConfig(), description="The workers that count, score and detect.")
+    retention: RetentionConfig = Field(RetentionConfig(), description="How long what is kept in Redis stays.")
+    detect: DetectConfig = Field(DetectConfig(), description="When a brand's volume or mood becomes an alert.")
+    log: LogConfig = Field(LogConfig(), description="What is logged (to stderr), and how.")
+    oncall: OncallConfig = Field(OncallConfig(), description="People, teams and schedules: who is on call when.")
+    notify: NotifyConfig = Field(
+        NotifyConfig(), description="The channels pages go out on, and how hard each is tried."
+    )
+    escalation: EscalationConfig = Field(
+        EscalationConfig(), description="Who is paged, in which order, for which severity and time."
+    )
+    digest: DigestConfig = Field(DigestConfig(), description="The weekly digest.")
+    respond: RespondConfig = Field(RespondConfig(), description="Drafts of the first public answers to an incident.")
+    sources: SourcesConfig = Field(
+        SourcesConfig(), description="Pulled sources (RSS/Atom, Mastodon, Bluesky) and how failures are retried."
+    )
 
     @model_validator(mode="after")
-    def _escalation_names_what_exists(self) -> Config:
-        """Every person, schedule, team and channel a policy names must be configured."""
-        named = self.escalation.referenced()
-        known = {
-            "persons": {p.id for p in self.oncall.people},
-            "schedules": {s.id for s in self.oncall.schedules},
-            "teams": {t.id for t in self.oncall.teams},
-        }
-        for kind, names in named.items():
-            if unknown := sorted(names - known[kind]):
-                listed = ", ".join(sorted(known[kind])) or "none"
-                raise ValueError(f"escalation.policies name unknown {kind} {unknown} (oncall.{kind}: {listed})")
-        if unknown := sorted(set(self.digest.recipients) - known["persons"]):
-            raise ValueError(f"digest.recipients: unknown person(s) {unknown} (oncall.people)")
-        channels = set(self.notify.channels)
-        used = {c for p in self.escalation.policies for s in p.steps for c in (s.channels or [])}
-        if missing := sorted(used - channels):
-            raise ValueError(
-                f"escalation uses channel(s) {missing} that notify does not configure "
-                f"(configured: {', '.join(sorted(channels)) or 'none'})"
+    def _sections_agree(self, info: ValidationInfo) -> Config:
+        """Every name one section uses for another's (a person, a channel, a brand) exists there — all
+        mismatches at once, each at the key that names it, so one run of check-config lists them all."""
+        if info.context and info.context.get(_WITHOUT_CROSS_CHECKS):
+            return self
+        problems = cross_section_problems(self)
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Config",
+                [
+                    InitErrorDetails(type=PydanticCustomError(CROSS_SECTION, "{message}", {"message": m}), loc=loc,
+                                     input=None)  # fmt: skip
+                    for loc, m in problems
+                ],
             )
-        return self
-
-    @model_validator(mode="after")
-    def _pulled_sources_fit(self) -> Config:
-        """Pulled and HTTP sources share one name space; a feed's fixed brand must exist."""
-        _reject_repeated("source", [s.name for s in self.ingest.sources] + self.sources.names())
-        for field, brand in self.sources.brands().items():
-            if self.brand(brand) is None:
-                raise ValueError(f"{field}: unknown brand {brand!r}")
         return self
 
     @field_validator("brands")
@@ -532,6 +562,111 @@ class Config(_Section):
 
     def brand(self, name: str) -> BrandConfig | None:
         return next((b for b in self.brands if b.name == name), None)
+
+
+Loc = tuple[str | int, ...]
+
+# The sections each cross-section check reads: it is skipped while one of them is broken (defaults
+# standing in for a broken section would make it report names as unknown that are merely unreadable).
+_CROSS_CHECKS_READ = {
+    "escalation_names": ("escalation", "oncall"),
+    "digest_recipients": ("digest", "oncall"),
+    "escalation_channels": ("escalation", "notify"),
+    "source_names": ("ingest", "sources"),
+    "feed_brands": ("sources", "brands"),
+}
+
+
+def cross_section_problems(config: Config, skip: frozenset[str] = frozenset()) -> list[tuple[Loc, str]]:
+    """(location, message) for every name one section uses and another does not define.
+
+    ``skip`` names top-level sections that are broken: checks reading them are left out.
+    """
+    run = {name for name, reads in _CROSS_CHECKS_READ.items() if not skip.intersection(reads)}
+    problems: list[tuple[Loc, str]] = []
+    if "escalation_names" in run:
+        problems += _escalation_names(config)
+    if "digest_recipients" in run:
+        people = {p.id for p in config.oncall.people}
+        problems += [
+            (("digest", "recipients", i), f"unknown person {name!r} (oncall.people: {_listing(people)})")
+            for i, name in enumerate(config.digest.recipients)
+            if name not in people
+        ]
+    if "escalation_channels" in run:
+        channels = set(config.notify.channels)
+        for (i, j), step in _steps(config):
+            problems += [
+                (
+                    ("escalation", "policies", i, "steps", j, "channels", k),
+                    f"channel {channel!r} is not configured in notify (configured: {_listing(channels)})",
+                )
+                for k, channel in enumerate(step.channels or [])
+                if channel not in channels
+            ]
+    if "source_names" in run:
+        problems += _source_names(config)
+    if "feed_brands" in run:
+        brands = {b.name for b in config.brands}
+        for kind in ("rss", "mastodon", "bluesky"):
+            problems += [
+                (("sources", kind, i, "brand"), f"unknown brand {c.brand!r} (brands: {_listing(brands)})")
+                for i, c in enumerate(getattr(config.sources, kind))
+                if c.brand and c.brand not in brands
+            ]
+    return problems
+
+
+def _listing(names: set[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _steps(config: Config) -> list[tuple[tuple[int, int], Any]]:
+    return [((i, j), step) for i, p in enumerate(config.escalation.policies) for j, step in enumerate(p.steps)]
+
+
+def _escalation_names(config: Config) -> list[tuple[Loc, str]]:
+    """Persons, schedules and teams the policies name, each checked against its list in ``oncall``."""
+    people = {p.id for p in config.oncall.people}
+    schedules = {s.id for s in config.oncall.schedules}
+    teams = {t.id for t in config.oncall.teams}
+    problems: list[tuple[Loc, str]] = []
+    for (i, j), step in _steps(config):
+        at: Loc = ("escalation", "policies", i, "steps", j)
+        for key in ("notify_persons", "notify_next_person"):
+            problems += [
+                ((*at, key, k), f"unknown person {name!r} (oncall.people: {_listing(people)})")
+                for k, name in enumerate(getattr(step, key) or [])
+                if name not in people
+            ]
+        if step.notify_on_call and step.notify_on_call not in schedules:
+            problems.append(
+                (
+                    (*at, "notify_on_call"),
+                    f"unknown schedule {step.notify_on_call!r} (oncall.schedules: {_listing(schedules)})",
+                )
+            )
+        if step.notify_team_chat and step.notify_team_chat not in teams:
+            problems.append(
+                ((*at, "notify_team_chat"), f"unknown team {step.notify_team_chat!r} (oncall.teams: {_listing(teams)})")
+            )
+    return problems
+
+
+def _source_names(config: Config) -> list[tuple[Loc, str]]:
+    """Pushed (ingest.sources) and pulled (sources.*) sources share one name space."""
+    named: list[tuple[Loc, str]] = [
+        (("ingest", "sources", i, "name"), s.name) for i, s in enumerate(config.ingest.sources)
+    ]
+    for kind in ("rss", "mastodon", "bluesky"):
+        named += [(("sources", kind, i, "name"), c.name) for i, c in enumerate(getattr(config.sources, kind))]
+    first: dict[str, Loc] = {}
+    problems: list[tuple[Loc, str]] = []
+    for loc, name in named:
+        if name in first and first[name][0] != loc[0]:  # repeats inside one section are that section's error
+            problems.append((loc, f"source name {name!r} is already used by {_format_loc(list(first[name]))}"))
+        first.setdefault(name, loc)
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,17 +698,72 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate the config; raise ConfigError naming file, field and line."""
+    return read_config(path).strict()
+
+
+def parse_config(text: str, filename: str = "<string>") -> Config:
+    """Validate a config text; raise ConfigError naming file, field and line of every problem."""
+    return parse_config_fully(text, filename).strict()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedConfig:
+    """A config file read as far as it goes, so that one look reports every problem in it.
+
+    ``config`` is the file with each broken key (``broken``, dotted) replaced by its default, so
+    the checks that need a whole config (secrets, ports, Redis; ``warner.preflight``) can still
+    run on the rest; it is None when the file is unreadable or nothing could be salvaged.
+    """
+
+    filename: str
+    config: Config | None
+    issues: list[ConfigIssue]
+    broken: frozenset[str] = frozenset()
+    node: yaml.Node | None = None
+
+    def strict(self) -> Config:
+        if self.issues or self.config is None:
+            raise ConfigError(self.issues)
+        return self.config
+
+    def line_of(self, field: str) -> int | None:
+        """The line of ``field`` (``ingest.sources[0].token_env``), or of its nearest ancestor in the file;
+        None when not even its section is in the file (it has its default)."""
+        parts = _parse_field(field)
+        return _line(self.node, parts) if parts and _child(self.node, parts[0]) is not None else None
+
+    def issue(self, field: str, message: str, *, file: str | None = None) -> ConfigIssue:
+        """An issue about ``field``, located in this file (``file`` overrides, e.g. an environment variable)."""
+        if file is not None:
+            return ConfigIssue(file, field, None, message)
+        return ConfigIssue(self.filename, field, self.line_of(field), message)
+
+    def located(self, issue: ConfigIssue) -> ConfigIssue:
+        """``issue`` with its line filled in, if it is about this file and has none."""
+        if issue.line is not None or issue.file != self.filename:
+            return issue
+        return ConfigIssue(issue.file, issue.field, self.line_of(issue.field), issue.message)
+
+    def is_broken(self, field: str) -> bool:
+        """Whether ``field`` is (under) a key whose value was invalid: checks of it would check a default."""
+        return any(field == b or field.startswith((b + ".", b + "[")) for b in self.broken)
+
+
+def read_config(path: str | os.PathLike[str] | None = None) -> ParsedConfig:
+    """Read the config file as far as it goes (see ParsedConfig); never raises ConfigError."""
     file = resolve_config_path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigIssue(str(file), "(file)", None, "config file not found")]) from None
+        return ParsedConfig(str(file), None, [ConfigIssue(str(file), "(file)", None, "config file not found")])
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(str(file), "(file)", None, f"cannot read: {exc}")]) from None
-    return parse_config(text, str(file))
+        return ParsedConfig(str(file), None, [ConfigIssue(str(file), "(file)", None, f"cannot read: {exc}")])
+    return parse_config_fully(text, str(file))
 
 
-def parse_config(text: str, filename: str = "<string>") -> Config:
+def parse_config_fully(text: str, filename: str = "<string>") -> ParsedConfig:
+    """Validate a config text and collect every problem: each key's own, and — with the broken keys set
+    aside — the names one section uses for another's, which pydantic only checks once all keys are valid."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -581,28 +771,102 @@ def parse_config(text: str, filename: str = "<string>") -> Config:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([ConfigIssue(filename, "(yaml)", line, f"invalid YAML: {problem}")]) from None
+        return ParsedConfig(filename, None, [ConfigIssue(filename, "(yaml)", line, f"invalid YAML: {problem}")])
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([ConfigIssue(filename, "(root)", 1, "the config must be a mapping of sections")])
+        issue = ConfigIssue(filename, "(root)", 1, "the config must be a mapping of sections")
+        return ParsedConfig(filename, None, [issue])
     try:
-        return Config.model_validate(data)
+        return ParsedConfig(filename, Config.model_validate(data), [], frozenset(), node)
     except ValidationError as exc:
-        raise ConfigError([_locate(filename, node, err) for err in exc.errors()]) from None
+        errors = exc.errors()
+    issues = [_locate(filename, node, err) for err in errors]
+    config, broken = _salvage(data, [e for e in errors if e["type"] != CROSS_SECTION])
+    if config is not None and not any(e["type"] == CROSS_SECTION for e in errors):
+        skip = frozenset(b.split(".")[0].split("[")[0] for b in broken)
+        for loc, message in cross_section_problems(config, skip):
+            issues.append(_locate(filename, node, {"loc": loc, "msg": message}))
+    unique = list(dict.fromkeys(issues))  # a key pydantic reports twice (each union member) once
+    return ParsedConfig(filename, config, unique, frozenset(broken), node)
 
 
-def _locate(filename: str, root: yaml.Node | None, err: Any) -> ConfigIssue:
-    loc = [part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
-    field = _format_loc(loc)
+_SALVAGE_ROUNDS = 8
+
+
+def _salvage(data: dict[Any, Any], errors: list[Any]) -> tuple[Config | None, set[str]]:
+    """The config with every key that has an error dropped (its default stands in), and those keys.
+
+    A key is dropped at the second level (``ingest.port``, ``oncall.people``) so that the rest of
+    its section is still checked; if that does not make the section valid, the whole section goes.
+    """
+    pruned = copy.deepcopy(data)
+    dropped: set[Loc] = set()
+    for _ in range(_SALVAGE_ROUNDS):
+        keys = {_key_to_drop(_clean_loc(err["loc"]), dropped) for err in errors}
+        if None in keys:
+            return None, set()
+        for key in keys:
+            _drop(pruned, key)  # type: ignore[arg-type]
+        dropped |= keys  # type: ignore[arg-type]
+        try:
+            config = Config.model_validate(pruned, context={_WITHOUT_CROSS_CHECKS: True})
+        except ValidationError as exc:
+            errors = exc.errors()
+        except RecursionError:  # a self-referencing YAML alias: nothing to salvage
+            return None, set()
+        else:
+            return config, {_format_loc(list(key)) for key in dropped}
+    return None, set()
+
+
+def _key_to_drop(loc: list[Any], dropped: set[Loc]) -> Loc | None:
+    """The second-level key of an error's location, or its section if that key was dropped already."""
+    for depth in (2, 1):
+        key = tuple(loc[:depth])
+        if len(key) == depth and all(isinstance(part, str) for part in key) and key not in dropped:
+            return key
+    return None
+
+
+def _drop(data: dict[Any, Any], key: Loc) -> None:
+    parent: Any = data
+    for part in key[:-1]:
+        parent = parent.get(part) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(key[-1], None)
+
+
+def _clean_loc(loc: Any) -> list[Any]:
+    return [part for part in loc if not (isinstance(part, str) and part.startswith("function-"))]
+
+
+_FIELD_PART = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
+
+
+def _parse_field(field: str) -> list[str | int]:
+    """``escalation.policies[0].steps[1]`` to ``["escalation", "policies", 0, "steps", 1]``."""
+    parts: list[str | int] = []
+    for match in _FIELD_PART.finditer(field):
+        key, index = match.groups()
+        parts.append(key if key is not None else (int(index) if index.isdigit() else index))
+    return parts
+
+
+def _line(root: yaml.Node | None, loc: list[Any]) -> int | None:
     node, line = root, (root.start_mark.line + 1 if root is not None else None)
     for part in loc:
         child = _child(node, part)
         if child is None:
             break
         node, line = child
+    return line
+
+
+def _locate(filename: str, root: yaml.Node | None, err: Any) -> ConfigIssue:
+    loc = _clean_loc(err["loc"])
     message = err["msg"].removeprefix("Value error, ")
-    return ConfigIssue(filename, field or "(root)", line, message)
+    return ConfigIssue(filename, _format_loc(loc) or "(root)", _line(root, loc), message)
 
 
 def _child(node: yaml.Node | None, part: Any) -> tuple[yaml.Node, int] | None:
@@ -613,6 +877,11 @@ def _child(node: yaml.Node | None, part: Any) -> tuple[yaml.Node, int] | None:
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         item = node.value[part]
         return item, item.start_mark.line + 1
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, str):  # policies[storm]: the item with that id
+        for item in node.value:
+            named = _child(item, "id") or _child(item, "name")
+            if named is not None and isinstance(named[0], yaml.ScalarNode) and named[0].value == part:
+                return item, item.start_mark.line + 1
     return None
 
 
@@ -624,7 +893,8 @@ def _format_loc(loc: list[Any]) -> str:
 
 
 def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False) -> list[ConfigIssue]:
-    """Each source's token and signing secret (and, with ``paging``, each channel's secrets) must be in the environment."""
+    """Each source's token and signing secret (and, with ``paging``, each channel's secrets) must be in the
+    environment."""
     issues = [
         ConfigIssue(
             filename,
@@ -658,15 +928,32 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
         )
     if paging and config.escalation.routes:
         if config.notify.sms is not None:
-            issues += [ConfigIssue(filename, "notify.sms", None, m) for m in config.notify.sms.missing_secrets()]
+            issues += [ConfigIssue(filename, _sms_field(m), None, m) for m in config.notify.sms.missing_secrets()]
         if config.notify.telegram is not None:
-            from warner.notify.telegram.config import TelegramSecretError
-
-            try:
-                config.notify.telegram.secrets()
-            except TelegramSecretError as exc:
-                issues.append(ConfigIssue(filename, "notify.telegram", None, str(exc)))
+            issues += telegram_secret_issues(config, filename)
     return issues
+
+
+def telegram_secret_issues(config: Config, filename: str) -> list[ConfigIssue]:
+    """The Telegram bot's token (and keys) must be in the environment; the issue names the ``*_env`` key."""
+    from warner.notify.telegram.config import TelegramSecretError
+
+    telegram = config.notify.telegram
+    if telegram is None:
+        return []
+    try:
+        telegram.secrets()
+    except TelegramSecretError as exc:
+        keys = ("token_env", "callback_secret_env", "secret_token_env")
+        key = next((k for k in keys if getattr(telegram, k) == exc.env), "token_env")
+        return [ConfigIssue(filename, f"notify.telegram.{key}", None, str(exc))]
+    return []
+
+
+def _sms_field(message: str) -> str:
+    """``notify.sms.http.user_env`` from a missing-secret message that ends in ``(sms.http.user_env)``."""
+    match = re.search(r"\((sms(?:\.\w+)+)\)$", message)
+    return f"notify.{match.group(1)}" if match else "notify.sms"
 
 
 def security_warnings(config: Config) -> list[str]:

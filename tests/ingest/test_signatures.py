@@ -247,14 +247,15 @@ async def test_a_signing_source_without_its_secret_refuses_everything(tokens, re
             assert "no signing secret is configured" in (await response.json())["error"]
 
 
-def test_check_config_warns_about_an_unset_signing_secret(config_file, tokens, monkeypatch, capsys):
+def test_check_config_refuses_an_unset_signing_secret_as_run_does(config_file, tokens, monkeypatch, capsys):
     monkeypatch.delenv("TEST_SIGNING_WEBHOOK", raising=False)
     path = config_file(SIGNED_YAML)
-    assert main(["check-config", str(path)]) == 0
+    assert main(["check-config", "--offline", str(path)]) == 1
     out = capsys.readouterr().out
-    assert f"warning: {path}: ingest.sources[0].signing_secret_env: environment variable TEST_SIGNING_WEBHOOK" in out
+    assert "ingest.sources[0].signing_secret_env: environment variable TEST_SIGNING_WEBHOOK" in out
+    assert f"error: {path}:" in out
     monkeypatch.setenv("TEST_SIGNING_WEBHOOK", SECRET)
-    assert main(["check-config", str(path)]) == 0
+    assert main(["check-config", "--offline", str(path)]) == 0
     assert "TEST_SIGNING_WEBHOOK" not in capsys.readouterr().out
     structlog.reset_defaults()
 

@@ -137,8 +137,8 @@ def test_check_config_prints_warnings_and_exits_zero(config_file, tokens, capsys
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "OK"
-    assert f"warning: {path}: ingest.host: '0.0.0.0' listens on all interfaces" in "\n".join(out)
-    assert any(line.startswith(f"warning: {path}: redis.url:") for line in out)
+    assert f"warning: {path}:2: ingest.host: '0.0.0.0' listens on all interfaces" in "\n".join(out)
+    assert any(line.startswith(f"warning: {path}:3: redis.url:") for line in out)
 
 
 def test_check_config_with_errors_still_exits_one(config_file, capsys):

@@ -13,9 +13,9 @@ from warner.oncall.config import Clock, TimeZoneName, Weekday
 
 class DigestConfig(_Section):
     enabled: bool = Field(True, description="Send the digest from `warner run` every week.")
-    weekday: Weekday = "monday"
+    weekday: Weekday = Field("monday", description="Day it goes out, about the last complete week.")
     at: Clock = Field(time(8, 0), description='Local time it goes out, e.g. "08:00" (quoted).')
-    time_zone: TimeZoneName = "Europe/Berlin"
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Zone of weekday and at, and of the weeks.")
     recipients: list[Slug] = Field(
         default_factory=list, description="On-call people (oncall.people ids) who get it on Telegram."
     )

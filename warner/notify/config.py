@@ -14,19 +14,21 @@ from warner.notify.telegram.config import TelegramConfig
 class RetryConfig(_Section):
     """Per channel, before failing over to the next one (see ``notify/delivery.py``)."""
 
-    max_attempts: int = Field(3, ge=1, le=10)
-    base_delay: Duration = timedelta(seconds=1)
-    max_delay: Duration = timedelta(seconds=20)
+    max_attempts: int = Field(3, ge=1, le=10, description="Tries on one channel before failing over to the next.")
+    base_delay: Duration = Field(
+        timedelta(seconds=1), description="Longest wait before the first retry (random below it); doubles per retry."
+    )
+    max_delay: Duration = Field(timedelta(seconds=20), description="Longest wait between two tries.")
     max_retry_after: Duration = Field(
         timedelta(seconds=30), description="Wait at most this long when a channel asks to; else fail over."
     )
 
 
 class NotifyConfig(_Section):
-    telegram: TelegramConfig | None = None
-    sms: SmsConfig | None = None
+    telegram: TelegramConfig | None = Field(None, description="Pages and the bot on Telegram (none = no Telegram).")
+    sms: SmsConfig | None = Field(None, description="Pages by SMS through a gateway (none = no SMS).")
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
-    retry: RetryConfig = RetryConfig()
+    retry: RetryConfig = Field(RetryConfig(), description="Retries of a failed delivery, per channel.")
 
     @property
     def channels(self) -> list[str]:

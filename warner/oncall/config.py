@@ -163,11 +163,11 @@ ScheduleRef = Annotated[Slug, AfterValidator(_known_schedule)]
 class Person(_Section):
     """Somebody who can be paged."""
 
-    id: Slug
-    name: str = Field(min_length=1)
+    id: Slug = Field(description="Stable id that schedules, teams, policies and digest.recipients use.")
+    name: str = Field(min_length=1, description="Name shown in pages and in /oncall.")
     telegram_id: int | None = Field(None, description="Telegram user id (the bot must have been started by them).")
     phone: Phone | None = Field(None, description="For SMS, E.164: +4915112345678.")
-    language: Literal["de", "en"] = "de"
+    language: Literal["de", "en"] = Field("de", description="Language of the pages and messages this person gets.")
     quiet_hours: LocalRange | None = Field(
         None, description="Local HH:MM-HH:MM during which only critical pages may reach this person."
     )
@@ -177,10 +177,12 @@ class Person(_Section):
 class Team(_Section):
     """People paged together: by their schedule, or all members when the team has none."""
 
-    id: Slug
-    name: str | None = None
-    members: list[PersonRef] = Field(default_factory=list)
-    schedule: ScheduleRef | None = None
+    id: Slug = Field(description="Stable id that notify_team_chat steps use.")
+    name: str | None = Field(None, description="Name shown (default: id).")
+    members: list[PersonRef] = Field(
+        default_factory=list, description="People (oncall.people ids) paged together when the team has no schedule."
+    )
+    schedule: ScheduleRef | None = Field(None, description="Schedule (id) whose on-call person is paged for the team.")
     telegram_chat_id: int | None = Field(None, description="The team's Telegram group.")
 
     @property
@@ -203,13 +205,17 @@ class Layer(_Section):
     starts on (``days: [friday]``, ``hours: 18:00-08:00`` is Friday evening to Saturday morning).
     """
 
-    id: Slug
-    type: Literal["daily", "weekly", "custom"] = "weekly"
+    id: Slug = Field(description="Stable id, unique within its schedule.")
+    type: Literal["daily", "weekly", "custom"] = Field(
+        "weekly", description="Turn length: one day, one week, or `length` (custom)."
+    )
     length: Duration | None = Field(None, description="Turn length of a custom rotation, e.g. 12h or 3d.")
     handoff: Clock = Field(time(9, 0), description="Local time at which the next member takes over.")
     handoff_day: Weekday = Field("monday", description="Weekday of the handoff (weekly rotations).")
     start: date = Field(description="Date of the first handoff (to members[0]).")
-    members: list[PersonRef] = Field(min_length=1)
+    members: list[PersonRef] = Field(
+        min_length=1, description="People (oncall.people ids) in turn order; members[0] has the first turn."
+    )
     days: list[Weekday] | None = Field(None, min_length=1, description="Only active on these weekdays.")
     hours: LocalRange | None = Field(None, description="Only active in this local time range.")
 
@@ -253,10 +259,12 @@ class Override(_Section):
     zone when they have none; a bare date means midnight.
     """
 
-    person: PersonRef
-    start: LocalDateTime
-    end: LocalDateTime
-    reason: str | None = None
+    person: PersonRef = Field(description="Who is on call instead (an oncall.people id).")
+    start: LocalDateTime = Field(
+        description="From: ISO date-time, with an offset or local to the schedule's zone; a bare date is midnight."
+    )
+    end: LocalDateTime = Field(description="Until (written like start); after start.")
+    reason: str | None = Field(None, description="Why, for people reading the schedule (holiday cover, swap).")
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Override:
@@ -270,9 +278,11 @@ class Override(_Section):
 class Schedule(_Section):
     """Who is on call when: layers (later ones win while active), then overrides (win over layers)."""
 
-    id: Slug
-    name: str | None = None
-    time_zone: TimeZoneName = "Europe/Berlin"
+    id: Slug = Field(description="Stable id that notify_on_call steps and teams use.")
+    name: str | None = Field(None, description="Name shown (default: id).")
+    time_zone: TimeZoneName = Field(
+        "Europe/Berlin", description="Zone of the layers' times and of overrides written without an offset."
+    )
     layers: list[Layer] = Field(min_length=1)
     overrides: list[Override] = Field(default_factory=list)
 
@@ -291,12 +301,14 @@ class OffHours(_Section):
     """When a page reaches people outside working time: nights, weekends, German public holidays."""
 
     nights: LocalRange | None = Field(TimeRange(time(20), time(8)), description="e.g. 20:00-08:00; empty = none.")
-    weekends: bool = True
-    public_holidays: bool = True
+    weekends: bool = Field(True, description="Saturdays and Sundays are off-hours all day.")
+    public_holidays: bool = Field(
+        True, description="German public holidays (nationwide, and of `state`) are off-hours."
+    )
     state: str | None = Field(
         None, description="German federal state for regional holidays, e.g. BY; none = nationwide only."
     )
-    time_zone: TimeZoneName = "Europe/Berlin"
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Zone of nights, weekends and holidays.")
 
     @field_validator("state")
     @classmethod

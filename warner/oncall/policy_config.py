@@ -100,14 +100,16 @@ class OnlyIf(_Section):
 class EscalationStep(_Section):
     """One step; exactly one of the action fields is set."""
 
-    wait: Duration | None = None
-    notify_persons: list[str] | None = Field(None, min_length=1)
+    wait: Duration | None = Field(None, description="Wait this long before the next step.")
+    notify_persons: list[str] | None = Field(
+        None, min_length=1, description="Page these people (oncall.people ids), all at once."
+    )
     notify_on_call: str | None = Field(None, description="Schedule id: whoever is on call when the step runs.")
     notify_next_person: list[str] | None = Field(None, min_length=1, description="One of these, in turn, each time.")
     notify_team_chat: str | None = Field(None, description="Team id: the team's Telegram group.")
-    only_if: OnlyIf | None = None
+    only_if: OnlyIf | None = Field(None, description="Go on only at these times.")
     repeat: int | None = Field(None, ge=1, le=10, description="Run the chain from the top again, at most N times.")
-    resolve: Literal[True] | None = None
+    resolve: Literal[True] | None = Field(None, description="true: resolve the incident (a last step).")
     channels: list[str] | None = Field(
         None, min_length=1, description="Channels of a notify step, in failover order (default [telegram])."
     )
@@ -140,8 +142,8 @@ class EscalationStep(_Section):
 
 
 class Policy(_Section):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    steps: list[EscalationStep] = Field(min_length=1)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Name that routes use.")
+    steps: list[EscalationStep] = Field(min_length=1, description="Run in order; at least one notifies somebody.")
 
     @model_validator(mode="after")
     def _reachable(self) -> Policy:
@@ -156,9 +158,11 @@ class Policy(_Section):
 class Route(_Section):
     """Which policy an incident follows; the first matching route wins."""
 
-    severity: list[Severity] = Field(min_length=1)
-    when: Literal["any", "business_hours", "off_hours"] = "any"
-    policy: str
+    severity: list[Severity] = Field(min_length=1, description="Severities this route takes.")
+    when: Literal["any", "business_hours", "off_hours"] = Field(
+        "any", description="When it applies (off-hours as in oncall.off_hours)."
+    )
+    policy: str = Field(description="Id of the policy to follow.")
 
     def matches(self, severity: Severity, off_hours: bool) -> bool:
         if severity not in self.severity:
@@ -168,12 +172,12 @@ class Route(_Section):
 
 class Flapping(_Section):
     max_reopens: int = Field(3, ge=1, description="More re-openings than this within window: updates only.")
-    window: Duration = timedelta(hours=1)
+    window: Duration = Field(timedelta(hours=1), description="Re-openings are counted over this long.")
 
 
 class EscalationConfig(_Section):
     timezone: TimeZoneName = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
-    policies: list[Policy] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list, description="Named chains of steps; routes choose one.")
     routes: list[Route] = Field(default_factory=list, description="No route for a severity = digest only.")
     group_wait: dict[Severity, Duration] = Field(
         default_factory=lambda: {"critical": timedelta(0), "warning": timedelta(seconds=30)},
@@ -183,8 +187,12 @@ class EscalationConfig(_Section):
     repeat_interval: Duration = Field(
         timedelta(minutes=15), description="Remind everyone paged this often while nobody acknowledges."
     )
-    max_pages_per_person_per_hour: int = Field(10, ge=1)
-    flapping: Flapping = Flapping()
+    max_pages_per_person_per_hour: int = Field(
+        10, ge=1, description="Pages to one person beyond this within an hour are suppressed (noted on the incident)."
+    )
+    flapping: Flapping = Field(
+        Flapping(), description="An incident that keeps re-opening updates its messages instead of paging again."
+    )
     update_channels: list[str] = Field(
         default_factory=lambda: ["telegram", "console"],
         description="Channels whose sent messages are edited on updates and acknowledgements (not SMS).",

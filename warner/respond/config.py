@@ -32,9 +32,11 @@ Localized = Annotated[dict[Lang, str], BeforeValidator(_both_languages)]
 class BusinessHours(_Section):
     """When someone answers: the same opening time on each listed weekday, local time."""
 
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
-    opens: Clock = time(8)
-    closes: Clock = time(18)
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS[:5]), min_length=1, description="Weekdays with business hours."
+    )
+    opens: Clock = Field(time(8), description='Local opening time, e.g. "08:00" (quoted).')
+    closes: Clock = Field(time(18), description="Local closing time, after opens on the same day.")
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> BusinessHours:
@@ -59,10 +61,10 @@ _PLACEHOLDERS: dict[str, dict[Lang, str]] = {
 class Contact(_Section):
     """How people reach the brand; unset fields fall back to ``contacts.default``, then to a visible placeholder."""
 
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = Field(None, description="Email address the drafts give.")
+    phone: str | None = Field(None, description="Phone number the drafts give.")
     dm: Localized | None = Field(None, description='e.g. {de: "per Direktnachricht", en: "via direct message"}')
-    url: str | None = None
+    url: str | None = Field(None, description="Website the drafts point to.")
     signature: Localized | None = Field(
         None, description='e.g. {de: "Ihr Kesselberg-Team", en: "Your Kesselberg team"}'
     )
@@ -72,8 +74,8 @@ class RespondConfig(_Section):
     """The ``respond:`` section (first public answers to an incident)."""
 
     playbooks_dir: Path | None = Field(None, description="Directory of playbook YAML files; default: the repo's.")
-    business_hours: BusinessHours = BusinessHours()
-    time_zone: TimeZoneName = "Europe/Berlin"
+    business_hours: BusinessHours = Field(BusinessHours(), description="When someone answers the brand's messages.")
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Zone of the business hours and holidays.")
     state: str | None = Field(None, description="German federal state for regional holidays, e.g. BY.")
     reply_within: Duration = Field(
         timedelta(hours=2), description="Inside business hours, drafts promise news this soon (capped at closing)."

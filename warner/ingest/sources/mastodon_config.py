@@ -18,7 +18,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 class MastodonConfig(_Section):
     """One Mastodon instance and what to follow on it."""
 
-    kind: Literal["mastodon"] = "mastodon"
+    kind: Literal["mastodon"] = Field("mastodon", description="Always mastodon (may be left out).")
     name: Slug = Field(description="Unique source name; also the `source` of its mentions.")
     instance: str = Field(description="Base URL of the instance, e.g. https://mastodon.social.")
     hashtags: list[str] = Field(default_factory=list, description="Tag timelines to follow (without #).")

@@ -67,13 +67,19 @@ class HttpGatewayConfig(_NoSecrets):
     """A generic HTTP SMS gateway: one request per message, rendered from a template."""
 
     url: str = Field(pattern=r"^https?://", description="Endpoint that sends one SMS.")
-    method: Literal["POST", "GET", "PUT"] = "POST"
-    auth: Literal["none", "basic", "bearer"] = "none"
+    method: Literal["POST", "GET", "PUT"] = Field(
+        "POST", description="HTTP method; GET sends the rendered template as the query string."
+    )
+    auth: Literal["none", "basic", "bearer"] = Field(
+        "none", description="How warner authenticates: basic (user_env, password_env) or bearer (token_env)."
+    )
     user_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the basic-auth user.")
     password_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the password.")
     token_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the bearer token.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers (no secrets).")
-    content_type: Literal["form", "json"] = "form"
+    content_type: Literal["form", "json"] = Field(
+        "form", description="Body format (form = URL-encoded); also chooses the default body_template."
+    )
     body_template: str | None = Field(
         None,
         description="Jinja2 (sandboxed) with to, text, sender; a form string or JSON. Default per content_type.",
@@ -133,8 +139,10 @@ class HttpGatewayConfig(_NoSecrets):
 class TwilioConfig(_NoSecrets):
     """Twilio, or anything that speaks its Messages API (base_url points elsewhere)."""
 
-    base_url: str = Field("https://api.twilio.com", pattern=r"^https?://")
-    account_sid: str = Field(min_length=1)
+    base_url: str = Field(
+        "https://api.twilio.com", pattern=r"^https?://", description="Messages API server (another: a compatible one)."
+    )
+    account_sid: str = Field(min_length=1, description="Account SID (not a secret; the auth token is).")
     auth_token_env: str = Field(pattern=_ENV_NAME, description="Variable holding the auth token.")
     from_number: str = Field(pattern=r"^\+[1-9]\d{4,14}$", description="E.164 sender number.")
 
@@ -184,14 +192,14 @@ class SmsInboundConfig(_Section):
 class SmsConfig(_Section):
     """The SMS channel: provider and its section, timeout, replies."""
 
-    provider: Literal["http", "twilio"]
-    http: HttpGatewayConfig | None = None
-    twilio: TwilioConfig | None = None
+    provider: Literal["http", "twilio"] = Field(description="Which gateway: the `http` or the `twilio` section.")
+    http: HttpGatewayConfig | None = Field(None, description="Required with provider http.")
+    twilio: TwilioConfig | None = Field(None, description="Required with provider twilio.")
     timeout: Duration = Field(timedelta(seconds=10), description="Whole request, connect to last byte.")
     timezone: TimeZoneName = Field(
         "Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone."
     )
-    inbound: SmsInboundConfig | None = None
+    inbound: SmsInboundConfig | None = Field(None, description="Replies acknowledge (none = replies are ignored).")
 
     @model_validator(mode="after")
     def _provider_section(self) -> SmsConfig:
