@@ -427,6 +427,12 @@ class DetectConfig(_Section):
         description="Evidence (log10 likelihood ratio of a tripled negative share) from which the mood turned "
         "and someone is paged; a brand's own history may raise it (page_budget_per_week), never lower it.",
     )
+    confirm_mood_for: Duration = Field(
+        timedelta(minutes=5),
+        description="How long the mood must have stayed turned before it pages (warning): the largest part of the "
+        "time to alert. Shorter pages earlier, and a bot flood's first minutes (twenty new accounts) may page; "
+        "0s pages at the first turned bucket. At most 1h.",
+    )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
     slow_negativity_window: Duration = Field(
         timedelta(hours=3), description="Half-life of the second, slower one: complaints that grow over days."
@@ -475,6 +481,13 @@ class DetectConfig(_Section):
         if self.critical_at <= self.warning_at:
             raise ValueError("critical_at must be above warning_at")
         return self
+
+    @field_validator("confirm_mood_for")
+    @classmethod
+    def _within_an_hour(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= timedelta(hours=1):
+            raise ValueError("must be between 0s and 1h")
+        return value
 
 
 class LogConfig(_Section):

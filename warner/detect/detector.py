@@ -17,7 +17,7 @@ Per closed bucket, strictly in time order and using nothing after it:
    evidence stays above half of it, close after ``cooldown`` without; a new opening within
    ``merge_gap`` of the last close continues that episode. A burst no bigger than ones the
    brand has had often lately (``novelty_rate``) opens nothing: habituation. An episode
-   pages (``warning``) once the mood has held at its bar for ``MOOD_CONFIRM_S``
+   pages (``warning``) once the mood has held at its bar for ``detect.confirm_mood_for``
    (``severity.py``).
 4. **Learning**: the baseline learns the bucket winsorised — hard inside an episode — so
    a storm does not become the new normal; the normal negative share and fresh-author
@@ -63,7 +63,6 @@ MOOD_FLOOR = 1.0  # negativity excursions above p = 0.1 are remembered for the b
 # the count gate lets through one minute and not the next, must not raise the storm's bar.
 MOOD_GAP_S = 3600
 MOOD_HOLD = 0.75  # a turn of mood, once at its bar, holds while the evidence stays above 3/4 of it
-MOOD_CONFIRM_S = 300  # a turn of mood pages once it has lasted five minutes
 MIN_EXCESS_FOR_AUTHORS = 5.0  # extra mentions before their authors are judged (flood or crowd)
 NOVELTY_PRIOR = timedelta(days=3.5)  # a new brand counts as this long seen without bursts
 
@@ -460,7 +459,7 @@ class Detector:
         )
 
     def _mood_confirmed(self, state: BrandDetector, now: int, mood: float) -> bool:
-        """Has the mood been turned, every bucket, for ``MOOD_CONFIRM_S``?
+        """Has the mood been turned, every bucket, for ``confirm_mood_for`` (five minutes by default)?
 
         Five minutes cost a real storm little and unmask most floods: twenty bots are
         twenty fresh authors in their first minutes, and the same twenty accounts after
@@ -470,7 +469,8 @@ class Detector:
             state.mood_since = None
         elif state.mood_since is None and mood >= 1.0:
             state.mood_since = now
-        return state.mood_since is not None and now - state.mood_since >= MOOD_CONFIRM_S
+        confirm = self.config.confirm_mood_for.total_seconds()
+        return state.mood_since is not None and now - state.mood_since >= confirm
 
     def _resume(self, state: BrandDetector, start: int) -> Episode:
         """Continue the episode that ended less than ``merge_gap`` ago."""
