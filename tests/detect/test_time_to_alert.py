@@ -1,0 +1,71 @@
+"""Time to alert as docs/detection.md explains it, on a real ``warner run``: a burst of angry
+posts on a new brand pages after ``confirm_mood_for`` plus at most two buckets and the
+lateness — here on a fast clock (10-second buckets) so the test takes seconds, not minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from running import warner_run
+
+pytestmark = pytest.mark.timeout(120)
+
+TOKEN = "time-to-alert-token-1234"
+CONFIG = """
+brands:
+  - {name: krume, aliases: ["Krume"]}
+bucket: 10s
+detect: {lateness: 5s, confirm_mood_for: 20s}
+ingest:
+  port: 0
+  sources: [{name: listening, token_env: TTA_TOKEN}]
+oncall:
+  people: [{id: lena, name: Lena}]
+  schedules:
+    - id: social
+      layers: [{id: base, type: weekly, handoff: "09:00", start: 2026-01-05, members: [lena]}]
+notify: {console: true}
+escalation:
+  policies: [{id: storm, steps: [{notify_on_call: social, channels: [console]}]}]
+  routes: [{severity: [warning, critical], when: any, policy: storm}]
+"""
+ANGRY = ["Krume hat mich abgezockt, nie wieder!", "Frechheit, das Brot von Krume war schimmelig",
+         "Finger weg von Krume, totaler Betrug", "Krume ignoriert jede Beschwerde, unverschämt"]
+
+
+async def pages(http: aiohttp.ClientSession, url: str) -> float:
+    async with http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("warner_pages_delivered_total{"))
+
+
+async def burst_until_paged(url: str) -> float:
+    async with aiohttp.ClientSession() as http:
+        first, n = time.monotonic(), 0
+        while await pages(http, url) == 0:
+            if time.monotonic() - first > 90:
+                raise AssertionError("no page within 90 s")
+            for _ in range(3):  # three angry posts a second from new people
+                body = {"id": str(n), "text": ANGRY[n % len(ANGRY)], "created_at": datetime.now(UTC).isoformat(),
+                        "author": f"person-{n}"}
+                async with http.post(f"{url}/v1/mentions", json=body,
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as response:
+                    assert response.status == 202
+                n += 1
+            await asyncio.sleep(1)
+        return time.monotonic() - first
+
+
+def test_a_burst_on_a_new_brand_pages_after_the_confirmation_plus_at_most_two_buckets_and_the_lateness(
+    tmp_path,
+) -> None:
+    with warner_run(CONFIG, tmp_path, {"TTA_TOKEN": TOKEN}) as run:
+        delay = asyncio.run(burst_until_paged(run.url))
+    confirm, bucket, lateness = 20, 10, 5
+    assert confirm <= delay <= confirm + 2 * bucket + lateness + 5, delay
