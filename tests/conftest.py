@@ -15,7 +15,7 @@ from warner.store import EmbeddedRedis, connect
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
-from support import CONFIG_YAML, TOKENS
+from support import CONFIG_YAML, TELEGRAM_TOKEN, TOKENS
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +87,14 @@ def config_file(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+async def telegram(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """The local Bot API double, with ``TEST_TELEGRAM_TOKEN`` set (test configs name it as token_env)."""
+    from doubles.telegram_api import TelegramApiDouble
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
+    async with TelegramApiDouble() as api:
+        yield api

@@ -27,6 +27,7 @@ worker:
 """
 
 TOKENS = {"TEST_TOKEN_WEBHOOK": "webhook-secret-token", "TEST_TOKEN_FORUM": "forum-secret-token"}
+TELEGRAM_TOKEN = "123456:test-token"  # TEST_TELEGRAM_TOKEN of the ``telegram`` fixture (tests/conftest.py)
 
 
 async def replay(redis, config, records, hooks=()) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from digest.recipients import ANNA, BEN, digest_yaml
 from doubles.telegram_api import TelegramApiDouble
 from support import CONFIG_YAML
 
@@ -22,19 +23,8 @@ from warner.oncall.clock import ManualClock
 from warner.store import connect, keys
 from warner.store.embedded import EmbeddedRedis
 
-ANNA, BEN = 1001, 1002
 TOKEN = "123456:test-token"
 
-DIGEST_YAML = """
-oncall:
-  people:
-    - {{id: anna, name: Anna, telegram_id: {anna}}}
-    - {{id: ben, name: Ben, telegram_id: {ben}, language: en}}
-notify:
-  telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
-digest:
-  recipients: [anna, ben]
-"""
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ def digest(tmp_path, data_home, telegram):  # type: ignore[no-untyped-def]
 
     async def run(*args: str, base_url: str = telegram.base_url) -> subprocess.CompletedProcess:
         config = tmp_path / "warner.yaml"
-        config.write_text(CONFIG_YAML + DIGEST_YAML.format(anna=ANNA, ben=BEN, telegram=base_url))
+        config.write_text(CONFIG_YAML + digest_yaml(base_url))
         command = [sys.executable, "-m", "warner", "--config", str(config), "digest", "--week", "2026-W47", *args]
         return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=90, env=env)
 

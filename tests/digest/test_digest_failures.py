@@ -7,7 +7,7 @@ API double, a private redis-server, the scheduler on a manual clock.
 from __future__ import annotations
 
 import pytest
-from doubles.telegram_api import TelegramApiDouble
+from digest.recipients import ANNA, BEN, digest_yaml
 from structlog.testing import capture_logs
 from support import CONFIG_YAML
 
@@ -21,33 +21,14 @@ from warner.metrics import Metrics
 from warner.oncall.clock import ManualClock
 from warner.store import keys
 
-ANNA, BEN = 1001, 1002
 TOKEN = "123456:test-token"
 MONDAY = 1795417200.0  # Monday 23 Nov 2026, 08:00 in Berlin
 
-DIGEST_YAML = """
-oncall:
-  people:
-    - {{id: anna, name: Anna, telegram_id: {anna}}}
-    - {{id: ben, name: Ben, telegram_id: {ben}, language: en}}
-notify:
-  telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
-digest:
-  recipients: [anna, ben]
-  out_dir: "{out}"
-"""
 
-
-@pytest.fixture
-async def telegram(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", TOKEN)
-    async with TelegramApiDouble() as api:
-        yield api
 
 
 def digest_config(base_url: str, out):  # type: ignore[no-untyped-def]
-    return parse_config(CONFIG_YAML + DIGEST_YAML.format(anna=ANNA, ben=BEN, telegram=base_url, out=out), "d.yaml")
+    return parse_config(CONFIG_YAML + digest_yaml(base_url, out), "d.yaml")
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ python-telegram-bot client to the local Bot API double, in each recipient's lang
 
 from __future__ import annotations
 
-import pytest
-from doubles.telegram_api import TelegramApiDouble
+from digest.recipients import ANNA, BEN, digest_yaml
 from support import CONFIG_YAML, replay
 
 from warner.config import parse_config
@@ -18,34 +17,12 @@ from warner.digest.weekly import send_weekly_digest
 from warner.oncall.clock import ManualClock
 from warner.scenarios import saturday_storm
 
-ANNA, BEN = 1001, 1002
-
-DIGEST_YAML = """
-oncall:
-  people:
-    - {{id: anna, name: Anna, telegram_id: {anna}}}
-    - {{id: ben, name: Ben, telegram_id: {ben}, language: en}}
-notify:
-  telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
-digest:
-  recipients: [anna, ben]
-  out_dir: "{out}"
-"""
-
-
-@pytest.fixture
-async def telegram(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", "123456:test-token")
-    async with TelegramApiDouble() as api:
-        yield api
-
 
 async def test_the_storm_week_digest_is_saved_and_sent_to_each_recipient_in_their_language(
     redis, tokens, telegram, tmp_path
 ):
     config = parse_config(
-        CONFIG_YAML + DIGEST_YAML.format(anna=ANNA, ben=BEN, telegram=telegram.base_url, out=tmp_path), "d.yaml"
+        CONFIG_YAML + digest_yaml(telegram.base_url, tmp_path), "d.yaml"
     )
     await replay(redis, config, saturday_storm().mentions)
     counted = sum(

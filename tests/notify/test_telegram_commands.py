@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from doubles.telegram_api import TelegramApiDouble
 from support import CONFIG_YAML
 
 from warner.config import parse_config
@@ -49,13 +48,6 @@ escalation:
     - {{severity: [warning, critical], when: any, policy: storm}}
 """
 
-
-@pytest.fixture
-async def telegram(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", "123456:test-token")
-    async with TelegramApiDouble() as api:
-        yield api
 
 
 @pytest.fixture

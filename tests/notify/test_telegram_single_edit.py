@@ -13,8 +13,6 @@ import collections
 import time
 
 import orjson
-import pytest
-from doubles.telegram_api import TelegramApiDouble
 from support import CONFIG_YAML
 
 from warner.config import parse_config
@@ -46,13 +44,6 @@ escalation:
     - {{severity: [warning, critical], when: any, policy: storm}}
 """
 
-
-@pytest.fixture
-async def telegram(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("TEST_TELEGRAM_TOKEN", "123456:test-token")
-    async with TelegramApiDouble() as api:
-        yield api
 
 
 async def paged(redis, telegram, update_channels="telegram, console"):
