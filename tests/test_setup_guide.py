@@ -32,7 +32,7 @@ ENV = {
     "WARNER_TOKEN_LISTENING": "listening-token-1234",
     "NO_PROXY": "127.0.0.1",
 }
-LENA, STRANGER = 1001, 4242
+LENA, STRANGER = 1001, 5151  # 4242 is the double's bot
 
 
 def guide_config(telegram: TelegramApiDouble, sms: SmsGateway, feeds: FeedServer) -> str:
@@ -92,3 +92,15 @@ async def test_the_setup_guide_leads_from_an_empty_directory_to_a_test_page(tmp_
             ) as response:
                 assert (response.status, await response.json()) == (202, {"accepted": 1, "duplicates": 0,
                                                                           "unmatched": 0})
+                # A mention that names no brand warner knows: kept, and said so in the answer and the metrics.
+                stray = {**body, "id": "2", "text": "Das beste Brot in Ulm"}
+                async with http.post(f"{run.url}/v1/mentions", json=stray, headers={
+                        "Authorization": f"Bearer {ENV['WARNER_TOKEN_LISTENING']}"}) as response:
+                    assert (await response.json())["unmatched"] == 1
+                async with http.get(f"{run.url}/metrics") as response:
+                    metrics = await response.text()
+            assert 'warner_ingest_unmatched_total{source="listening"} 1.0' in metrics
+            assert "warner_digest_sent_total" in metrics
+            # A fresh install sends no digest for the week before it existed.
+            skipped = await asyncio.to_thread(run.wait_event, "digest_skipped")
+            assert skipped["reason"] == "before_first_data"

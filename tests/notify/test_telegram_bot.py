@@ -390,3 +390,9 @@ async def test_webhook_updates_of_the_wrong_shape_are_400_not_500(api, actions):
                 SECRET_HEADER: "hook-secret_1", "Content-Type": "application/json"})
             assert response.status == 400, body
     assert actions.calls == []
+
+
+async def test_a_stranger_s_command_is_refused_with_the_way_to_their_ids(api, bot, actions):
+    await api.command(api.user(STRANGER_ID), "/oncall")
+    (reply,) = await api.wait_for("sendMessage", 1)
+    assert "nicht berechtigt" in reply["text"] and "/start" in reply["text"]

@@ -184,3 +184,18 @@ async def test_page_test_without_any_channel_set_up_says_which_keys_set_one_up(
     result = await warner(tmp_path, redis_url, "--config", str(config), "page", "--test", "anna")
     assert result.returncode == 1 and result.stdout == ""
     assert "error: No channel set up (notify.telegram, notify.sms or notify.console)." in result.stderr.splitlines()
+
+
+async def test_page_test_with_a_token_telegram_refuses_says_what_to_check_not_invalid_token(
+    tmp_path, config_file, redis_url, tokens, doubles
+):
+    telegram, sms = doubles
+    telegram.fail("getMe", status=404, times=5, description="Not Found")
+    config = config_file(config_text(telegram, sms, console=True))
+    result = await warner(tmp_path, redis_url, "--config", str(config), "page", "--test", "anna")
+    assert result.returncode == 1  # the console delivered, but the phone was not reached
+    (telegram_line,) = [line for line in result.stdout.splitlines() if line.startswith("telegram:")]
+    assert "Telegram refused the bot token (404 Not Found" in telegram_line
+    assert "TEST_TELEGRAM_TOKEN (notify.telegram.token_env)" in telegram_line
+    assert "InvalidToken" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert "console: delivered to anna" in result.stdout and "sms: delivered" in result.stdout

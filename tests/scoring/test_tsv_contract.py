@@ -68,6 +68,11 @@ def test_a_tab_separated_header_without_text_is_rejected_saying_how_to_fix_it() 
         _run("body\tid\nhallo\t1\n", CountingScorer())
 
 
+def test_a_text_column_named_with_capitals_is_the_text_column() -> None:
+    rows = _run("Text\tid\nHallo\t1\n", CountingScorer())
+    assert [(r["text"], r["id"]) for r in rows] == [("Hallo", "1")]
+
+
 def test_plain_text_without_a_header_is_one_text_per_line() -> None:
     rows = _run("Das Brot ist super\n\nIch bin enttäuscht\n", CountingScorer())
     assert [r["text"] for r in rows] == ["Das Brot ist super", "Ich bin enttäuscht"]

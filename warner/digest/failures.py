@@ -10,12 +10,13 @@ a person can act on without reading code.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import Forbidden, TelegramError
+
+from warner.notify.telegram.errors import bot_start_problem
 
 if TYPE_CHECKING:
     from warner.digest.telegram import DigestDelivery
@@ -28,9 +29,6 @@ REDIS = "redis"  # the figures could not be read
 ERROR = "error"  # anything else (a bug): the traceback is logged at debug level
 REASONS = (TOKEN_REFUSED, TELEGRAM_UNREACHABLE, RECIPIENTS_REFUSED, NOT_CONFIGURED, REDIS, ERROR)
 
-# What Telegram answers getMe with for a wrong token or path; PTB keeps the text, not the status.
-_STATUS_OF = {"not found": "404 Not Found", "unauthorized": "401 Unauthorized"}
-_NOT_JSON = re.compile(r"^(?P<text>[^()]+?) \((?P<code>\d{3})\)\. Parsing the server response")
 
 
 class DigestFailure(Exception):
@@ -43,38 +41,9 @@ class DigestFailure(Exception):
 
 def bot_failure(exc: TelegramError, base_url: str, token_env: str = "TELEGRAM_BOT_TOKEN") -> DigestFailure:
     """The failure for an error while the bot starts (``getMe``); never quotes the token."""
-    getme = f"{base_url}/bot<token>/getMe"
-    check = f"check the token in {token_env} (notify.telegram.token_env) and notify.telegram.base_url"
-    if isinstance(exc, InvalidToken):
-        cause = exc.__cause__ if isinstance(exc.__cause__, TelegramError) else None
-        return DigestFailure(
-            TOKEN_REFUSED, f"Telegram refused the bot token ({_answer(cause)} from {getme}): {check}", permanent=True
-        )
-    if isinstance(exc, RetryAfter | NetworkError) and not isinstance(exc, BadRequest):
-        return DigestFailure(
-            TELEGRAM_UNREACHABLE,
-            f"the Telegram Bot API at {base_url} did not answer ({type(exc).__name__}: {exc.message}): "
-            "check notify.telegram.base_url and the network, or try again later",
-            permanent=False,
-        )
-    return DigestFailure(
-        TOKEN_REFUSED,
-        f"Telegram refused to start the bot ({type(exc).__name__}: {exc.message} from {getme}): {check}",
-        permanent=True,
-    )
-
-
-def _answer(cause: TelegramError | None) -> str:
-    """The answer as "404 Not Found", from what PTB kept of it (the description, or its text for a non-JSON body)."""
-    if cause is None:
-        return "refused"
-    text = cause.message.strip()
-    if text.lower() in _STATUS_OF:
-        return _STATUS_OF[text.lower()]
-    plain = _NOT_JSON.match(text)
-    if plain:  # something answered that is not the Bot API: a wrong base_url more likely than a wrong token
-        return f"{plain['code']} {plain['text']}, not a Bot API answer"
-    return text
+    problem = bot_start_problem(exc, base_url, token_env)
+    reason = TELEGRAM_UNREACHABLE if problem.unreachable else TOKEN_REFUSED
+    return DigestFailure(reason, problem.line, permanent=not problem.unreachable)
 
 
 def delivery_failure(week: str, deliveries: Sequence[DigestDelivery]) -> DigestFailure | None:

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--test",
         metavar="PERSON",
         required=True,
-        help="person id from oncall.people; prints what each channel answered (exit 0 if one delivered)",
+        help="person id from oncall.people; prints what each channel answered (exit 0 only if every channel but the console delivered)",
     )
     page.set_defaults(func=run_page_test)
 
@@ -191,7 +191,14 @@ def run_page_test(args: argparse.Namespace) -> int:
     from warner.oncall.schedule import UnknownId
     from warner.oncall.test_page import NoChannels, send_test_page
 
+    import logging
+
+    import structlog
+
     config = _load(args)
+    if not args.log_level:  # the lines below say what happened; python-telegram-bot's own tracebacks do not help
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+        logging.getLogger("telegram").setLevel(logging.CRITICAL)
     try:
         _, answers = asyncio.run(send_test_page(config, args.test))
     except UnknownId as exc:
@@ -202,4 +209,6 @@ def run_page_test(args: argparse.Namespace) -> int:
         return 1
     for answer in answers:
         print(answer.describe("en"))
-    return 0 if any(a.delivered for a in answers) else 1
+    # The console always "delivers": it proves nothing about reaching a phone, so it does not count.
+    real = [a for a in answers if a.channel != "console"] or answers
+    return 0 if all(a.delivered for a in real) else 1

@@ -38,7 +38,12 @@ def score_tsv(source: TextIO, sink: TextIO, scorer: Scorer, batch_size: int = DE
         reader, fields = ({"text": line.rstrip("\r\n")} for line in lines if line.strip()), ["text"]
     else:
         table = csv.DictReader(lines, dialect="excel-tab")
-        reader, fields = table, list(table.fieldnames or [])
+        fields = list(table.fieldnames or [])
+        if "text" not in fields:  # 'Text' or 'TEXT' names the same column
+            named = next((f for f in fields if f.strip().lower() == "text"), None)
+            fields = ["text" if f == named else f for f in fields]
+            table.fieldnames = fields
+        reader = table
     if "text" not in fields:
         raise MissingTextColumnError(
             f"the first line is read as a tab-separated header and needs a column named 'text' (found: "

@@ -268,7 +268,7 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None
     person = _authorised(update, deps, "ack")
     if person is None:
-        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        await message.reply_text(texts.text(lang, "refused_command"))
         return
     if len(context.args or []) != 1:
         await message.reply_text(texts.text(lang, "ack_usage"))
@@ -320,7 +320,7 @@ async def on_test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     person = _authorised(update, deps, "test")
     if person is None:
-        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        await message.reply_text(texts.text(lang, "refused_command"))
         return
     try:
         report = await deps.backend.test_page(person, lang)
@@ -341,7 +341,7 @@ async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[
     if message is None:
         return
     if _authorised(update, deps, command) is None:
-        await message.reply_text(texts.text(lang, "refused_unauthorised"))
+        await message.reply_text(texts.text(lang, "refused_command"))
         return
     await message.reply_text(str(await text_for(lang))[:_MESSAGE_CHARS])  # type: ignore[misc]
 

@@ -34,6 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from warner.notify.base import Delivery, Page, Recipient
 from warner.notify.telegram.config import TelegramConfig
+from warner.notify.telegram.errors import bot_start_problem
 from warner.notify.telegram.keyboard import CallbackSigner, incident_keyboard
 from warner.notify.telegram.render import BERLIN, BUCKET_S, render_page
 
@@ -96,6 +97,8 @@ class TelegramChannel:
         self._tz = tz
         self._clock = clock
         self._owns_bot = owns_bot
+        # Where the bot starts, for a refusal that says what to check (``create`` knows the config).
+        self.start_hint = ("the Bot API", "the token variable")
         self._initialized = not owns_bot
         self._bucket_s = bucket_s
         self.edits = edits if edits is not None else EditedMessages()
@@ -114,7 +117,9 @@ class TelegramChannel:
         """A channel with its own Bot (when the bot runs in-process, share ``application.bot`` instead)."""
         bot = Bot(token, base_url=f"{config.base_url}/bot", base_file_url=f"{config.base_url}/file/bot")
         signer = CallbackSigner(callback_key, config.stale_after)
-        return cls(bot, signer, brand_names=brand_names, tz=tz, clock=clock, owns_bot=True)
+        channel = cls(bot, signer, brand_names=brand_names, tz=tz, clock=clock, owns_bot=True)
+        channel.start_hint = (config.base_url, config.token_env)
+        return channel
 
     def can_reach(self, recipient: Recipient) -> bool:
         return recipient.telegram_id is not None
@@ -160,10 +165,17 @@ class TelegramChannel:
             error = f"{recipient.id} has no telegram_id"
             return Delivery(NAME, "", ok=False, latency_s=0.0, error=error, permanent=True)
         started, target = time.perf_counter(), str(chat_id)
-        try:
-            if not self._initialized:
+        if not self._initialized:
+            try:
                 await self._bot.initialize()
-                self._initialized = True
+            except TelegramError as exc:  # getMe: the token or base_url, said so, never the token itself
+                base_url, token_env = self.start_hint
+                problem = bot_start_problem(exc, base_url, token_env)
+                elapsed = time.perf_counter() - started
+                return Delivery(NAME, target, ok=False, latency_s=elapsed, error=problem.line,
+                                permanent=not problem.unreachable)
+            self._initialized = True
+        try:
             message = await self._bot.send_message(chat_id, text)
         except TelegramError as exc:
             failed = _failed(exc, target, time.perf_counter() - started)

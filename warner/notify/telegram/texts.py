@@ -91,6 +91,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "refused_stale": "Dieser Knopf ist abgelaufen. Bitte /incidents verwenden.",
         "refused_forged": "Ungültiger Knopf.",
         "refused_unauthorised": "Du bist nicht berechtigt, hier zu handeln.",
+        "refused_command": "Du bist nicht berechtigt, hier zu handeln. Schick /start: dann siehst du deine "
+        "Telegram-ID und wo sie in die Konfiguration gehört.",
         "unknown_incident": "Unbekannter Vorfall: {incident_id}",
         "ack_usage": "Bitte so: /ack <Vorfall-ID>, z. B. /ack kesselberg:12",
         "help": (
@@ -145,6 +147,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "refused_stale": "This button has expired. Please use /incidents.",
         "refused_forged": "Invalid button.",
         "refused_unauthorised": "You are not allowed to act here.",
+        "refused_command": "You are not allowed to act here. Send /start to see your Telegram id and where it "
+        "goes in the configuration.",
         "unknown_incident": "Unknown incident: {incident_id}",
         "ack_usage": "Usage: /ack <incident id>, e.g. /ack kesselberg:12",
         "help": (
