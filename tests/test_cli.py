@@ -205,13 +205,91 @@ def test_check_config_lists_every_problem_at_once_each_with_file_line_and_key(ho
     errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
     assert errors == [
         f"error: {config}:9: bucket: expected a duration such as '30s', '5m' or '7d', got 'soon'",
-        f"error: {config}:22: worker.batch_size: Input should be greater than 0",
-        f"error: {config}:20: ingest.sources[1].token_env: environment variable TEST_TOKEN_FORUM is not set "
-        "(token of source 'forum')",
         f"error: {config}:11: ingest.port: cannot listen on 127.0.0.1:{port}: "
         "address already in use (by another process: is a warner already running?)",
-    ], result.stdout
+        f"error: {config}:20: ingest.sources[1].token_env: environment variable TEST_TOKEN_FORUM is not set "
+        "(token of source 'forum')",
+        f"error: {config}:22: worker.batch_size: Input should be greater than 0",
+    ], result.stdout  # in the order of the file, whichever check found them
     assert "OK" not in result.stdout.splitlines() and result.stderr == ""
+
+
+ESCALATION_YAML = """\
+oncall:
+  people: [{id: anna, name: Anna, telegram_id: 1001}]
+escalation:
+  policies:
+    - id: storm
+      steps:
+        - repeat: 2
+        - notify_persons: [anna]
+  routes:
+    - {severity: [critical], policy: sturm}
+    - {severity: [warning], policy: nix}
+"""
+
+
+def test_check_config_reports_every_bad_route_and_step_at_its_own_key_and_line(config_file) -> None:
+    config = config_file(ESCALATION_YAML)
+    result = warner("check-config", "--offline", str(config))
+    assert result.returncode == 1
+    assert [line for line in result.stdout.splitlines() if line.startswith("error: ")] == [
+        f"error: {config}:7: escalation.policies[0].steps[0]: repeat must be the last step (the steps after it "
+        "never run)",
+        f"error: {config}:10: escalation.routes[0].policy: unknown policy 'sturm' (known: storm)",
+        f"error: {config}:11: escalation.routes[1].policy: unknown policy 'nix' (known: storm)",
+    ], result.stdout
+
+
+def test_check_config_suggests_the_key_a_typo_meant_and_says_what_a_value_should_be(config_file) -> None:
+    config = config_file("brands:\n  - name: kesselberg\n    langauge: en\nnotify: 5\n")
+    result = warner("check-config", "--offline", str(config))
+    assert result.returncode == 1
+    assert [line for line in result.stdout.splitlines() if line.startswith("error: ")] == [
+        f"error: {config}:3: brands[0].langauge: unknown key; did you mean 'language'?",
+        f"error: {config}:4: notify: should be a mapping (key: value), got 5",
+    ], result.stdout
+
+
+MISSPELLED_PEOPLE_YAML = """\
+oncall:
+  persons: [{id: anna, name: Anna, telegram_id: 1001}]
+  teams: [{id: shop, members: [anna]}]
+  schedules:
+    - {id: week, layers: [{id: base, start: 2026-11-16, members: [anna]}], overrides: []}
+escalation:
+  policies: [{id: storm, steps: [{notify_persons: [anna]}, {notify_on_call: week}]}]
+  routes: [{severity: [critical], policy: storm}]
+digest:
+  recipients: [anna]
+"""
+
+
+def test_a_misspelled_people_list_is_reported_alone_not_as_every_person_being_unknown(config_file) -> None:
+    config = config_file(MISSPELLED_PEOPLE_YAML)
+    result = warner("check-config", "--offline", str(config))
+    assert result.returncode == 1
+    assert [line for line in result.stdout.splitlines() if line.startswith("error: ")] == [
+        f"error: {config}:2: oncall.persons: unknown key; did you mean 'people'?",
+    ], result.stdout
+
+
+def test_an_unusable_redis_data_dir_is_an_error_naming_redis_data_dir(tmp_path, home, config_file) -> None:
+    in_the_way = tmp_path / "afile"
+    in_the_way.write_text("not a directory\n", encoding="utf-8")
+    config = config_file(f"ingest:\n  port: 0\nredis:\n  data_dir: {in_the_way / 'redis'}\n")
+    expected = (
+        f"{config}:4: redis.data_dir: {in_the_way} is a file, so {in_the_way / 'redis'} cannot be created: "
+        "give the embedded Redis a directory of its own"
+    )
+    check = warner("check-config", str(config), env=home)
+    assert check.returncode == 1 and f"error: {expected}" in check.stdout.splitlines(), check.stdout
+    run = warner("--config", str(config), "run", env=home, timeout=60)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert f"config error: {expected}" in run.stderr.splitlines(), run.stderr
+    offline = warner("check-config", "--offline", str(config), env=home)  # a config for another host: not looked at
+    assert offline.returncode == 0 and offline.stdout.splitlines()[-1] == "OK", offline.stdout
+    assert in_the_way.read_text(encoding="utf-8") == "not a directory\n"
 
 
 PAGING_YAML = """

@@ -198,3 +198,80 @@ def test_the_example_shows_every_section_and_the_default_detector() -> None:
     config = parse_config(EXAMPLE, "example.yaml")
     assert config.detect == DetectConfig()  # the demo shows what a fresh install does
     assert config.escalation.routes and config.sources.rss and config.notify.telegram is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "meant"),
+    [
+        ("ingest:\n  sourcse: []\n", "ingest.sourcse", "sources"),
+        ("respond:\n  contacts: {kesselberg: {emial: a@b.de}}\n", "respond.contacts.kesselberg.emial", "email"),
+        ("oncall:\n  people: [{id: anna, name: Anna, timezone: Europe/Berlin}]\n", "oncall.people[0].timezone",
+         "time_zone"),
+        ("escalation:\n  policies: [{id: p, steps: [{notify_person: [anna]}]}]\n",
+         "escalation.policies[0].steps[0].notify_person", "notify_persons"),
+        ("oncall:\n  staff: []\n", "oncall.staff", "people"),
+    ],
+)
+def test_an_unknown_key_is_reported_with_the_key_it_most_likely_means(text, key, meant) -> None:
+    found = issues_of(text)
+    assert found[key] == (2, f"unknown key; did you mean {meant!r}?"), found
+
+
+def test_a_broken_escalation_key_does_not_hide_bad_routes(config_file, capsys) -> None:
+    path = config_file(
+        "escalation:\n  group_interval: soon\n"
+        "  policies: [{id: storm, steps: [{notify_persons: [anna]}]}]\n"
+        "  routes:\n    - {severity: [critical], policy: sturm}\n    - {severity: [warning], policy: nix}\n"
+        "oncall:\n  people: [{id: anna, name: Anna}]\n"
+    )
+    assert main(["check-config", "--offline", str(path)]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {path}:2: escalation.group_interval: expected a duration such as '30s', '5m' or '7d', got 'soon'",
+        f"error: {path}:5: escalation.routes[0].policy: unknown policy 'sturm' (known: storm)",
+        f"error: {path}:6: escalation.routes[1].policy: unknown policy 'nix' (known: storm)",
+    ]
+
+
+def test_check_config_lists_problems_in_the_order_of_the_file(config_file, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("NOPE_TOKEN", raising=False)
+    path = config_file(  # found by: the cross-section check, pydantic, the secrets check, pydantic again
+        "digest:\n  recipients: [carl]\n"
+        "ingest:\n  sources: [{name: webhook, token_env: NOPE_TOKEN}]\n"
+        "worker:\n  batch_size: 0\n"
+        "escalation:\n  routes: [{severity: [critical], policy: storm}]\n"
+        "bucket: soon\n"
+    )
+    assert main(["check-config", "--offline", str(path)]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in errors] == [
+        f"{path}:2", f"{path}:4", f"{path}:6", f"{path}:8", f"{path}:9"
+    ], errors
+    assert [line.split(": ")[2] for line in errors] == [
+        "digest.recipients[0]", "ingest.sources[0].token_env", "worker.batch_size", "escalation.routes[0].policy",
+        "bucket",
+    ]
+
+
+def test_a_missing_secret_is_named_in_one_plain_phrase(config_file, capsys, monkeypatch) -> None:
+    for name in ("NOPE_BOT_TOKEN", "NOPE_SMS_USER", "NOPE_SMS_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    path = config_file(
+        "oncall:\n  people: [{id: anna, name: Anna, telegram_id: 1001, phone: '+4915112345678'}]\n"
+        "notify:\n  telegram: {token_env: NOPE_BOT_TOKEN, allowed_chat_ids: [-1]}\n"
+        "  sms:\n    provider: http\n"
+        "    http: {url: 'https://sms.example/send', auth: basic, user_env: NOPE_SMS_USER, "
+        "password_env: NOPE_SMS_PASSWORD}\n"
+        "escalation:\n  policies: [{id: p, steps: [{notify_persons: [anna], channels: [telegram, sms]}]}]\n"
+        "  routes: [{severity: [critical], policy: p}]\n"
+    )
+    assert main(["check-config", "--offline", str(path)]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {path}:4: notify.telegram.token_env: environment variable NOPE_BOT_TOKEN is not set "
+        "(the Telegram bot token)",
+        f"error: {path}:7: notify.sms.http.password_env: environment variable NOPE_SMS_PASSWORD is not set "
+        "(the SMS gateway's password)",
+        f"error: {path}:7: notify.sms.http.user_env: environment variable NOPE_SMS_USER is not set "
+        "(the SMS gateway's user name)",
+    ]

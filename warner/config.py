@@ -9,8 +9,11 @@ fixing a config on a server at an inconvenient hour.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import re
+import types
+import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +38,9 @@ CONFIG_ENV = "WARNER_CONFIG"
 REDIS_URL_ENV = "REDIS_URL"
 CROSS_SECTION = "cross_section"  # the error type of a name one section uses and another lacks
 _WITHOUT_CROSS_CHECKS = "warner.config:without_cross_checks"  # validation context: leave them to the caller
+# Validation context: a section's checks that can find several problems (escalation routes and steps) leave them
+# to cross_section_problems, which reports each at its own key and line instead of the first at the section's.
+CHECKED_BY_CONFIG = "warner.config:checked_by_config"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {
@@ -104,7 +110,7 @@ class _Section(BaseModel):
 
 
 class BrandConfig(_Section):
-    """A brand warner listens for."""
+    """One brand: its id, the names and words that match it, and who answers for it."""
 
     name: Slug = Field(description="Stable id used in keys, URLs and the mention's `brand` field.")
     display_name: str | None = Field(None, description="Name shown in pages, drafts and the digest (default: name).")
@@ -281,12 +287,14 @@ class IngestConfig(_Section):
         1024, gt=0, description="Open connections beyond this are closed at once (each costs a file descriptor)."
     )
     header_timeout: Duration = Field(
-        timedelta(seconds=10), description="A request's headers must be complete this soon after the connection opened or the previous "
-        "request ended (idle kept-alive connections close after it too)."
+        timedelta(seconds=10),
+        description="A request's headers must be complete this soon after the connection opened or the previous "
+        "request ended (idle kept-alive connections close after it too).",
     )
     body_timeout: Duration = Field(
-        timedelta(seconds=30), description="A request's body must arrive and its answer be ready this soon after its headers, else 408; "
-        "a client that stops reading an answer this long is dropped."
+        timedelta(seconds=30),
+        description="A request's body must arrive and its answer be ready this soon after its headers, else 408; "
+        "a client that stops reading an answer this long is dropped.",
     )
     metrics_token_env: str | None = Field(
         None,
@@ -502,7 +510,7 @@ class LogConfig(_Section):
 # Imported here, below the shared bases (_Section, Duration, Slug) that warner.oncall.config builds on.
 from warner.notify.config import NotifyConfig  # noqa: E402
 from warner.oncall.config import OncallConfig  # noqa: E402
-from warner.oncall.policy_config import EscalationConfig  # noqa: E402
+from warner.oncall.policy_config import EscalationConfig, escalation_problems, policy_problems  # noqa: E402
 from warner.digest.config import DigestConfig  # noqa: E402
 from warner.respond.config import RespondConfig  # noqa: E402
 from warner.ingest.sources.config import SourcesConfig  # noqa: E402
@@ -511,7 +519,9 @@ from warner.ingest.sources.config import SourcesConfig  # noqa: E402
 class Config(_Section):
     """The whole of warner's configuration."""
 
-    brands: list[BrandConfig] = Field(default_factory=list, description="Every brand warner listens for, with the words that name it.")
+    brands: list[BrandConfig] = Field(
+        default_factory=list, description="Every brand warner listens for, with the words that name it."
+    )
     bucket: Duration = Field(timedelta(minutes=1), description="Width of a counting bucket.")
     ingest: IngestConfig = Field(
         IngestConfig(), description="The HTTP API: POST /v1/mentions, health and /metrics."
@@ -579,24 +589,36 @@ class Config(_Section):
 
 Loc = tuple[str | int, ...]
 
-# The sections each cross-section check reads: it is skipped while one of them is broken (defaults
-# standing in for a broken section would make it report names as unknown that are merely unreadable).
+# The keys (a section, or one key of it) each cross-section check reads: it is skipped while one of them, or a
+# key inside it, is broken (defaults standing in for a broken key would make it report names as unknown that are
+# merely unreadable). The escalation checks read only its policies and routes: a broken group_wait hides nothing.
 _CROSS_CHECKS_READ = {
-    "escalation_names": ("escalation", "oncall"),
+    "escalation_policies": ("escalation.policies", "escalation.routes"),
+    "escalation_names": ("escalation.policies", "oncall"),
     "digest_recipients": ("digest", "oncall"),
-    "escalation_channels": ("escalation", "notify"),
+    "escalation_channels": ("escalation.policies", "notify"),
     "source_names": ("ingest", "sources"),
     "feed_brands": ("sources", "brands"),
 }
 
 
-def cross_section_problems(config: Config, skip: frozenset[str] = frozenset()) -> list[tuple[Loc, str]]:
-    """(location, message) for every name one section uses and another does not define.
+def _reads_broken(reads: tuple[str, ...], broken: frozenset[str]) -> bool:
+    return any(r == b or r.startswith(b + ".") or b.startswith(r + ".") for r in reads for b in broken)
 
-    ``skip`` names top-level sections that are broken: checks reading them are left out.
+
+def cross_section_problems(config: Config, broken: frozenset[str] = frozenset()) -> list[tuple[Loc, str]]:
+    """(location, message) for every name one section uses and another does not define, and every problem of
+    the escalation policies and routes (``CHECKED_BY_CONFIG``): all of them, each at its own key.
+
+    ``broken`` holds the dotted keys (``oncall``, ``escalation.policies``) whose values were invalid and replaced
+    by defaults: checks reading them are left out.
     """
-    run = {name for name, reads in _CROSS_CHECKS_READ.items() if not skip.intersection(reads)}
+    run = {name for name, reads in _CROSS_CHECKS_READ.items() if not _reads_broken(reads, broken)}
     problems: list[tuple[Loc, str]] = []
+    if "escalation_policies" in run:
+        for i, policy in enumerate(config.escalation.policies):
+            problems += policy_problems(policy, ("escalation", "policies", i))
+        problems += escalation_problems(config.escalation, ("escalation",))
     if "escalation_names" in run:
         problems += _escalation_names(config)
     if "digest_recipients" in run:
@@ -791,17 +813,57 @@ def parse_config_fully(text: str, filename: str = "<string>") -> ParsedConfig:
         issue = ConfigIssue(filename, "(root)", 1, "the config must be a mapping of sections")
         return ParsedConfig(filename, None, [issue])
     try:
-        return ParsedConfig(filename, Config.model_validate(data), [], frozenset(), node)
+        return ParsedConfig(filename, Config.model_validate(data, context={CHECKED_BY_CONFIG: True}), [], node=node)
     except ValidationError as exc:
         errors = exc.errors()
-    issues = [_locate(filename, node, err) for err in errors]
+    unreliable = _unreliable_id_lists(data, errors)
+    issues = [_locate(filename, node, err, Config) for err in errors if not _follows_from(err, unreliable)]
     config, broken = _salvage(data, [e for e in errors if e["type"] != CROSS_SECTION])
     if config is not None and not any(e["type"] == CROSS_SECTION for e in errors):
-        skip = frozenset(b.split(".")[0].split("[")[0] for b in broken)
-        for loc, message in cross_section_problems(config, skip):
+        for loc, message in cross_section_problems(config, frozenset(broken)):
             issues.append(_locate(filename, node, {"loc": loc, "msg": message}))
-    unique = list(dict.fromkeys(issues))  # a key pydantic reports twice (each union member) once
+    unique = sorted(dict.fromkeys(issues), key=issue_order)  # a key pydantic reports twice (each union member) once
     return ParsedConfig(filename, config, unique, frozenset(broken), node)
+
+
+def issue_order(issue: ConfigIssue) -> tuple[bool, int, str]:
+    """Problems in the order of the file, so they can be fixed top to bottom; those without a line (a default,
+    an environment variable) last."""
+    return issue.line is None, issue.line or 0, issue.field
+
+
+# oncall lists whose ids other oncall keys name, and the message pydantic reports for a name not among them
+_ID_LISTS = {"people": "unknown person ", "schedules": "unknown schedule "}
+
+
+def _unreliable_id_lists(data: dict[Any, Any], errors: list[Any]) -> set[str]:
+    """The oncall id lists (``people``, ``schedules``) that are broken or maybe misspelled (``persons:``).
+
+    The references to them (team and rotation members, override persons, team schedules) are checked against
+    the ids written there; with the list unreadable every reference would be reported as unknown, burying the
+    one real cause under made-up ones.
+    """
+    oncall = data.get("oncall")
+    if not isinstance(oncall, dict):
+        return set()
+    locs = [(err["type"], _clean_loc(err["loc"])) for err in errors]
+    unknown = [loc for kind, loc in locs if kind == "extra_forbidden" and len(loc) == 2 and loc[0] == "oncall"]
+    meant = [_closest_key(Config, loc) for loc in unknown]  # what each most likely means (None: no idea)
+    unreliable: set[str] = set()
+    for name in _ID_LISTS:
+        if name not in oncall and any(m in (name, None) for m in meant):
+            unreliable.add(name)  # an unknown key may be this list, misspelled
+        if any(loc[:2] == ["oncall", name] and (len(loc) <= 3 or loc[3:] == ["id"]) for _, loc in locs):
+            unreliable.add(name)  # the list, an item or an id is unreadable: its ids are not all known
+    return unreliable
+
+
+def _follows_from(err: Any, unreliable: set[str]) -> bool:
+    """Whether ``err`` is an unknown-id error about a list whose ids cannot be read (see _unreliable_id_lists)."""
+    if err["type"] != "value_error" or _clean_loc(err["loc"])[:1] != ["oncall"]:
+        return False
+    message = err["msg"].removeprefix("Value error, ")
+    return any(message.startswith(_ID_LISTS[name]) for name in unreliable)
 
 
 _SALVAGE_ROUNDS = 8
@@ -823,7 +885,7 @@ def _salvage(data: dict[Any, Any], errors: list[Any]) -> tuple[Config | None, se
             _drop(pruned, key)  # type: ignore[arg-type]
         dropped |= keys  # type: ignore[arg-type]
         try:
-            config = Config.model_validate(pruned, context={_WITHOUT_CROSS_CHECKS: True})
+            config = Config.model_validate(pruned, context={_WITHOUT_CROSS_CHECKS: True, CHECKED_BY_CONFIG: True})
         except ValidationError as exc:
             errors = exc.errors()
         except RecursionError:  # a self-referencing YAML alias: nothing to salvage
@@ -876,10 +938,89 @@ def _line(root: yaml.Node | None, loc: list[Any]) -> int | None:
     return line
 
 
-def _locate(filename: str, root: yaml.Node | None, err: Any) -> ConfigIssue:
+def _locate(filename: str, root: yaml.Node | None, err: Any, model: type[BaseModel] | None = None) -> ConfigIssue:
+    """A pydantic error as an issue at its key and line. With ``model`` (what the whole file is validated
+    against) its message is put in the file's terms, and an unknown key gets the key it most likely means."""
     loc = _clean_loc(err["loc"])
-    message = err["msg"].removeprefix("Value error, ")
+    message = _message(err, loc, model) if model is not None else err["msg"].removeprefix("Value error, ")
     return ConfigIssue(filename, _format_loc(loc) or "(root)", _line(root, loc), message)
+
+
+# pydantic's messages that speak of Python (dictionary, instance of NotifyConfig) where the reader wrote YAML
+_PLAIN_MESSAGES = {
+    "model_type": "should be a mapping (key: value)",
+    "model_attributes_type": "should be a mapping (key: value)",
+    "dict_type": "should be a mapping (key: value)",
+    "list_type": "should be a list ([a, b], or one '- item' a line)",
+    "tuple_type": "should be a list ([a, b], or one '- item' a line)",
+    "set_type": "should be a list ([a, b], or one '- item' a line)",
+    "string_type": "should be text",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_type": "should be a number",
+    "float_parsing": "should be a number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "path_type": "should be a path",
+    "missing": "required, but missing",
+}
+# Names people write for a key that no spelling distance finds.
+_SYNONYMS = {"persons": "people", "person": "people", "users": "people", "staff": "people", "rotations": "layers"}
+
+
+def _message(err: Any, loc: list[Any], model: type[BaseModel]) -> str:
+    """The message of a pydantic error, in the terms of the YAML file the reader is looking at."""
+    kind = err.get("type")
+    if kind == "extra_forbidden" and loc:
+        suggestion = _closest_key(model, loc)
+        if suggestion:
+            return f"unknown key; did you mean {suggestion!r}?"
+    message = _PLAIN_MESSAGES.get(kind, err["msg"])
+    value = err.get("input")
+    if kind in _PLAIN_MESSAGES and isinstance(value, str | int | float) and len(repr(value)) <= 40:
+        message += f", got {value!r}"  # a scalar written where another was meant: show which
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return re.sub(r" or instance of \w+", "", message)
+
+
+def _closest_key(model: type[BaseModel], loc: list[Any]) -> str | None:
+    """The allowed key at ``loc``'s place that its last part (an unknown key) most likely means, if any."""
+    allowed = _keys_at(model, loc[:-1])
+    typed = str(loc[-1])
+    close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.7)  # 0.6 offers notify_team_chat for notify_staff
+    if close:
+        return close[0]
+    synonym = _SYNONYMS.get(typed.lower())
+    return synonym if synonym in allowed else None
+
+
+def _keys_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
+    """The keys ``model`` allows at ``loc`` (``brands[0]``: a brand's), read from the models themselves."""
+    kinds: list[Any] = [model]
+    for part in loc:
+        inner: list[Any] = []
+        for kind in kinds:
+            origin, args = typing.get_origin(kind), typing.get_args(kind)
+            if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(part, str):
+                field = kind.model_fields.get(part)
+                inner += _members(field.annotation) if field is not None else []
+            elif origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
+                inner += _members(args[0])
+            elif origin is dict and len(args) == 2:
+                inner += _members(args[1])
+        kinds = inner
+    keys = [k for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel) for k in kind.model_fields]
+    return list(dict.fromkeys(keys))
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types a value of ``annotation`` may have: Annotated unwrapped, unions split, None left out."""
+    if typing.get_origin(annotation) is Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [] if annotation is type(None) else [annotation]
 
 
 def _child(node: yaml.Node | None, part: Any) -> tuple[yaml.Node, int] | None:
@@ -941,7 +1082,9 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
         )
     if paging and config.escalation.routes:
         if config.notify.sms is not None:
-            issues += [ConfigIssue(filename, _sms_field(m), None, m) for m in config.notify.sms.missing_secrets()]
+            issues += [
+                ConfigIssue(filename, _sms_field(m), None, _sms_message(m)) for m in config.notify.sms.missing_secrets()
+            ]
         if config.notify.telegram is not None:
             issues += telegram_secret_issues(config, filename)
     return issues
@@ -959,8 +1102,30 @@ def telegram_secret_issues(config: Config, filename: str) -> list[ConfigIssue]:
     except TelegramSecretError as exc:
         keys = ("token_env", "callback_secret_env", "secret_token_env")
         key = next((k for k in keys if getattr(telegram, k) == exc.env), "token_env")
-        return [ConfigIssue(filename, f"notify.telegram.{key}", None, str(exc))]
+        return [ConfigIssue(filename, f"notify.telegram.{key}", None, _without_key(str(exc)))]
     return []
+
+
+def _without_key(message: str) -> str:
+    """``… (the Telegram bot token (telegram.token_env))`` to ``… (the Telegram bot token)``: the issue names
+    the key already, and parentheses inside parentheses are hard to read."""
+    return re.sub(r" \((?:notify\.)?telegram\.\w+\)\)$", ")", message)
+
+
+# What each SMS secret is, for a message that names its key already (as the issue's field).
+_SMS_SECRETS = {
+    "sms.http.user_env": "the SMS gateway's user name",
+    "sms.http.password_env": "the SMS gateway's password",
+    "sms.http.token_env": "the SMS gateway's token",
+    "sms.twilio.auth_token_env": "the Twilio auth token",
+    "sms.inbound.token_env": "the token SMS replies are posted with",
+}
+
+
+def _sms_message(message: str) -> str:
+    """``… is not set (sms.http.user_env)`` to ``… is not set (the SMS gateway's user name)``: the key is the
+    issue's field already, what the variable holds is news."""
+    return re.sub(r"\((sms(?:\.\w+)+)\)$", lambda m: f"({_SMS_SECRETS.get(m.group(1), m.group(1))})", message)
 
 
 def _sms_field(message: str) -> str:

@@ -3,9 +3,11 @@
 Both commands call :func:`preflight`, so check-config can never say OK about a config that
 run would refuse: the file (every key's problem, not just the first), the secrets each
 source and each paging channel needs from the environment, the Redis URL (``$REDIS_URL``
-included), whether the embedded Redis can start, and whether the ports can be bound on this
-host. Errors make run refuse and check-config exit 1; warnings (insecure settings, a Redis
-that does not answer yet) do neither, because the condition may be intended or pass.
+included), whether the embedded Redis can start (a redis-server to run, a data dir it can
+create or write and no other warner owns), and whether the ports can be bound on this host.
+Problems are listed in the order of the file. Errors make run refuse and check-config exit 1;
+warnings (insecure settings, a Redis that does not answer yet) do neither, because the
+condition may be intended or pass.
 
 Every problem is a :class:`~warner.config.ConfigIssue` with file, line and key, because the
 person reading it is fixing a config on a server, often at an inconvenient hour.
@@ -18,6 +20,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from warner.config import (
@@ -27,6 +30,7 @@ from warner.config import (
     ParsedConfig,
     check_redis_url,
     check_runtime_secrets,
+    issue_order,
     read_config,
     security_warnings,
     telegram_secret_issues,
@@ -74,6 +78,7 @@ def preflight(
         errors += _embedded_redis_problems(parsed, config) if url is None else []
         errors += _port_problems(parsed, config, role)
     found.errors += [parsed.located(e) for e in errors if not parsed.is_broken(e.field)]
+    found.errors.sort(key=issue_order)  # in the order of the file, whichever check found them
     warnings = _secret_warnings(parsed, config)
     if probe and url and not parsed.is_broken("redis.url") and all(e.field != "redis.url" for e in found.errors):
         warnings += _redis_unreachable(parsed, url)
@@ -84,7 +89,7 @@ def preflight(
                 warnings.append(parsed.issue("redis.url", message, file=f"${REDIS_URL_ENV}"))
             else:
                 warnings.append(parsed.issue(key, message))
-    found.warnings = [parsed.located(w) for w in warnings if not parsed.is_broken(w.field)]
+    found.warnings = sorted((parsed.located(w) for w in warnings if not parsed.is_broken(w.field)), key=issue_order)
     return found
 
 
@@ -102,16 +107,18 @@ def _redis_url_problems(parsed: ParsedConfig, url: str | None) -> list[ConfigIss
 
 def _embedded_redis_problems(parsed: ParsedConfig, config: Config) -> list[ConfigIssue]:
     """No Redis URL: run starts redis-server itself, on a data dir only one warner may own."""
-    from warner.store.embedded import EmbeddedRedisError, find_redis_server, running_url
+    from warner.store.embedded import EmbeddedRedisError, default_data_dir, find_redis_server, running_url
 
     try:
         find_redis_server()
     except EmbeddedRedisError as exc:
         return [parsed.issue("redis.url", f"empty, so warner would start its own Redis, but {exc}")]
+    data_dir = config.redis.data_dir or default_data_dir()
+    unusable = data_dir_problem(data_dir)
+    if unusable:
+        default = "" if config.redis.data_dir else " (the default: set redis.data_dir, or XDG_DATA_HOME)"
+        return [parsed.issue("redis.data_dir", f"{unusable}{default}")]
     if running_url(config.redis.data_dir):
-        from warner.store.embedded import default_data_dir
-
-        data_dir = config.redis.data_dir or default_data_dir()
         return [
             parsed.issue(
                 "redis.data_dir",
@@ -120,6 +127,34 @@ def _embedded_redis_problems(parsed: ParsedConfig, config: Config) -> list[Confi
             )
         ]
     return []
+
+
+def data_dir_problem(data_dir: Path) -> str | None:
+    """Why the embedded Redis could not keep its files in ``data_dir``, or None.
+
+    run creates the directory with its parents; this only looks, so that check-config changes nothing on the
+    host (run as root, creating it would leave a directory the service's user cannot write): an existing
+    ``data_dir`` must be a directory warner may read, write and enter, else its nearest existing parent must
+    be one it may create directories in. Whatever is in the way (a file where a directory must be) is named.
+    """
+    path = Path(os.path.abspath(data_dir))  # as run sees it, from the same working directory
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing.is_file() else "is not a directory" if existing.exists() else "is a broken link"
+        within = "" if existing == path else f", so {path} cannot be created"
+        return f"{existing} {what}{within}: give the embedded Redis a directory of its own"
+    if existing == path:
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            return f"{path} is not readable and writable by this user (uid {os.getuid()}): fix its owner or mode"
+        return None
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return (
+            f"{path} does not exist and cannot be created: {existing} is not writable by this user "
+            f"(uid {os.getuid()}); create the directory for it, or choose another"
+        )
+    return None
 
 
 def _port_problems(parsed: ParsedConfig, config: Config, role: Role) -> list[ConfigIssue]:

@@ -42,9 +42,9 @@ import re
 from datetime import time, timedelta
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from warner.config import Duration, TimeZoneName, _Section
+from warner.config import CHECKED_BY_CONFIG, Duration, TimeZoneName, _Section
 
 # warner.detect.severity.Severity; importing it would load the detect package while
 # warner.config (which embeds this section) is still loading.
@@ -141,18 +141,50 @@ class EscalationStep(_Section):
         return list(self.channels or ["telegram"])
 
 
+Loc = tuple[str | int, ...]
+
+
+def _deferred(info: ValidationInfo) -> bool:
+    """Whether warner.config checks this section as part of a whole config, each problem at its own key and line
+    (a ValueError raised here could name one key only, the section's, and would hide every problem after it)."""
+    return bool(info.context and info.context.get(CHECKED_BY_CONFIG))
+
+
+def _key(loc: Loc) -> str:
+    """``("policies", 0, "id")`` to ``policies[0].id``, as warner.config writes keys (still loading when this runs)."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _as_one_error(problems: list[tuple[Loc, str]]) -> ValueError:
+    """The problems as one message, each with its key, for a section validated on its own."""
+    return ValueError("; ".join(f"{_key(loc)}: {message}" for loc, message in problems))
+
+
 class Policy(_Section):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Name that routes use.")
     steps: list[EscalationStep] = Field(min_length=1, description="Run in order; at least one notifies somebody.")
 
     @model_validator(mode="after")
-    def _reachable(self) -> Policy:
-        for i, step in enumerate(self.steps[:-1]):
-            if step.kind in ("repeat", "resolve"):
-                raise ValueError(f"steps[{i}]: {step.kind} must be the last step (the steps after it never run)")
-        if not any(s.kind in NOTIFY_KINDS for s in self.steps):
-            raise ValueError("a policy needs at least one notify step")
+    def _reachable(self, info: ValidationInfo) -> Policy:
+        problems = policy_problems(self)
+        if problems and not _deferred(info):
+            raise _as_one_error(problems)
         return self
+
+
+def policy_problems(policy: Policy, at: Loc = ()) -> list[tuple[Loc, str]]:
+    """Every step that can never run, and a policy that pages nobody; located below ``at`` (the policy's key)."""
+    problems: list[tuple[Loc, str]] = [
+        ((*at, "steps", i), f"{step.kind} must be the last step (the steps after it never run)")
+        for i, step in enumerate(policy.steps[:-1])
+        if step.kind in ("repeat", "resolve")
+    ]
+    if not any(s.kind in NOTIFY_KINDS for s in policy.steps):
+        problems.append(((*at, "steps"), "a policy needs at least one notify step"))
+    return problems
 
 
 class Route(_Section):
@@ -203,15 +235,10 @@ class EscalationConfig(_Section):
     snooze: Duration = Field(timedelta(hours=1), description="Default snooze.")
 
     @model_validator(mode="after")
-    def _cross_check(self) -> EscalationConfig:
-        ids = [p.id for p in self.policies]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"policies: ids must be unique, repeated: {', '.join(repeated)}")
-        for i, route in enumerate(self.routes):
-            if route.policy not in ids:
-                known = ", ".join(ids) or "none defined"
-                raise ValueError(f"routes[{i}].policy: unknown policy {route.policy!r} (known: {known})")
+    def _cross_check(self, info: ValidationInfo) -> EscalationConfig:
+        problems = escalation_problems(self)
+        if problems and not _deferred(info):
+            raise _as_one_error(problems)
         return self
 
     def policy(self, policy_id: str) -> Policy | None:
@@ -238,3 +265,22 @@ class EscalationConfig(_Section):
                 if s.notify_team_chat:
                     out["teams"].add(s.notify_team_chat)
         return out
+
+
+def escalation_problems(escalation: EscalationConfig, at: Loc = ()) -> list[tuple[Loc, str]]:
+    """Every repeated policy id and every route to a policy that does not exist, each at its own key below ``at``
+    (the section's key), so that one look at the config finds them all."""
+    problems: list[tuple[Loc, str]] = []
+    first: dict[str, int] = {}
+    for i, policy in enumerate(escalation.policies):
+        if policy.id in first:
+            where = _key((*at, "policies", first[policy.id]))
+            problems.append(((*at, "policies", i, "id"), f"policy id {policy.id!r} is already used by {where}"))
+        first.setdefault(policy.id, i)
+    known = ", ".join(first) or "none defined"
+    problems += [
+        ((*at, "routes", i, "policy"), f"unknown policy {route.policy!r} (known: {known})")
+        for i, route in enumerate(escalation.routes)
+        if route.policy not in first
+    ]
+    return problems
