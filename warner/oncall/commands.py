@@ -186,14 +186,13 @@ def run_export(args: argparse.Namespace) -> int:
 def run_page_test(args: argparse.Namespace) -> int:
     """One line per channel: delivered to whom, or the channel's error. No Redis, no incident."""
     import asyncio
+    import logging
+
+    import structlog
 
     from warner.cli import _load
     from warner.oncall.schedule import UnknownId
     from warner.oncall.test_page import NoChannels, send_test_page
-
-    import logging
-
-    import structlog
 
     config = _load(args)
     if not args.log_level:  # the lines below say what happened; python-telegram-bot's own tracebacks do not help
