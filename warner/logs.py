@@ -8,7 +8,6 @@ secrets (and a few leading characters to find them by), never a plaintext copy.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import sys
@@ -16,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
+
+from warner.secret_digest import secret_digest
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -50,10 +51,6 @@ _SECRET_HEADER = re.compile(  # no \b: in a bytes repr the name follows a litera
 _SCHEME_CREDENTIAL = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=\-]{12,}", re.IGNORECASE)
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
-
-
 def _anchor(secret: str) -> str:
     """The few leading characters a secret is searched by: at most a quarter of it, at most 4."""
     return secret[: max(1, min(4, len(secret) // 4))]
@@ -77,7 +74,7 @@ class SecretRedactor:
         """Remember these values as secrets; blank and too short values are ignored."""
         for secret in secrets:
             if secret and len(secret) >= MIN_SECRET_LENGTH:
-                self._by_anchor.setdefault(_anchor(secret), set()).add((len(secret), _digest(secret)))
+                self._by_anchor.setdefault(_anchor(secret), set()).add((len(secret), secret_digest(secret)))
 
     def clear(self) -> None:
         self._by_anchor.clear()
@@ -116,7 +113,7 @@ class SecretRedactor:
             at = text.find(anchor)
             while at >= 0:
                 for length, digest in candidates:
-                    if at + length <= len(text) and _digest(text[at : at + length]) == digest:
+                    if at + length <= len(text) and secret_digest(text[at : at + length]) == digest:
                         spans.append((at, at + length))
                 at = text.find(anchor, at + 1)
         if not spans:

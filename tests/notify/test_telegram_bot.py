@@ -6,6 +6,7 @@ small recording stand-ins (the incident lifecycle lives elsewhere).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -396,3 +397,22 @@ async def test_a_stranger_s_command_is_refused_with_the_way_to_their_ids(api, bo
     await api.command(api.user(STRANGER_ID), "/oncall")
     (reply,) = await api.wait_for("sendMessage", 1)
     assert "nicht berechtigt" in reply["text"] and "/start" in reply["text"]
+
+
+async def test_a_webhook_secret_header_with_undecodable_bytes_is_403_not_500(api, actions):
+    config = TelegramConfig(base_url=api.base_url, mode="webhook", webhook_url="https://warner.example/tg",
+                            secret_token_env="HOOK_SECRET")  # fmt: skip
+    secrets = config.secrets({"TELEGRAM_BOT_TOKEN": TOKEN, "HOOK_SECRET": "hook-secret_1"})
+    application = build_application(config, secrets.token, actions, Backend(), callback_key=KEY, clock=lambda: NOW)
+    web_app = create_webhook_app(application, path=config.webhook_path, secret_token=secrets.webhook_secret)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        body = b'{"update_id": 1}'
+        writer.write(b"POST " + config.webhook_path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     + SECRET_HEADER.encode() + b": hook-\xff\xfesecret\r\nContent-Type: application/json\r\n"
+                     + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)  # fmt: skip
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        await writer.wait_closed()
+    assert status_line.split()[1] == b"403"

@@ -8,7 +8,6 @@ requests (:mod:`warner.ingest.signing`) and may be rate-limited (:mod:`warner.in
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from warner.ingest.ratelimit import RateLimited, RateLimiter, source_rates
 from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier, SignedRequest, source_verifiers
 from warner.mention import Mention
 from warner.metrics import Metrics
+from warner.secret_digest import same_secret
 from warner.store import MentionStream
 
 log = structlog.get_logger(__name__)
@@ -241,9 +241,7 @@ async def metrics(request: web.Request) -> web.Response:
     because it shows each brand's detector score and threshold."""
     source = request.app[METRICS]
     token = source.token
-    if token == "" or token is not None and not hmac.compare_digest(
-        request.headers.get("Authorization", "").encode("utf-8", "surrogatepass"), f"Bearer {token}".encode()
-    ):
+    if token == "" or token is not None and not same_secret(f"Bearer {token}", request.headers.get("Authorization")):
         return json_response(401, {"error": "missing or wrong bearer token for /metrics"},
                              {"WWW-Authenticate": 'Bearer realm="warner-metrics"'})
     if source.stream is not None:

@@ -9,16 +9,11 @@ digests, so a token that ends up in a log line is printed as ``<redacted>``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
 
 from warner.logs import register_secrets
-
-
-def digest(token: str) -> bytes:
-    """SHA-256 of the token's UTF-8 bytes (lone surrogates from undecodable headers included)."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+from warner.secret_digest import secret_digest
 
 
 class TokenRegistry:
@@ -30,7 +25,7 @@ class TokenRegistry:
         """``tokens`` maps source name to its token; only the digests are kept."""
         register_secrets(tokens.values())
         self._digests: tuple[tuple[bytes, str], ...] = tuple(
-            (digest(token), source) for source, token in tokens.items()
+            (secret_digest(token), source) for source, token in tokens.items()
         )
 
     def source_for(self, authorization: str | None) -> str | None:
@@ -41,7 +36,7 @@ class TokenRegistry:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        presented = digest(token)
+        presented = secret_digest(token)
         found: str | None = None
         for known, source in self._digests:
             if hmac.compare_digest(known, presented):

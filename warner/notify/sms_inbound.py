@@ -46,6 +46,7 @@ from warner.notify.ack_codes import AckCodes
 from warner.notify.base import IncidentActions, Language
 from warner.notify.sms.text import to_gsm7
 from warner.notify.sms_lockout import Attempt, Locked, ReplyLockout
+from warner.secret_digest import same_secret
 
 if TYPE_CHECKING:
     from warner.incidents.lifecycle import IncidentResponder, Response, Transition
@@ -233,7 +234,7 @@ async def twilio_reply(request: web.Request) -> web.Response:
     params = {k: v for k, v in form.items() if isinstance(v, str)}
     expected = twilio_signature(ctx.twilio_auth_token, ctx.twilio_url, form)  # type: ignore[arg-type]
     presented = request.headers.get("X-Twilio-Signature", "")
-    if not _same_secret(expected, presented):
+    if not same_secret(expected, presented):
         log.warning("sms_reply_refused", reason="bad_signature", via="twilio", client=request.remote)
         return web.Response(status=403, text="invalid X-Twilio-Signature")
     answer = await acknowledge(ctx, params.get("From", ""), params.get("Body", ""), request.remote or "")
@@ -247,7 +248,7 @@ async def generic_reply(request: web.Request) -> web.Response:
     """A generic gateway's reply webhook: JSON ``{"from": ..., "text": ...}`` with a bearer token."""
     ctx = request.app[INBOUND]
     presented = request.headers.get("Authorization", "")
-    if ctx.reply_token is None or not _same_secret(f"Bearer {ctx.reply_token}", presented):
+    if ctx.reply_token is None or not same_secret(f"Bearer {ctx.reply_token}", presented):
         return _json(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
     try:
         body = orjson.loads(await request.read())
@@ -261,13 +262,6 @@ async def generic_reply(request: web.Request) -> web.Response:
     return _json(answer.status, body, _retry_after(answer))
 
 
-def _same_secret(expected: str, presented: str) -> bool:
-    """Constant-time comparison of a header value with its secret; undecodable bytes are just wrong."""
-    return hmac.compare_digest(_digest(expected), _digest(presented))
-
-
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
 def _log_refusal(answer: Answer, via: str, request: web.Request) -> None:

@@ -8,12 +8,12 @@ Application's update queue; the handler does nothing else.
 
 from __future__ import annotations
 
-import hmac
-
 import structlog
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from warner.secret_digest import same_secret
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +42,7 @@ def create_webhook_app(application: Application, *, path: str, secret_token: str
 async def receive_update(request: web.Request, application: Application, secret_token: str) -> web.Response:
     """Check the secret header, parse the Update, queue it."""
     given = request.headers.get(SECRET_HEADER)
-    if given is None or not hmac.compare_digest(given.encode(), secret_token.encode()):
+    if not same_secret(secret_token, given):
         log.warning(
             "telegram_webhook_refused",
             reason="missing_secret" if given is None else "wrong_secret",
