@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/warner_process.py
+from warner_process import start_warner
 
 TOKEN = "bench-connections-token"
 CONFIG = """
@@ -40,21 +39,6 @@ ingest:
     - name: bench
       token_env: BENCH_TOKEN
 """
-
-
-def start(tmp: Path) -> tuple[subprocess.Popen[str], int]:
-    (tmp / "warner.yaml").write_text(CONFIG, encoding="utf-8")
-    env = {**os.environ, "BENCH_TOKEN": TOKEN, "REDIS_URL": "", "XDG_DATA_HOME": str(tmp / "xdg"),
-           "WARNER_CONFIG": str(tmp / "warner.yaml"), "NO_PROXY": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "warner", "--log-level", "info", "run"],
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "api_listening" in line:
-            port = int(json.loads(line)["port"])
-            threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # type: ignore[union-attr]
-            return process, port
-    raise SystemExit("warner run did not start")
 
 
 async def burst(port: int, n: int, round_: int) -> tuple[dict[int, int], float]:
@@ -94,7 +78,7 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=60.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, port = start(Path(tmp))
+        process, port = start_warner(Path(tmp), CONFIG, {"BENCH_TOKEN": TOKEN})
         try:
             print(f"warner run on port {port}, default ingest limits")
             for i, n in enumerate(args.concurrency):

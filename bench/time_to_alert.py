@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import random
 import subprocess
 import sys
@@ -26,6 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/warner_process.py
+from warner_process import start_warner
 
 TOKEN = "bench-time-to-alert-token"
 ANGRY = [
@@ -83,20 +84,6 @@ class Pages:
         return next((at for at, line in list(self.lines) if at >= since and brand in line.lower()), None)
 
 
-def start(tmp: Path, brands: list[str], confirm: str | None) -> tuple[subprocess.Popen[str], int]:
-    (tmp / "warner.yaml").write_text(config(brands, confirm), encoding="utf-8")
-    env = {**os.environ, "BENCH_TOKEN": TOKEN, "REDIS_URL": "", "XDG_DATA_HOME": str(tmp / "xdg"),
-           "WARNER_CONFIG": str(tmp / "warner.yaml"), "NO_PROXY": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "warner", "--log-level", "info", "run"],
-                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "api_listening" in line:
-            threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # type: ignore[union-attr]
-            return process, int(json.loads(line)["port"])
-    raise SystemExit("warner run did not start")
-
-
 async def burst(http: aiohttp.ClientSession, url: str, brand: str, rate: float, seconds: float) -> None:
     """Angry posts at ``rate`` a second from new authors, for ``seconds`` or until cancelled."""
     rng = random.Random(brand)
@@ -135,7 +122,8 @@ def main() -> None:
     args = parser.parse_args()
     brands = [f"marke{i}" for i in range(len(args.offsets))]
     with tempfile.TemporaryDirectory() as tmp:
-        process, port = start(Path(tmp), brands, args.confirm)
+        process, port = start_warner(Path(tmp), config(brands, args.confirm), {"BENCH_TOKEN": TOKEN},
+                                     stdout=subprocess.PIPE)
         try:
             delays = sorted(asyncio.run(measure(f"http://127.0.0.1:{port}", Pages(process), brands, args.offsets,
                                                 args.rate)))

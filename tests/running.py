@@ -18,8 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 
 class WarnerRun:
@@ -126,3 +129,18 @@ def warner_run(
         yield run
     finally:
         run.stop()
+
+
+async def post_angry_posts(http: aiohttp.ClientSession, url: str, token: str, texts: list[str], first: int,
+                           count: int = 3) -> int:
+    """``count`` angry posts, now, each from a new person (ids from ``first`` on); the next free id.
+
+    What a storm looks like from outside: the real-process tests send this every second until
+    the page they wait for arrives.
+    """
+    for n in range(first, first + count):
+        body = {"id": str(n), "text": texts[n % len(texts)], "created_at": datetime.now(UTC).isoformat(),
+                "author": f"person-{n}"}
+        async with http.post(f"{url}/v1/mentions", json=body, headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status == 202, await r.text()
+    return first + count

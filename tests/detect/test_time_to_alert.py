@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-
-from running import warner_run
+from running import post_angry_posts, warner_run
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,13 +49,7 @@ async def burst_until_paged(url: str) -> float:
         while await pages(http, url) == 0:
             if time.monotonic() - first > 90:
                 raise AssertionError("no page within 90 s")
-            for _ in range(3):  # three angry posts a second from new people
-                body = {"id": str(n), "text": ANGRY[n % len(ANGRY)], "created_at": datetime.now(UTC).isoformat(),
-                        "author": f"person-{n}"}
-                async with http.post(f"{url}/v1/mentions", json=body,
-                                     headers={"Authorization": f"Bearer {TOKEN}"}) as response:
-                    assert response.status == 202
-                n += 1
+            n = await post_angry_posts(http, url, TOKEN, ANGRY, n)  # three a second from new people
             await asyncio.sleep(1)
         return time.monotonic() - first
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-
-from running import warner_run
+from running import post_angry_posts, warner_run
 from support import TELEGRAM_TOKEN
 
 pytestmark = pytest.mark.timeout(120)
@@ -49,13 +47,7 @@ async def storm_until_both_are_paged(url: str, telegram) -> None:
         n, started = 0, time.monotonic()
         while len({int(c["chat_id"]) for c in telegram.calls_of("sendMessage")} & {LENA, MAX}) < 2:
             assert time.monotonic() - started < 60, "nobody was paged within a minute"
-            for _ in range(3):
-                body = {"id": str(n), "text": ANGRY[n % len(ANGRY)], "created_at": datetime.now(UTC).isoformat(),
-                        "author": f"person-{n}"}
-                async with http.post(f"{url}/v1/mentions", json=body,
-                                     headers={"Authorization": f"Bearer {TOKEN}"}) as response:
-                    assert response.status == 202
-                n += 1
+            n = await post_angry_posts(http, url, TOKEN, ANGRY, n)
             await asyncio.sleep(1)
 
 
