@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/families.py
 
-from warner.config import DetectConfig
+from warner.detect.config import DetectConfig
 from warner.detect.offline import (
     detect_counts,
     episode_starts,
@@ -248,10 +248,10 @@ def print_scenarios(seeds: int = 1, plot_dir: Path | None = None) -> bool:
     With ``seeds`` > 1 each scenario is generated again with other seeds: pass rate, time to
     first alert (median and worst) and false pages over all of them.
     """
-    from warner.detect.judge import judge
     from warner.scenarios import SCENARIOS
+    from warner.scenarios.judge import judge
     from warner.scenarios.storms import LATE_STORMS
-    from warner.scoring import default_scorer
+    from warner.scoring.models import default_scorer
 
     scorer = default_scorer()
     buckets = (timedelta(minutes=1), timedelta(minutes=5))

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from warner.config import DetectConfig
+from warner.detect.config import DetectConfig
 from warner.detect.detector import Detector, Observation
 from warner.scenarios.family import BENIGN_FAMILIES, FAMILIES, STORM_FAMILIES, FamilyDraw, draw
 

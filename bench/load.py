@@ -53,7 +53,9 @@ from rich.console import Console
 from rich.table import Table
 
 from warner.scenarios import SCENARIOS
-from warner.store import EmbeddedRedis, connect, keys
+from warner.store import keys
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
 
 console = Console(stderr=True)
 

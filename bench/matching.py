@@ -17,8 +17,8 @@ import argparse
 import random
 import time
 
-from warner.config import BrandConfig
 from warner.ingest.brands import BrandMatcher, fold
+from warner.ingest.config import BrandConfig
 from warner.scenarios import SCENARIOS
 from warner.scenarios.brands import BERGBLICK, HOFMANN, KESSELBERG, SONNENHOF
 

@@ -45,14 +45,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the
 from doubles.sms_gateway import SmsGateway
 from doubles.telegram_api import TelegramApiDouble
 
-from warner.config import parse_config
-from warner.incidents import Incident, IncidentEvent, IncidentStore
-from warner.incidents.model import TopMention
+from warner.config.loading import parse_config
+from warner.incidents.model import Incident, IncidentEvent, TopMention
+from warner.incidents.store import IncidentStore
 from warner.logs import configure_logging
 from warner.metrics import Metrics
-from warner.notify.telegram import stop as stop_bot
+from warner.notify.telegram.bot import stop as stop_bot
 from warner.oncall.pager import Pager, build_pager
-from warner.store import EmbeddedRedis, connect, keys
+from warner.store import keys
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
 
 BRAND = "kesselberg"
 ANNA_TELEGRAM = 1001

@@ -25,13 +25,15 @@ from pathlib import Path
 from load import CONFIG, corpus
 
 import warner.scoring.stage as score_stage
-from warner.config import parse_config
+from warner.config.loading import parse_config
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.service import build_worker
-from warner.store import EmbeddedRedis, MentionStream, connect
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
+from warner.store.streams import MentionStream
 
 
 class Timed:

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import structlog
 
-from warner.config import Config, parse_config
-from warner.store import EmbeddedRedis, connect
+from warner.config.loading import parse_config
+from warner.config.root import Config
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 

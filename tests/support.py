@@ -39,7 +39,7 @@ async def replay(redis, config, records, hooks=()) -> None:  # type: ignore[no-u
     from warner.mention import Mention
     from warner.metrics import Metrics
     from warner.service import build_worker
-    from warner.store import MentionStream
+    from warner.store.streams import MentionStream
 
     mentions = [Mention.model_validate(r) for r in records]
     resolved = resolve(mentions, "webhook", config, BrandMatcher(config.brands))

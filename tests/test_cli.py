@@ -16,11 +16,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from support import CONFIG_YAML
 
 from warner import __version__
 from warner.scenarios import saturday_storm
-
-from support import CONFIG_YAML
 
 
 def warner(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess:

@@ -7,7 +7,9 @@ import pytest
 
 from warner import config_docs
 from warner.cli import main
-from warner.config import Config, ConfigError, DetectConfig, load_config, parse_config
+from warner.config.loading import ConfigError, load_config, parse_config
+from warner.config.root import Config
+from warner.detect.config import DetectConfig
 
 EXAMPLE = resources.files("warner").joinpath("example.yaml").read_text(encoding="utf-8")
 

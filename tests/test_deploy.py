@@ -402,7 +402,8 @@ def test_production_config_checks_ok_with_its_secrets_set():
 
 
 def test_production_config_has_every_secret_a_paging_worker_needs(monkeypatch):
-    from warner.config import check_runtime_secrets, load_config
+    from warner.config.loading import load_config
+    from warner.config.secrets import check_runtime_secrets
 
     for name, value in placeholder_env().items():
         monkeypatch.setenv(name, value)
@@ -412,7 +413,7 @@ def test_production_config_has_every_secret_a_paging_worker_needs(monkeypatch):
 
 
 def test_production_config_covers_the_deployment(production):
-    from warner.config import load_config
+    from warner.config.loading import load_config
 
     config = load_config(PRODUCTION)
     assert config.ingest.host == "0.0.0.0"

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warner.ingest import InvalidBody
-from warner.ingest.parse import validate_record
+from warner.ingest.parse import InvalidBody, validate_record
 from warner.metrics import Metrics
 from warner.replay import paced_chunks, read_jsonl, replay
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_worker
-from warner.store import MentionStream
+from warner.store.streams import MentionStream
 
 T0 = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warner.config import Config, parse_config
+from warner.config.loading import parse_config
+from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import validate_record
 from warner.scenarios import (
@@ -35,8 +36,8 @@ from warner.scenarios import (
     saturday_storm,
 )
 from warner.scenarios.calm import HOLIDAY
-from warner.scoring import load_scorer
 from warner.scoring.base import Scorer
+from warner.scoring.models import load_scorer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MODELS = Path(__file__).resolve().parents[1] / "models"

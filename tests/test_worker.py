@@ -13,13 +13,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from warner.detect import BucketCounter
+from warner.detect.counters import BucketCounter
 from warner.ingest.accept import append
 from warner.mention import Mention
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_stages, build_worker
-from warner.store import MentionStream, keys
+from warner.store import keys
+from warner.store.streams import MentionStream
 from warner.worker import Worker
 
 HERE = Path(__file__).parent

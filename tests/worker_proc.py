@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_stages
-from warner.store import MentionStream, connect
+from warner.store.connection import connect
+from warner.store.streams import MentionStream
 from warner.worker import Worker
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])

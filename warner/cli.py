@@ -20,24 +20,11 @@ from rich.progress import (
 )
 
 from warner import __version__
-from warner.config import ConfigError, load_config, resolve_config_path
+from warner.commands.loading import load_for_command, start_logging
+from warner.config.loading import ConfigError, resolve_config_path
 from warner.logs import configure_logging, redact_text
 
 log = structlog.get_logger(__name__)
-
-
-def _load(args: argparse.Namespace):
-    """The config of a one-shot command, which logs human-readable text (JSON lines are for ``warner run``)."""
-    config = load_config(args.config)
-    _start_logging(args, config, "console")
-    return config
-
-
-def _start_logging(args: argparse.Namespace, config, fmt: str) -> None:
-    configure_logging(args.log_level or config.log.level, fmt)
-    from warner.security import register_config_secrets
-
-    register_config_secrets(config)  # no token, password or key ever reaches a log line
 
 
 HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_port", "redis.data_dir"})
@@ -65,13 +52,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from warner.preflight import preflight
     from warner.service import serve
-    from warner.store import open_redis
+    from warner.store.connection import open_redis
 
     found = preflight(args.config, role=args.role)  # the same checks as check-config, so they never disagree
     if found.config is None or found.errors:
         raise ConfigError(found.errors)
     config = found.config
-    _start_logging(args, config, config.log.format)
+    start_logging(args, config, config.log.format)
     for issue in found.warnings:
         log.warning("config_warning", issue=str(issue))
 
@@ -80,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_redis(config, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
+        async with open_redis(config.redis, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
             await serve(config, redis, args.role, stop)
 
     try:
@@ -96,14 +83,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from warner.detect import BucketCounter
-    from warner.ingest import InvalidBody
+    from warner.detect.counters import BucketCounter
+    from warner.ingest.parse import InvalidBody
     from warner.metrics import Metrics
     from warner.replay import read_jsonl, replay
     from warner.service import build_worker
-    from warner.store import MentionStream, open_redis
+    from warner.store.connection import open_redis
+    from warner.store.streams import MentionStream
 
-    config = _load(args)
+    config = load_for_command(args)
     try:
         mentions = read_jsonl(Path(args.file), args.source, config)
     except InvalidBody as exc:
@@ -115,7 +103,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     console = Console()
 
     async def main() -> None:
-        async with open_redis(config, owner=False) as redis:
+        async with open_redis(config.redis, owner=False) as redis:
             stream = MentionStream(redis)
             with Progress(
                 TextColumn("replaying"),
@@ -203,23 +191,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check_config)
 
-    from warner.detect.commands import register as register_detect
+    from warner.commands.detect import register as register_detect
 
     register_detect(sub)
-    from warner.oncall.commands import register as register_oncall
+    from warner.commands.oncall import register as register_oncall
 
     register_oncall(sub)
-    from warner.respond.commands import register as register_respond
+    from warner.commands.respond import register as register_respond
 
     register_respond(sub)
-    from warner.digest.commands import register as register_digest
+    from warner.commands.digest import register as register_digest
 
     register_digest(sub)
-    from warner.ingest.sources.commands import register as register_sources
+    from warner.commands.sources import register as register_sources
 
     register_sources(sub)
     try:
-        from warner.scoring.commands import register as register_scoring
+        from warner.commands.score import register as register_scoring
     except ImportError:
         pass
     else:
@@ -240,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
-        from warner.store import EmbeddedRedisError
+        from warner.store.embedded import EmbeddedRedisError
 
         log.debug("command_failed", exc_info=exc)
         message = str(exc) if isinstance(exc, EmbeddedRedisError) else f"{type(exc).__name__}: {exc}"

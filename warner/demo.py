@@ -29,16 +29,20 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
-from warner.config import Config, parse_config
-from warner.detect import BucketCounter, BucketCounts
-from warner.incidents import Incident, IncidentStore
+from warner.config.loading import parse_config
+from warner.config.root import Config
+from warner.detect.counters import BucketCounter, BucketCounts
+from warner.incidents.model import Incident
+from warner.incidents.store import IncidentStore
 from warner.ingest.parse import validate_record
 from warner.metrics import Metrics
 from warner.oncall.pager import Pager, build_pager
 from warner.replay import paced_chunks
 from warner.scenarios import Scenario, saturday_storm
 from warner.service import build_worker, start_api
-from warner.store import EmbeddedRedis, MentionStream, connect
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
+from warner.store.streams import MentionStream
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -215,8 +219,8 @@ async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
     from rich.markdown import Markdown
 
     from warner.digest.report import render_markdown
-    from warner.digest.week import week_of
     from warner.digest.weekly import build_digest
+    from warner.weeks import week_of
 
     digest = await build_digest(redis, config, week_of(scenario.start, config.digest.time_zone))
     return Panel(Markdown(render_markdown(digest.figures, "de")), title="Wochenbericht (warner digest)")
@@ -224,7 +228,7 @@ async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
 
 async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
     """The three drafts the on-call person gets behind "Entwürfe", ten minutes into the storm."""
-    from warner.respond import Responder
+    from warner.respond.render import Responder
     from warner.respond.schema import PURPOSE_LABELS
 
     at = datetime.fromtimestamp(incident.started_at + 600, BERLIN)

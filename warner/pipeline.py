@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from warner.core import TextScore
 from warner.mention import Mention
-from warner.scoring.base import TextScore
 
 
 @dataclass(slots=True)

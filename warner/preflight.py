@@ -23,18 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from warner.config import (
-    REDIS_URL_ENV,
-    Config,
-    ConfigIssue,
-    ParsedConfig,
-    check_redis_url,
-    check_runtime_secrets,
-    issue_order,
-    read_config,
-    security_warnings,
-    telegram_secret_issues,
-)
+from warner.config.loading import ConfigIssue, ParsedConfig, issue_order, read_config
+from warner.config.root import Config
+from warner.config.secrets import check_runtime_secrets, security_warnings, telegram_secret_issues
+from warner.store.config import REDIS_URL_ENV, check_redis_url
 
 Role = Literal["all", "api", "worker"]
 REDIS_PROBE_TIMEOUT = 1.5  # seconds; a Redis further away than that is not one warner can work with anyway

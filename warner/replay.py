@@ -16,12 +16,12 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import InvalidBody, RecordError, field_errors, validate_record
 from warner.mention import Mention
-from warner.store import MentionStream
+from warner.store.streams import MentionStream
 
 CHUNK = 500
 

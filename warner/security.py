@@ -12,7 +12,7 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.logs import register_secrets
 from warner.oncall.config import Person
 from warner.oncall.policy_config import NOTIFY_KINDS

@@ -11,17 +11,18 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from warner.config import Config
-from warner.detect import BucketCounter, CountStage
+from warner.config.root import Config
+from warner.detect.counters import BucketCounter, CountStage
 from warner.detect.stage import DetectStage, IncidentHook
 from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
-from warner.ingest import create_app
-from warner.ingest.app import add_metrics_route
+from warner.ingest.app import add_metrics_route, create_app
 from warner.metrics import Metrics
 from warner.oncall.pager import build_pager
 from warner.pipeline import Stage
-from warner.scoring import Scorer, ScoreStage, default_scorer
-from warner.store import MentionStream
+from warner.scoring.base import Scorer
+from warner.scoring.models import default_scorer
+from warner.scoring.stage import ScoreStage
+from warner.store.streams import MentionStream
 from warner.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -154,9 +155,9 @@ async def weekly_digests(
 
     ``metrics``: where ``warner_digest_*`` are counted (the process's /metrics); without it they are not exposed.
     """
+    from warner.core import SystemClock
     from warner.digest.schedule import DigestScheduler
     from warner.digest.weekly import send_weekly_digest
-    from warner.oncall.clock import SystemClock
 
     async def send(week: str) -> None:
         await send_weekly_digest(redis, config, week)

@@ -22,11 +22,11 @@ from pydantic import ValidationError
 from redis import exceptions as redis_errors
 from redis.exceptions import RedisClusterException, RedisError
 
-from warner.config import WorkerConfig
+from warner.config.root import WorkerConfig
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope, Stage
-from warner.store import MentionStream, StreamEntry
+from warner.store.streams import MentionStream, StreamEntry
 
 log = structlog.get_logger(__name__)
 

@@ -27,15 +27,15 @@ import redis as sync_redis
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_stages
-from warner.store import MentionStream, connect
-from warner.store.connection import learn_slots
+from warner.store.connection import connect, learn_slots
 from warner.store.embedded import (
     EmbeddedRedisError,
     _die_with_parent,
     find_redis_server,
 )
+from warner.store.streams import MentionStream
 
 SLOTS = 16384
 NODES = 3

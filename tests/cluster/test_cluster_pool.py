@@ -13,8 +13,7 @@ import time
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from warner.store import connect
-from warner.store.connection import learn_slots
+from warner.store.connection import connect, learn_slots
 
 
 async def test_300_concurrent_commands_and_pipelines_through_10_connections_per_node_all_succeed(redis_cluster):

@@ -24,8 +24,9 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from warner.config import ConfigError, parse_config
-from warner.store import connect, keys
+from warner.config.loading import ConfigError, parse_config
+from warner.store import keys
+from warner.store.connection import connect
 from warner.store.urls import RedisUrlError, cluster_nodes, is_cluster_url
 
 BRANDS = ["kesselberg", "bergblick", "a", "brand-with-dashes", "x_1", keys.NO_BRAND]

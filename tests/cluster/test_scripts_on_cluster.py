@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import redis as sync_redis
 
-from warner.store import connect
-from warner.store.connection import learn_slots
+from warner.store.connection import connect, learn_slots
 from warner.store.scripts import run_script_calls
 
 _INCR = "return redis.call('INCRBY', KEYS[1], ARGV[1]) + redis.call('SADD', KEYS[2], ARGV[1])"

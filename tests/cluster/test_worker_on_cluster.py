@@ -16,16 +16,17 @@ from collections import Counter, defaultdict
 import redis as sync_redis
 from support import replay
 
-from warner.detect import BucketCounter
-from warner.incidents import IncidentStore
+from warner.detect.counters import BucketCounter
+from warner.incidents.store import IncidentStore
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.scenarios import saturday_storm
 from warner.service import build_worker
-from warner.store import MentionStream, connect, keys
-from warner.store.connection import learn_slots
+from warner.store import keys
+from warner.store.connection import connect, learn_slots
+from warner.store.streams import MentionStream
 
 BRANDS = ("kesselberg", "bergblick", keys.NO_BRAND)
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from warner.config import DetectConfig
+from warner.core import LEVELS
+from warner.detect.config import DetectConfig
 from warner.detect.offline import (
     detect_counts,
     episode_starts,
     infer_bucket,
     read_counts,
 )
-from warner.detect.severity import LEVELS
 from warner.scenarios import saturday_storm
 
 START = datetime(2015, 3, 2, tzinfo=UTC)

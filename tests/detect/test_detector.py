@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from warner.config import DetectConfig
+from warner.detect.config import DetectConfig
 from warner.detect.detector import Decision, Detector, Observation
 
 BUCKET = timedelta(minutes=5)

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from warner.detect.judge import judge
+from warner.scenarios.judge import judge
 from warner.scenarios.storms import mood_shift, pile_on, slow_saturday
-from warner.scoring import default_scorer
+from warner.scoring.models import default_scorer
 
 BUCKETS = [timedelta(minutes=1), timedelta(minutes=5)]
 

@@ -7,9 +7,11 @@ from support import replay
 
 from warner.detect.counters import BucketCounter
 from warner.detect.detector import BrandDetector
-from warner.incidents import IncidentStore
+from warner.incidents.store import IncidentStore
 from warner.scenarios import SCENARIOS, saturday_storm
-from warner.store import EmbeddedRedis, connect, keys
+from warner.store import keys
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
 
 
 async def test_saturday_storm_opens_one_incident_with_timeline_and_top_mentions(redis, config):

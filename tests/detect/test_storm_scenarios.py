@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from warner.config import DetectConfig
-from warner.detect.judge import judge
+from warner.detect.config import DetectConfig
 from warner.scenarios import SCENARIOS
-from warner.scoring import default_scorer
+from warner.scenarios.judge import judge
+from warner.scoring.models import default_scorer
 
 FIVE_MINUTES = timedelta(minutes=5)
 ONE_MINUTE = timedelta(minutes=1)

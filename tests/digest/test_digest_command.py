@@ -17,10 +17,11 @@ from digest.recipients import ANNA, BEN, digest_yaml
 from doubles.telegram_api import TelegramApiDouble
 from support import CONFIG_YAML
 
+from warner.core import ManualClock
 from warner.digest.config import DigestConfig
 from warner.digest.schedule import DigestScheduler
-from warner.oncall.clock import ManualClock
-from warner.store import connect, keys
+from warner.store import keys
+from warner.store.connection import connect
 from warner.store.embedded import EmbeddedRedis
 
 TOKEN = "123456:test-token"

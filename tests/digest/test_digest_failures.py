@@ -11,14 +11,14 @@ from digest.recipients import ANNA, BEN, digest_yaml
 from structlog.testing import capture_logs
 from support import CONFIG_YAML
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
+from warner.core import ManualClock
 from warner.digest import failures
 from warner.digest.failures import DigestFailure
 from warner.digest.schedule import DigestScheduler
 from warner.digest.since import record_since
 from warner.digest.weekly import send_weekly_digest
 from warner.metrics import Metrics
-from warner.oncall.clock import ManualClock
 from warner.store import keys
 
 TOKEN = "123456:test-token"

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from warner.core import ManualClock, TextScore
 from warner.detect.counters import BucketCounter
 from warner.digest.figures import percentiles, week_figures
 from warner.digest.model import Percentiles
-from warner.incidents import Incident, IncidentStore
 from warner.incidents.lifecycle import IncidentLifecycle
+from warner.incidents.model import Incident
+from warner.incidents.store import IncidentStore
 from warner.mention import Mention
-from warner.oncall.clock import ManualClock
 from warner.pipeline import Envelope
-from warner.scoring.base import TextScore
 from warner.store import keys
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from structlog.testing import capture_logs
 
+from warner.core import ManualClock
 from warner.digest.config import DigestConfig
 from warner.digest.failures import TOKEN_REFUSED, DigestFailure
 from warner.digest.schedule import DigestScheduler, due_week
 from warner.digest.since import record_since
 from warner.metrics import Metrics
-from warner.oncall.clock import ManualClock
 from warner.store import keys
 
 BERLIN = ZoneInfo("Europe/Berlin")

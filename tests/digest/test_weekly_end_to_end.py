@@ -10,11 +10,11 @@ from __future__ import annotations
 from digest.recipients import ANNA, BEN, digest_yaml
 from support import CONFIG_YAML, replay
 
-from warner.config import parse_config
-from warner.detect import BucketCounter
+from warner.config.loading import parse_config
+from warner.core import ManualClock
+from warner.detect.counters import BucketCounter
 from warner.digest.schedule import DigestScheduler
 from warner.digest.weekly import send_weekly_digest
-from warner.oncall.clock import ManualClock
 from warner.scenarios import saturday_storm
 
 

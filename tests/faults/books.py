@@ -17,7 +17,7 @@ from typing import Any, Self
 import aiohttp
 import orjson
 
-from warner.incidents import IncidentStore
+from warner.incidents.store import IncidentStore
 from warner.store import keys
 
 

@@ -13,11 +13,12 @@ from datetime import datetime
 
 from support import CONFIG_YAML  # tests/ is on PYTHONPATH
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_stages
-from warner.store import MentionStream, connect
+from warner.store.connection import connect
+from warner.store.streams import MentionStream
 from warner.worker import Worker
 
 HEIGHT_OF_THE_STORM = datetime.fromisoformat("2026-11-21T20:30:00+01:00")

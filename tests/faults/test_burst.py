@@ -21,7 +21,7 @@ from faults.books import Ingest, audit, eventually, incident_mismatches
 from support import replay
 
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_worker, start_api
 from warner.store import keys
 

@@ -21,11 +21,11 @@ import orjson
 import pytest
 from support import CONFIG_YAML, replay
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
+from warner.core import ManualClock
 from warner.detect.detector import Detector, Observation
-from warner.incidents import Incident, IncidentEvent
+from warner.incidents.model import Incident, IncidentEvent
 from warner.notify.base import Delivery, Page
-from warner.oncall.clock import ManualClock
 from warner.oncall.escalation import EscalationEngine
 from warner.oncall.pager import RosterView
 from warner.store import keys

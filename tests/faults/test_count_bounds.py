@@ -17,13 +17,14 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from warner.config import WorkerConfig
+from warner.config.root import WorkerConfig
 from warner.detect.counters import COUNT_SCRIPT, BucketCounter
 from warner.ingest.accept import append
 from warner.mention import MAX_FOLLOWERS, Mention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
-from warner.store import MentionStream, keys
+from warner.store import keys
+from warner.store.streams import MentionStream
 from warner.worker import Worker, is_outage
 
 EPOCH = 1_795_290_000  # a minute boundary in Nov 2026

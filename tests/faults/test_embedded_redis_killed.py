@@ -32,7 +32,8 @@ from running import WarnerRun, warner_run
 from support import CONFIG_YAML, TOKENS
 
 from warner.scenarios import saturday_storm
-from warner.store import connect, keys
+from warner.store import keys
+from warner.store.connection import connect
 from warner.store.embedded import find_redis_server, running_url
 
 pytestmark = pytest.mark.timeout(120)

@@ -31,9 +31,12 @@ from faults.books import Ingest, audit, counted_keys, eventually
 from warner.ingest.accept import append
 from warner.mention import Mention
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_worker, start_api
-from warner.store import EmbeddedRedis, MentionStream, connect, keys
+from warner.store import keys
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
+from warner.store.streams import MentionStream
 
 pytestmark = pytest.mark.timeout(60)
 

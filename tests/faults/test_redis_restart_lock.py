@@ -20,9 +20,10 @@ from faults.test_redis_restart import mentions
 from warner.ingest.accept import append
 from warner.mention import Mention
 from warner.metrics import Metrics
-from warner.scoring import LexiconScorer
+from warner.scoring.lexicon import LexiconScorer
 from warner.service import build_worker
-from warner.store import MentionStream, keys
+from warner.store import keys
+from warner.store.streams import MentionStream
 
 pytestmark = pytest.mark.timeout(60)
 

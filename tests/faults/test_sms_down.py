@@ -25,8 +25,8 @@ from oncall.test_paging_end_to_end import (
     sent_to,
 )
 
+from warner.core import ManualClock
 from warner.metrics import Metrics
-from warner.oncall.clock import ManualClock
 from warner.oncall.pager import build_pager
 from warner.scenarios import saturday_storm
 

@@ -31,7 +31,7 @@ from oncall.test_paging_end_to_end import (
     running_pager,
 )
 
-from warner.oncall.clock import ManualClock
+from warner.core import ManualClock
 from warner.scenarios import saturday_storm
 
 pytestmark = pytest.mark.timeout(60)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from warner.incidents import Incident, IncidentStore
+from warner.core import ManualClock, Recipient
 from warner.incidents.lifecycle import (
     IncidentLifecycle,
     IncidentResponder,
@@ -16,8 +16,8 @@ from warner.incidents.lifecycle import (
     mean_mtta,
     mean_mttr,
 )
-from warner.notify.base import Recipient
-from warner.oncall.clock import ManualClock
+from warner.incidents.model import Incident
+from warner.incidents.store import IncidentStore
 from warner.store import keys
 
 T0 = 1_795_287_600.0  # 2026-11-21 20:00 Europe/Berlin (Saturday)

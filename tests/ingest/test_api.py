@@ -6,8 +6,9 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from warner.ingest import create_app
-from warner.store import connect, keys
+from warner.ingest.app import create_app
+from warner.store import keys
+from warner.store.connection import connect
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from warner.config import BrandConfig, ConfigError, parse_config
+from warner.config.loading import ConfigError, parse_config
 from warner.ingest.brands import BrandMatcher, fold
+from warner.ingest.config import BrandConfig
 from warner.scenarios.brands import KESSELBERG
 
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import CONFIG_YAML
 
-from warner.config import ConfigError, parse_config
-from warner.ingest import create_app
+from warner.config.loading import ConfigError, parse_config
+from warner.ingest.app import create_app
 from warner.ingest.ratelimit import Rate, RateLimiter, source_rates
 from warner.store import keys
 

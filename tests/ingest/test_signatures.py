@@ -20,8 +20,8 @@ from structlog.testing import capture_logs
 from support import CONFIG_YAML
 
 from warner.cli import main
-from warner.config import ConfigError, parse_config
-from warner.ingest import create_app
+from warner.config.loading import ConfigError, parse_config
+from warner.ingest.app import create_app
 from warner.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, SignatureVerifier, sign
 from warner.logs import REDACTED, REDACTOR
 from warner.store import keys

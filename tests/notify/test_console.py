@@ -6,8 +6,9 @@ import io
 
 from rich.console import Console
 
+from warner.core import Recipient
 from warner.incidents.model import Incident
-from warner.notify.base import Page, Recipient
+from warner.notify.base import Page
 from warner.notify.console import ConsoleChannel
 
 

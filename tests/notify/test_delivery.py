@@ -9,11 +9,13 @@ import pytest
 from doubles.sms_gateway import GENERIC_PATH, SmsGateway
 from structlog.testing import capture_logs
 
+from warner.core import Recipient
 from warner.incidents.model import Incident
 from warner.metrics import Metrics
-from warner.notify.base import Delivery, Page, Recipient
+from warner.notify.base import Delivery, Page
 from warner.notify.delivery import Notifier, RetryPolicy
-from warner.notify.sms import HttpGatewayConfig, HttpSmsChannel, TwilioConfig, TwilioSmsChannel
+from warner.notify.sms.channels import HttpSmsChannel, TwilioSmsChannel
+from warner.notify.sms.config import HttpGatewayConfig, TwilioConfig
 
 PHONE = "+4915112345678"
 

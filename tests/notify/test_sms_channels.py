@@ -8,18 +8,12 @@ from datetime import timedelta
 import pytest
 from doubles.sms_gateway import GENERIC_PATH, SmsGateway
 
+from warner.core import Recipient
 from warner.incidents.model import Incident
-from warner.notify.base import Page, Recipient
-from warner.notify.sms import (
-    HttpGatewayConfig,
-    HttpSmsChannel,
-    MissingSecretError,
-    SmsConfig,
-    TwilioConfig,
-    TwilioSmsChannel,
-    gsm7_length,
-    sms_channel,
-)
+from warner.notify.base import Page
+from warner.notify.sms.channels import HttpSmsChannel, TwilioSmsChannel, sms_channel
+from warner.notify.sms.config import HttpGatewayConfig, MissingSecretError, SmsConfig, TwilioConfig
+from warner.notify.sms.text import gsm7_length
 
 PHONE = "+4915112345678"
 LABELS = {"kesselberg": "Brauerei Kesselberg"}

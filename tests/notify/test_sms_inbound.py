@@ -16,10 +16,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from warner.incidents import Incident, IncidentStore
+from warner.core import ManualClock, Recipient
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
+from warner.incidents.model import Incident
+from warner.incidents.store import IncidentStore
 from warner.notify.ack_codes import AckCodes
-from warner.notify.base import Recipient
 from warner.notify.sms_inbound import (
     LOCKED,
     REFUSED,
@@ -34,7 +35,6 @@ from warner.notify.sms_inbound import (
     twilio_signature,
 )
 from warner.notify.sms_lockout import ReplyLockout
-from warner.oncall.clock import ManualClock
 from warner.store import keys
 
 ANNA_PHONE, BEN_PHONE, STRANGER = "+4915112345678", "+4917099887766", "+4916000000000"
@@ -396,7 +396,7 @@ escalation:
 async def test_the_pager_mounts_only_the_authenticated_route_and_retires_codes_on_any_channel(
     redis: Any, responder: IncidentResponder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from warner.config import parse_config
+    from warner.config.loading import parse_config
     from warner.oncall.pager import build_pager
 
     monkeypatch.setenv("TEST_SMS_REPLY_TOKEN", REPLY_TOKEN)

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from warner.notify.sms_lockout import MAX_WRONG, Attempt, Locked, ReplyLockout, mask_phone
-from warner.store import connect
+from warner.store.connection import connect
 
 ANNA = "+4915112345678"
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from warner.core import Recipient
 from warner.incidents.model import Incident
-from warner.notify.base import Page, Recipient
-from warner.notify.sms import SMS_LIMIT, gsm7_length, sms_text, to_gsm7
+from warner.notify.base import Page
+from warner.notify.sms.text import SMS_LIMIT, gsm7_length, sms_text, to_gsm7
 
 # 2026-11-21 19:50 in Berlin (CET, UTC+1)
 STARTED = 1795287000

@@ -14,20 +14,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from doubles.telegram_api import TelegramApiDouble
 from structlog.testing import capture_logs
 
+from warner.core import Recipient
 from warner.incidents.model import Incident, TopMention
-from warner.notify.base import Page, Recipient
-from warner.notify.telegram import (
-    SECRET_HEADER,
-    CallbackSigner,
-    TelegramChannel,
-    TelegramConfig,
-    build_application,
-    create_webhook_app,
-    start_polling,
-    start_webhook,
-    stop,
-)
+from warner.notify.base import Page
+from warner.notify.telegram.bot import build_application, start_polling, start_webhook, stop
+from warner.notify.telegram.channel import TelegramChannel
+from warner.notify.telegram.config import TelegramConfig
 from warner.notify.telegram.drafts import ChosenDraft, DraftOption
+from warner.notify.telegram.keyboard import CallbackSigner
+from warner.notify.telegram.webhook import SECRET_HEADER, create_webhook_app
 
 TOKEN = "123456:test-token"
 KEY = b"callback-key-for-tests"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from doubles.telegram_api import TelegramApiDouble
 
+from warner.core import Recipient
 from warner.incidents.model import Incident, TopMention
-from warner.notify.base import Page, Recipient
-from warner.notify.telegram import TelegramChannel, TelegramConfig
+from warner.notify.base import Page
+from warner.notify.telegram.channel import TelegramChannel
+from warner.notify.telegram.config import TelegramConfig
 
 TOKEN = "123456:test-token"
 KEY = b"callback-key-for-tests"

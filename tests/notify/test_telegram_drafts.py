@@ -13,18 +13,14 @@ import pytest
 from doubles.telegram_api import TelegramApiDouble
 from structlog.testing import capture_logs
 
+from warner.core import Recipient
 from warner.incidents.model import Incident
-from warner.notify.base import Page, Recipient
-from warner.notify.telegram import (
-    CallbackSigner,
-    TelegramChannel,
-    TelegramConfig,
-    build_application,
-    start_polling,
-    stop,
-)
+from warner.notify.base import Page
+from warner.notify.telegram.bot import build_application, start_polling, stop
+from warner.notify.telegram.channel import TelegramChannel
+from warner.notify.telegram.config import TelegramConfig
 from warner.notify.telegram.drafts import ChosenDraft, DraftOption, render_chosen
-from warner.notify.telegram.keyboard import MAX_CALLBACK_DATA, MalformedCallback, Press
+from warner.notify.telegram.keyboard import MAX_CALLBACK_DATA, CallbackSigner, MalformedCallback, Press
 
 TOKEN = "123456:test-token"
 KEY = b"callback-key-for-tests"

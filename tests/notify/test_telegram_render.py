@@ -7,19 +7,18 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from warner.core import Recipient
 from warner.incidents.model import Incident, TopMention
-from warner.notify.base import Page, Recipient
-from warner.notify.telegram import (
+from warner.notify.base import Page
+from warner.notify.telegram.config import TelegramConfig, TelegramSecretError
+from warner.notify.telegram.keyboard import (
     CallbackSigner,
     ForgedCallback,
     MalformedCallback,
     StaleCallback,
-    TelegramConfig,
-    TelegramSecretError,
-    render_page,
+    incident_keyboard,
 )
-from warner.notify.telegram.keyboard import incident_keyboard
-from warner.notify.telegram.render import volume_line, with_state_line
+from warner.notify.telegram.render import render_page, volume_line, with_state_line
 
 SATURDAY_1950 = 1795287000  # Sa 21.11.2026 19:50 Europe/Berlin
 BRANDS = {"kesselberg": "Brauerei Kesselberg"}

@@ -15,11 +15,11 @@ import time
 import orjson
 from support import CONFIG_YAML
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
+from warner.core import ManualClock
 from warner.incidents.model import Incident
 from warner.metrics import Metrics
-from warner.notify.telegram import start_polling
-from warner.oncall.clock import ManualClock
+from warner.notify.telegram.bot import start_polling
 from warner.oncall.pager import build_pager
 from warner.store import keys
 

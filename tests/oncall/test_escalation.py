@@ -11,11 +11,12 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from warner.incidents import Incident, IncidentEvent, IncidentStore
+from warner.core import ManualClock, Recipient
 from warner.incidents.lifecycle import IncidentResponder
-from warner.notify.base import Delivery, Page, Recipient
+from warner.incidents.model import Incident, IncidentEvent
+from warner.incidents.store import IncidentStore
+from warner.notify.base import Delivery, Page
 from warner.oncall import policy_config
-from warner.oncall.clock import ManualClock
 from warner.oncall.escalation import EscalationEngine
 from warner.oncall.policy_config import EscalationConfig
 from warner.store import keys

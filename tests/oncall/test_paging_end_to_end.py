@@ -16,10 +16,10 @@ from doubles.sms_gateway import SmsGateway
 from doubles.telegram_api import TelegramApiDouble
 from support import CONFIG_YAML, replay
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
+from warner.core import ManualClock
 from warner.metrics import Metrics
-from warner.notify.telegram import start_polling
-from warner.oncall.clock import ManualClock
+from warner.notify.telegram.bot import start_polling
 from warner.oncall.pager import build_pager
 from warner.scenarios import saturday_storm
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warner.config import ConfigError, parse_config
+from warner.config.loading import ConfigError, parse_config
 from warner.oncall.schedule import Roster, UnknownId
 
 BERLIN = ZoneInfo("Europe/Berlin")

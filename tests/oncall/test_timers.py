@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from warner.oncall.clock import ManualClock
+from warner.core import ManualClock
 from warner.oncall.timers import TimerStore
 
 T0 = 1_790_000_000.0

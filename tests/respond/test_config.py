@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from warner.config import ConfigError, parse_config
+from warner.config.loading import ConfigError, parse_config
 
 EXAMPLE = """
 brands:

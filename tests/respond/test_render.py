@@ -10,8 +10,10 @@ from jinja2 import TemplateError, UndefinedError
 from jinja2.exceptions import SecurityError
 from respond.helpers import FIXTURES
 
-from warner.config import BrandConfig, Config, parse_config
+from warner.config.loading import parse_config
+from warner.config.root import Config
 from warner.incidents.model import Incident
+from warner.ingest.config import BrandConfig
 from warner.respond.config import Contact, RespondConfig
 from warner.respond.loader import load_playbooks
 from warner.respond.render import Responder, exceeded, rank_drafts, render_text

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from warner.config import Config
-from warner.respond import Matcher, Responder, load_playbooks
-from warner.respond.loader import default_playbooks_dir
+from warner.config.root import Config
+from warner.respond.loader import default_playbooks_dir, load_playbooks
+from warner.respond.matching import Matcher
+from warner.respond.render import Responder
 
 STORMS: dict[str, dict[str, list[str]]] = {
     "product_defect": {

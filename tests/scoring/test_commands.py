@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from warner.commands.score import register
 from warner.logs import configure_logging
-from warner.scoring.commands import register
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

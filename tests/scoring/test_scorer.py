@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from warner.scoring import load_scorer
-from warner.scoring.base import TextScore
+from warner.core import TextScore
 from warner.scoring.lexicon import LexiconScorer
-from warner.scoring.models import BUNDLE_NAME, ModelScorer, default_models_dir, load_bundle
+from warner.scoring.models import BUNDLE_NAME, ModelScorer, default_models_dir, load_bundle, load_scorer
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

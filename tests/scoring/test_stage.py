@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from warner.detect import BucketCounter
+from warner.detect.counters import BucketCounter
 from warner.ingest.accept import append
 from warner.mention import Mention
 from warner.metrics import Metrics
-from warner.scoring import ModelScorer, default_scorer
+from warner.scoring.models import ModelScorer, default_scorer
 from warner.service import build_worker
-from warner.store import MentionStream
+from warner.store.streams import MentionStream
 
 
 async def test_the_worker_counts_negative_toxic_and_negative_reach_from_the_models(redis, config):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from warner.scoring.base import TextScore
+from warner.core import TextScore
 from warner.scoring.models import load_scorer
 from warner.scoring.tsv import ADDED_COLUMNS, MissingTextColumnError, score_tsv
 

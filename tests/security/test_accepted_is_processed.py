@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import TOKENS
 
-from warner.ingest import create_app
+from warner.ingest.app import create_app
 from warner.metrics import Metrics
-from warner.scoring import default_scorer
+from warner.scoring.models import default_scorer
 from warner.service import build_worker
 from warner.store import keys
 

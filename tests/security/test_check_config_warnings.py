@@ -6,7 +6,8 @@ import pytest
 import structlog
 
 from warner.cli import main
-from warner.config import ConfigError, parse_config, security_warnings
+from warner.config.loading import ConfigError, parse_config
+from warner.config.secrets import security_warnings
 
 SAFE = """
 ingest:

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import CONFIG_YAML
 
-from warner.config import Config, ConfigError, parse_config
+from warner.config.loading import ConfigError, parse_config
+from warner.config.root import Config
 
 SECTIONS = [
     "brands",

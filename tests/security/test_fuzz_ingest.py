@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from support import TOKENS
 
-from warner.ingest import create_app
+from warner.ingest.app import create_app
 from warner.store import keys
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

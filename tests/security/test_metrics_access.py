@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 from support import CONFIG_YAML
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
 from warner.metrics import Metrics
 from warner.service import start_api
 

@@ -7,8 +7,9 @@ import structlog
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
-from warner.config import ConfigError, check_runtime_secrets, parse_config
-from warner.ingest import create_app
+from warner.config.loading import ConfigError, parse_config
+from warner.config.secrets import check_runtime_secrets
+from warner.ingest.app import create_app
 from warner.logs import REDACTED, REDACTOR, configure_logging, register_secrets
 from warner.security import config_secrets, register_config_secrets
 

@@ -38,11 +38,11 @@ from doubles.sms_gateway import SmsGateway
 from running import WarnerRun, warner_run
 from support import CONFIG_YAML, TOKENS
 
-from warner.config import ConfigError, parse_config
-from warner.incidents import Incident
+from warner.config.loading import ConfigError, parse_config
+from warner.core import SystemClock
 from warner.incidents.lifecycle import IncidentLifecycle
+from warner.incidents.model import Incident
 from warner.notify.sms_inbound import REFUSED
-from warner.oncall.clock import SystemClock
 from warner.store import keys
 
 ANNA, BEN = "+4915111111111", "+4915122222222"

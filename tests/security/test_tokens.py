@@ -7,8 +7,7 @@ import hashlib
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from warner.ingest import create_app
-from warner.ingest.app import CONTEXT
+from warner.ingest.app import CONTEXT, create_app
 from warner.ingest.auth import TokenRegistry
 from warner.secret_digest import secret_digest as digest
 from warner.store import keys

@@ -13,8 +13,7 @@ import time
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from warner.store import connect
-from warner.store.connection import POOL_MAX_CONNECTIONS
+from warner.store.connection import POOL_MAX_CONNECTIONS, connect
 
 
 async def test_300_concurrent_commands_through_10_connections_all_succeed(redis_url):

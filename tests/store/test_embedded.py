@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from warner.store import DataDirBusy, EmbeddedRedis
-from warner.store.embedded import running_url
+from warner.store.embedded import DataDirBusy, EmbeddedRedis, running_url
 
 
 def client(server: EmbeddedRedis) -> sync_redis.Redis:
@@ -77,7 +76,7 @@ def test_killing_the_owner_with_sigkill_kills_redis_too(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
         "from warner.logs import configure_logging; configure_logging('warning')\n"
-        "from warner.store import EmbeddedRedis\n"
+        "from warner.store.embedded import EmbeddedRedis\n"
         "s = EmbeddedRedis(sys.argv[1]); s.start()\n"
         "print(s.pid, flush=True)\n"
         "time.sleep(60)\n"

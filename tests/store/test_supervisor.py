@@ -18,7 +18,8 @@ from pathlib import Path
 import structlog
 from store.test_embedded import alive, wait_dead
 
-from warner.store import EmbeddedRedis, connect
+from warner.store.connection import connect
+from warner.store.embedded import EmbeddedRedis
 from warner.store.supervisor import RedisSupervisor
 
 
@@ -58,7 +59,7 @@ def test_a_restarted_server_still_dies_with_its_owner(tmp_path: Path) -> None:
     script = (
         "import asyncio, os, signal, sys, time\n"
         "from warner.logs import configure_logging; configure_logging('warning')\n"
-        "from warner.store import EmbeddedRedis\n"
+        "from warner.store.embedded import EmbeddedRedis\n"
         "from warner.store.supervisor import RedisSupervisor\n"
         "async def main():\n"
         "    s = EmbeddedRedis(sys.argv[1]); s.start()\n"

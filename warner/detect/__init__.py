@@ -1,5 +1,4 @@
-"""Detection: bucket counters now; baselines and the storm detector build on them."""
+"""Detect: counting mentions per bucket, the storm detector, severity, and the detect stage.
 
-from warner.detect.counters import BucketCounter, BucketCounts, CountStage, bucket_start
-
-__all__ = ["BucketCounter", "BucketCounts", "CountStage", "bucket_start"]
+No imports here: the detector (``detector``) is pure and must stay cheap to import.
+"""

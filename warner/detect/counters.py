@@ -8,7 +8,7 @@ killed at any point leaves either both or neither.
 before. A storm brings hundreds of new voices; a bot flood is the same dozen accounts
 again and again, which per-bucket distinct counts cannot see with one-minute buckets.
 
-The words of each *newly counted* negative mention (``digest/terms.py``) are added to the
+The words of each *newly counted* negative mention (``terms.py``) are added to the
 brand's term counts of the mention's ISO week (``keys.negative_terms``) in the same Lua
 call, so a re-delivered mention adds its words as rarely as it adds to the counters: once.
 The week is that of the mention's bucket, in ``terms_time_zone`` (the digest's zone).
@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 import orjson
 import redis.asyncio as aioredis
 
-from warner.digest.terms import brand_words, terms
-from warner.digest.week import DEFAULT_TIME_ZONE, week_of
 from warner.mention import MAX_FOLLOWERS
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
 from warner.store import keys
 from warner.store.scripts import run_script_calls
+from warner.terms import brand_words, terms
+from warner.weeks import DEFAULT_TIME_ZONE, week_of
 
 AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
 TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for negative terms

@@ -35,12 +35,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from warner.config import DetectConfig
+from warner.core import Severity
 from warner.detect.bar import ExcursionLog
 from warner.detect.baseline import BaselineSettings, SeasonalBaseline
+from warner.detect.config import DetectConfig
 from warner.detect.severity import (
     MIN_AUTHOR_SHARE,
-    Severity,
     SeverityInputs,
     SeverityThresholds,
     classify,

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warner.config import Config, DetectConfig
+from warner.config.root import Config
+from warner.detect.config import DetectConfig
 from warner.detect.counters import AUTHOR_MEMORY_S
 from warner.detect.detector import Decision, Detector, Observation
 
@@ -222,7 +223,7 @@ def detect_mentions(
     once, as in the service's counters.
     """
     from warner.ingest.brands import BrandMatcher
-    from warner.scoring import default_scorer
+    from warner.scoring.models import default_scorer
 
     settings = settings or (config.detect if config else DetectConfig())
     matcher = BrandMatcher(config.brands) if config else None

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
-Severity = Literal["info", "warning", "critical"]
-LEVELS: tuple[Severity, ...] = ("info", "warning", "critical")
+from warner.core import LEVELS, Severity
+
 MIN_AUTHOR_SHARE = 0.6  # fresh authors among the extra mentions below this: the same accounts again, a flood
 MIN_CRITICAL_AUTHORS = 10
 

@@ -24,14 +24,17 @@ import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.detect.counters import BucketCounter, BucketCounts
 from warner.detect.detector import BrandDetector, Decision, Detector, Observation
-from warner.incidents import Incident, IncidentEvent, IncidentStore, TopMention
+from warner.detect.incident_writes import queue_incident_writes
+from warner.incidents.model import Incident, IncidentEvent, TopMention
+from warner.incidents.store import IncidentStore
 from warner.metrics import Metrics
 from warner.pipeline import Envelope
-from warner.store import MentionStream, keys
+from warner.store import keys
 from warner.store.scripts import run_script_calls
+from warner.store.streams import MentionStream
 
 log = structlog.get_logger(__name__)
 
@@ -171,7 +174,7 @@ class DetectStage:
             current = await self._current_incident(brand, decisions)
             top = await self._top(brand, decisions)
             async with self.redis.pipeline(transaction=True) as pipe:
-                incident, events = self.incidents.apply(pipe, brand, decisions, current, top)
+                incident, events = queue_incident_writes(pipe, brand, decisions, current, top)
                 if recounted is not None and (incident is None or incident.number != recounted.number):
                     pipe.set(keys.incident(brand, recounted.number), orjson.dumps(recounted.to_json()))
                 pipe.set(keys.detector(brand), orjson.dumps(state.to_dict()))

@@ -21,9 +21,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter, PercentFormatter
 
+from warner.core import Language
 from warner.digest import texts
 from warner.digest.model import BrandWeek, IncidentSummary, WeekFigures
-from warner.digest.texts import Language, shorten_term
+from warner.digest.texts import shorten_term
 
 WIDTH_IN = 8.0
 DPI = 150  # 8 in x 150 dpi = 1200 px wide; 10 pt text is ~21 px, legible in a phone's photo viewer

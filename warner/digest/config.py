@@ -7,14 +7,13 @@ from pathlib import Path
 
 from pydantic import Field
 
-from warner.config import Slug, _Section
-from warner.oncall.config import Clock, TimeZoneName, Weekday
+from warner.config.common import Section, Slug, TimeOfDay, TimeZoneName, Weekday
 
 
-class DigestConfig(_Section):
+class DigestConfig(Section):
     enabled: bool = Field(True, description="Send the digest from `warner run` every week.")
     weekday: Weekday = Field("monday", description="Day it goes out, about the last complete week.")
-    at: Clock = Field(time(8, 0), description='Local time it goes out, e.g. "08:00" (quoted).')
+    at: TimeOfDay = Field(time(8, 0), description='Local time it goes out, e.g. "08:00" (quoted).')
     time_zone: TimeZoneName = Field("Europe/Berlin", description="Zone of weekday and at, and of the weeks.")
     recipients: list[Slug] = Field(
         default_factory=list, description="On-call people (oncall.people ids) who get it on Telegram."

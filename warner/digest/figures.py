@@ -38,9 +38,9 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from warner.config import Config
+from warner.config.root import Config
+from warner.core import LEVELS, SystemClock
 from warner.detect.counters import BucketCounter, BucketCounts
-from warner.detect.severity import LEVELS
 from warner.digest.model import (
     BrandWeek,
     HourPoint,
@@ -48,13 +48,12 @@ from warner.digest.model import (
     Percentiles,
     WeekFigures,
 )
-from warner.digest.terms import brand_words
-from warner.digest.week import DEFAULT_TIME_ZONE, parse_week, previous_week
 from warner.incidents.lifecycle import IncidentLifecycle, Response
 from warner.incidents.store import IncidentStore
-from warner.oncall.clock import SystemClock
 from warner.oncall.schedule import Roster
 from warner.store import keys
+from warner.terms import brand_words
+from warner.weeks import DEFAULT_TIME_ZONE, parse_week, previous_week
 
 TOP_TERMS = 10
 P90 = 0.9

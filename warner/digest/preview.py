@@ -8,10 +8,10 @@ Telegram receives — once per language, with the people who would get it.
 
 from __future__ import annotations
 
-from warner.config import Config
+from warner.config.root import Config
+from warner.core import Language
 from warner.digest.model import WeekFigures
 from warner.digest.report import caption, telegram_text
-from warner.digest.texts import Language
 from warner.digest.weekly import recipients
 
 

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from warner.core import Language
 from warner.digest import texts
 from warner.digest.model import BrandWeek, Percentiles, WeekFigures
-from warner.digest.texts import Language, shorten_term
+from warner.digest.texts import shorten_term
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_MESSAGE = 4096  # Telegram's limit for a text message

@@ -38,14 +38,14 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 import structlog
 
+from warner.core import Clock
 from warner.digest.config import DigestConfig
 from warner.digest.failures import ERROR, as_failure
 from warner.digest.since import data_since
-from warner.digest.week import last_complete_week, parse_week, previous_week
 from warner.metrics import Metrics
-from warner.oncall.clock import Clock
 from warner.oncall.config import WEEKDAYS
 from warner.store import keys
+from warner.weeks import last_complete_week, parse_week, previous_week
 
 log = structlog.get_logger()
 

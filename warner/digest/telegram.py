@@ -19,9 +19,9 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from warner.core import Language
 from warner.digest.model import WeekFigures
 from warner.digest.report import caption, telegram_text
-from warner.digest.texts import Language
 from warner.notify.base import Delivery
 from warner.notify.telegram.channel import NAME, _failed
 from warner.notify.telegram.config import TelegramConfig, TelegramSecrets

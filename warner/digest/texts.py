@@ -8,9 +8,9 @@ a figure nobody measured is never shown as zero.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-Language = Literal["de", "en"]
+from warner.core import Language
+
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
 SEVERITIES = ("critical", "warning", "info")

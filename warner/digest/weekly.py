@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 import structlog
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.digest.model import WeekFigures
 
 if TYPE_CHECKING:

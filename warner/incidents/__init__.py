@@ -1,6 +1,1 @@
-"""Incidents: one per brand storm, with its numbers, top mentions and timeline."""
-
-from warner.incidents.model import Incident, IncidentEvent, TopMention
-from warner.incidents.store import IncidentStore
-
-__all__ = ["Incident", "IncidentEvent", "IncidentStore", "TopMention"]
+"""Incidents: the record of a storm (model), where it is kept (store), and how it moves (lifecycle)."""

@@ -36,9 +36,8 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 import structlog
 
+from warner.core import Action, Clock, Language, Recipient
 from warner.incidents.store import IncidentStore
-from warner.notify.base import Action, Language, Recipient
-from warner.oncall.clock import Clock
 from warner.store import keys
 
 log = structlog.get_logger(__name__)

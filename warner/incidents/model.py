@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from warner.detect.severity import Severity
+from warner.core import Severity
 
 Status = Literal["open", "subsiding", "closed"]
 EventKind = Literal["opened", "escalated", "subsiding", "closed", "reopened"]

@@ -1,28 +1,23 @@
 """Incidents in Redis: one hash and one timeline per incident, an index across brands.
 
-``apply`` turns the detector's decisions for one brand into incident writes, queued on a
-transaction the caller also uses to save the detector state — so after a crash either both
-the state and the incident moved forward or neither did, and a timeline event is never
-written twice. All of it lives under the brand's hash tag; only the cross-brand index is
-written separately (idempotent ``ZADD``).
+The detect stage queues an incident's writes (``queue_writes``) on the transaction that also
+saves the detector state (``detect/incident_writes.py`` turns decisions into them). All of it
+lives under the brand's hash tag; only the cross-brand index is written separately
+(idempotent ``ZADD``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
-from warner.detect.detector import Decision, Episode
-from warner.incidents.model import EventKind, Incident, IncidentEvent, TopMention
+from warner.incidents.model import Incident, IncidentEvent, TopMention
 from warner.store import keys
 
 TOP_MENTIONS = 5
-
-_KINDS: dict[str, EventKind] = {"start": "opened", "escalate": "escalated", "subside": "subsiding", "end": "closed"}
 
 
 class IncidentStore:
@@ -58,54 +53,15 @@ class IncidentStore:
                 out.append(incident)
         return out
 
-    def apply(
-        self,
-        pipe: aioredis.client.Pipeline,
-        brand: str,
-        decisions: Sequence[Decision],
-        current: Incident | None,
-        top: list[TopMention],
-    ) -> tuple[Incident | None, list[IncidentEvent]]:
-        """Queue the writes for ``decisions`` on ``pipe``; returns the incident and its events.
-
-        ``current`` is the incident of the brand's latest episode before these decisions.
-        """
-        incident = current
-        events: list[IncidentEvent] = []
-        for d in decisions:
-            ep = d.episode
-            if ep is None:
-                continue
-            if incident is None or incident.number != ep.number:
-                incident = Incident(brand, ep.number, "open", ep.severity, ep.start, d.start)
-            kind: EventKind | None = _KINDS[d.event] if d.event else None
-            if incident.status == "closed" and d.active:
-                kind = "reopened"
-            _sync(incident, ep, d.start)
-            incident.status = "closed" if not d.active else "subsiding" if ep.subsiding else "open"
-            incident.ended_at = d.start if not d.active else None
-            if kind is not None:
-                incident.top = _merge_top(incident.top, top, incident.started_at)
-                events.append(IncidentEvent(kind, d.start, replace(incident, top=list(incident.top))))
-        if incident is None or not any(d.episode for d in decisions):
-            return current, []
-        incident.top = _merge_top(incident.top, top, incident.started_at)
-        pipe.set(keys.incident(brand, incident.number), orjson.dumps(incident.to_json()))
+    @staticmethod
+    def queue_writes(pipe: aioredis.client.Pipeline, incident: Incident, events: Sequence[IncidentEvent]) -> None:
+        """Queue the incident's JSON and its new timeline entries on ``pipe`` (the caller's transaction)."""
+        pipe.set(keys.incident(incident.brand, incident.number), orjson.dumps(incident.to_json()))
         for e in events:
-            pipe.rpush(keys.incident_timeline(brand, incident.number), orjson.dumps(_timeline_entry(e)))
-        return incident, events
+            pipe.rpush(keys.incident_timeline(incident.brand, incident.number), orjson.dumps(_timeline_entry(e)))
 
     async def index(self, incident: Incident) -> None:
         await self.redis.zadd(keys.INCIDENT_INDEX, {incident.id: incident.started_at})
-
-
-def _sync(incident: Incident, ep: Episode, at: int) -> None:
-    incident.severity = ep.severity
-    incident.updated_at = at
-    incident.peak_at, incident.peak_count = ep.peak_bucket, ep.peak_count
-    incident.mentions, incident.expected = ep.mentions, ep.expected
-    incident.negatives, incident.toxic, incident.reach = ep.negatives, ep.toxic, ep.reach
-    incident.peak_score = ep.peak_score
 
 
 def _timeline_entry(e: IncidentEvent) -> dict[str, Any]:
@@ -121,7 +77,7 @@ def _timeline_entry(e: IncidentEvent) -> dict[str, Any]:
     }
 
 
-def _merge_top(old: list[TopMention], new: list[TopMention], since: int) -> list[TopMention]:
+def merge_top(old: list[TopMention], new: list[TopMention], since: int) -> list[TopMention]:
     by_key = {m.key: m for m in old}
     for m in new:
         if m.created_at >= since:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import InvalidBody, RecordError
 from warner.mention import Mention
-from warner.store import AppendResult, MentionStream, keys
+from warner.store import keys
+from warner.store.streams import AppendResult, MentionStream
 
 
 def resolve(mentions: Sequence[Mention], source: str, config: Config, matcher: BrandMatcher,

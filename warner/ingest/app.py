@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.ingest.accept import append, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
@@ -30,7 +30,7 @@ from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.secret_digest import same_secret
-from warner.store import MentionStream
+from warner.store.streams import MentionStream
 
 log = structlog.get_logger(__name__)
 

@@ -37,9 +37,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from warner.config import BrandConfig
 from warner.ingest import query as q
+
+if TYPE_CHECKING:  # the config validates its terms with this module's functions
+    from warner.ingest.config import BrandConfig
 
 # Combining marks of Latin, Greek and Cyrillic (and their extensions): what NFKD splits off
 # accented letters. Marks of other scripts are kept; both sides are folded alike anyway.

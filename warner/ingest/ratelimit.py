@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.store import keys
 
 # KEYS[1]: the source's hash. ARGV[1]: now (µs); ARGV[2]: "1" for a dry run (check, store

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.logs import register_secrets
 from warner.store import keys
 

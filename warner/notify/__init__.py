@@ -1,5 +1,1 @@
-"""Notification channels (Telegram, SMS, console) behind one small interface (``notify/base.py``).
-
-Deliberately empty: ``warner.config`` loads ``notify/config.py`` while it is itself being
-imported, so nothing here may import the channels or the incident model at load time.
-"""
+"""Notify: the channels pages go out on (Telegram, SMS, console) and the delivery with retries."""

@@ -11,22 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from warner.core import Action, Recipient
 from warner.incidents.model import Incident
 
-Language = Literal["de", "en"]
 PageKind = Literal["new", "update", "escalation", "reminder", "acknowledged", "resolved"]
-Action = Literal["ack", "drafts", "resolve", "false_alarm", "snooze"]
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """A person (from the on-call config) or a Telegram group chat."""
-
-    id: str  # person id from config, or "chat:<chat id>" for a group
-    name: str
-    language: Language = "de"
-    telegram_id: int | None = None  # user id (private chat) or group chat id
-    phone: str | None = None  # E.164, e.g. +4915112345678
 
 
 @dataclass(frozen=True, slots=True)

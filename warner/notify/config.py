@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from warner.config import Duration, _Section
+from warner.config.common import Duration, Section
 from warner.notify.sms.config import SmsConfig
 from warner.notify.telegram.config import TelegramConfig
 
 
-class RetryConfig(_Section):
+class RetryConfig(Section):
     """Per channel, before failing over to the next one (see ``notify/delivery.py``)."""
 
     max_attempts: int = Field(3, ge=1, le=10, description="Tries on one channel before failing over to the next.")
@@ -24,7 +24,7 @@ class RetryConfig(_Section):
     )
 
 
-class NotifyConfig(_Section):
+class NotifyConfig(Section):
     telegram: TelegramConfig | None = Field(None, description="Pages and the bot on Telegram (none = no Telegram).")
     sms: SmsConfig | None = Field(None, description="Pages by SMS through a gateway (none = no SMS).")
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")

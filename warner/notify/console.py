@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.markup import escape
 
-from warner.notify.base import Delivery, Page, Recipient
+from warner.core import Recipient
+from warner.notify.base import Delivery, Page
 
 _STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 

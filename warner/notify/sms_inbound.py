@@ -42,8 +42,9 @@ import structlog
 from aiohttp import web
 from multidict import MultiMapping
 
+from warner.core import Language
 from warner.notify.ack_codes import AckCodes
-from warner.notify.base import IncidentActions, Language
+from warner.notify.base import IncidentActions
 from warner.notify.sms.text import to_gsm7
 from warner.notify.sms_lockout import Attempt, Locked, ReplyLockout
 from warner.secret_digest import same_secret

@@ -9,7 +9,7 @@ Cross-references (a rotation member, an override's person, a team's schedule) ar
 where they are written, so a config error names the exact field and line, e.g.
 ``oncall.schedules[0].layers[1].members[2]: unknown person 'bob'``.
 
-This module only needs pydantic: warner.config imports it to type ``Config.oncall``.
+This module only needs pydantic: warner.config.root imports it to type ``Config.oncall``.
 """
 
 from __future__ import annotations
@@ -24,29 +24,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
-from warner.config import Duration, Slug, TimeZoneName, _reject_repeated, _Section
+from warner.config.common import (
+    WEEKDAYS,
+    Duration,
+    Section,
+    Slug,
+    TimeOfDay,
+    TimeZoneName,
+    Weekday,
+    parse_time_of_day,
+    reject_repeated,
+)
 
-Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
-def _clock(value: Any) -> time:
-    """'09:00' or '9:00' to a time; a bare YAML 18:30 arrives as the number 1110, so say so."""
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str) and (match := _CLOCK.match(value)):
-        return time(int(match.group(1)), int(match.group(2)))
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
-            f"write clock times in quotes, e.g. '18:30' (YAML reads 18:30 unquoted as the number {value})"
-        )
-    raise ValueError(f"expected a clock time HH:MM, got {value!r}")
-
-
-Clock = Annotated[time, BeforeValidator(_clock)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +64,7 @@ def _time_range(value: Any) -> TimeRange:
         return value
     if not isinstance(value, str) or value.count("-") != 1:
         raise ValueError(f"expected a local time range HH:MM-HH:MM such as '20:00-08:00', got {value!r}")
-    start, end = (_clock(part) for part in value.split("-"))
+    start, end = (parse_time_of_day(part) for part in value.split("-"))
     if start == end:
         raise ValueError(f"the range {value!r} is empty: start and end are the same time")
     return TimeRange(start, end)
@@ -160,7 +150,7 @@ ScheduleRef = Annotated[Slug, AfterValidator(_known_schedule)]
 # -- sections ------------------------------------------------------------------------------
 
 
-class Person(_Section):
+class Person(Section):
     """Somebody who can be paged."""
 
     id: Slug = Field(description="Stable id that schedules, teams, policies and digest.recipients use.")
@@ -174,7 +164,7 @@ class Person(_Section):
     time_zone: TimeZoneName = Field("Europe/Berlin", description="Where quiet_hours are read.")
 
 
-class Team(_Section):
+class Team(Section):
     """People paged together: by their schedule, or all members when the team has none."""
 
     id: Slug = Field(description="Stable id that notify_team_chat steps use.")
@@ -196,7 +186,7 @@ class Team(_Section):
         return self
 
 
-class Layer(_Section):
+class Layer(Section):
     """A rotation: members take turns of one day, one week or a custom length, handing over at a local time.
 
     Turn 0 (``members[0]``) starts on ``start`` at ``handoff``; before that the layer is not
@@ -210,7 +200,7 @@ class Layer(_Section):
         "weekly", description="Turn length: one day, one week, or `length` (custom)."
     )
     length: Duration | None = Field(None, description="Turn length of a custom rotation, e.g. 12h or 3d.")
-    handoff: Clock = Field(time(9, 0), description="Local time at which the next member takes over.")
+    handoff: TimeOfDay = Field(time(9, 0), description="Local time at which the next member takes over.")
     handoff_day: Weekday = Field("monday", description="Weekday of the handoff (weekly rotations).")
     start: date = Field(description="Date of the first handoff (to members[0]).")
     members: list[PersonRef] = Field(
@@ -252,7 +242,7 @@ class Layer(_Section):
         return self
 
 
-class Override(_Section):
+class Override(Section):
     """Somebody else is on call for a while (holiday cover, a swap): wins over every layer.
 
     ``start`` and ``end`` are ISO date-times with an offset, or local time in the schedule's
@@ -275,7 +265,7 @@ class Override(_Section):
         return self
 
 
-class Schedule(_Section):
+class Schedule(Section):
     """Who is on call when: layers (later ones win while active), then overrides (win over layers)."""
 
     id: Slug = Field(description="Stable id that notify_on_call steps and teams use.")
@@ -293,11 +283,11 @@ class Schedule(_Section):
     @field_validator("layers")
     @classmethod
     def _unique_layers(cls, layers: list[Layer]) -> list[Layer]:
-        _reject_repeated("layer", [layer.id for layer in layers])
+        reject_repeated("layer", [layer.id for layer in layers])
         return layers
 
 
-class OffHours(_Section):
+class OffHours(Section):
     """When a page reaches people outside working time: nights, weekends, German public holidays."""
 
     nights: LocalRange | None = Field(TimeRange(time(20), time(8)), description="e.g. 20:00-08:00; empty = none.")
@@ -324,7 +314,7 @@ class OffHours(_Section):
         raise ValueError(f"unknown German federal state {state!r}; one of {', '.join(states)}")
 
 
-class OncallConfig(_Section):
+class OncallConfig(Section):
     """The ``oncall:`` section."""
 
     people: list[Person] = Field(default_factory=list)
@@ -345,17 +335,17 @@ class OncallConfig(_Section):
     @field_validator("people")
     @classmethod
     def _unique_people(cls, people: list[Person]) -> list[Person]:
-        _reject_repeated("person", [p.id for p in people])
+        reject_repeated("person", [p.id for p in people])
         return people
 
     @field_validator("teams")
     @classmethod
     def _unique_teams(cls, teams: list[Team]) -> list[Team]:
-        _reject_repeated("team", [t.id for t in teams])
+        reject_repeated("team", [t.id for t in teams])
         return teams
 
     @field_validator("schedules")
     @classmethod
     def _unique_schedules(cls, schedules: list[Schedule]) -> list[Schedule]:
-        _reject_repeated("schedule", [s.id for s in schedules])
+        reject_repeated("schedule", [s.id for s in schedules])
         return schedules

@@ -28,7 +28,7 @@ import orjson
 import redis.asyncio as aioredis
 import structlog
 
-from warner.detect.severity import LEVELS, Severity
+from warner.core import LEVELS, Clock, Recipient, Severity
 from warner.incidents.lifecycle import (
     IncidentLifecycle,
     Response,
@@ -38,8 +38,7 @@ from warner.incidents.lifecycle import (
 )
 from warner.incidents.model import Incident, IncidentEvent
 from warner.incidents.store import IncidentStore
-from warner.notify.base import Delivery, Page, PageKind, Recipient
-from warner.oncall.clock import Clock
+from warner.notify.base import Delivery, Page, PageKind
 from warner.oncall.policy_config import (
     NOTIFY_KINDS,
     EscalationConfig,

@@ -22,14 +22,14 @@ from aiohttp import web
 from redis.exceptions import LockError, RedisError
 from rich.console import Console
 
-from warner.config import Config
+from warner.config.root import Config
+from warner.core import Clock, Language, Recipient, SystemClock
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.model import IncidentEvent
 from warner.incidents.store import IncidentStore
 from warner.metrics import Metrics
-from warner.notify.base import Channel, Language, Recipient
+from warner.notify.base import Channel
 from warner.notify.delivery import Notifier, RetryPolicy
-from warner.oncall.clock import Clock, SystemClock
 from warner.oncall.escalation import EscalationEngine
 from warner.oncall.schedule import Roster
 from warner.store import keys
@@ -255,8 +255,7 @@ class Pager:
         every worker runs a pager. The poller holds a Redis lock it renews; when its process
         dies the lock expires and another worker's pager takes over within ``POLL_LEASE_S``.
         """
-        from warner.notify.telegram import start_polling, start_webhook
-        from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S
+        from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S, start_polling, start_webhook
 
         if self.webhook is not None:
             await start_webhook(self.application, *self.webhook)
@@ -297,7 +296,7 @@ class Pager:
     async def close(self) -> None:
         """Stop the bot (if it runs) and release every channel's HTTP client."""
         if self.application is not None:
-            from warner.notify.telegram import stop as stop_bot
+            from warner.notify.telegram.bot import stop as stop_bot
 
             if self.application._initialized:  # PTB has no public flag
                 await stop_bot(self.application)
@@ -323,16 +322,13 @@ def build_pager(
     routes: list[Callable[[web.Application], None]] = []
     secrets = None
     if config.notify.telegram is not None:
-        from warner.notify.telegram import (
-            CallbackSigner,
-            TelegramChannel,
-            build_application,
-        )
-        from warner.notify.telegram.channel import EditedMessages
+        from warner.notify.telegram.bot import build_application
+        from warner.notify.telegram.channel import EditedMessages, TelegramChannel
+        from warner.notify.telegram.keyboard import CallbackSigner
 
         secrets = config.notify.telegram.secrets()
     if config.notify.sms is not None:
-        from warner.notify.sms import sms_channel
+        from warner.notify.sms.channels import sms_channel
 
         channels["sms"] = sms_channel(config.notify.sms, labels=labels)
     if config.notify.console:
@@ -382,7 +378,7 @@ def build_pager(
         pager.application = application
         if tg.mode == "webhook":
             pager.webhook = (tg.webhook_url or "", secrets.webhook_secret or "")
-            from warner.notify.telegram import add_webhook_route
+            from warner.notify.telegram.webhook import add_webhook_route
 
             routes.append(
                 lambda app: add_webhook_route(

@@ -44,11 +44,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from warner.config import CHECKED_BY_CONFIG, Duration, TimeZoneName, _Section
-
-# warner.detect.severity.Severity; importing it would load the detect package while
-# warner.config (which embeds this section) is still loading.
-Severity = Literal["info", "warning", "critical"]
+from warner.config.common import CHECKED_BY_CONFIG, Duration, Loc, Section, TimeZoneName, format_loc
+from warner.core import Severity
 
 StepKind = Literal[
     "wait", "notify_persons", "notify_on_call", "notify_next_person", "notify_team_chat", "only_if", "repeat", "resolve"
@@ -67,7 +64,7 @@ _KINDS: tuple[StepKind, ...] = (
 _RANGE = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
 
 
-class OnlyIf(_Section):
+class OnlyIf(Section):
     """Continue the escalation only at these times (local time of ``escalation.timezone``)."""
 
     between: str | None = Field(None, description='"HH:MM-HH:MM", may wrap midnight ("22:00-07:00").')
@@ -97,7 +94,7 @@ class OnlyIf(_Section):
         return time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
 
 
-class EscalationStep(_Section):
+class EscalationStep(Section):
     """One step; exactly one of the action fields is set."""
 
     wait: Duration | None = Field(None, description="Wait this long before the next step.")
@@ -141,29 +138,22 @@ class EscalationStep(_Section):
         return list(self.channels or ["telegram"])
 
 
-Loc = tuple[str | int, ...]
 
 
 def _deferred(info: ValidationInfo) -> bool:
-    """Whether warner.config checks this section as part of a whole config, each problem at its own key and line
+    """Whether the root config checks this section as part of a whole config, each problem at its own key and line
     (a ValueError raised here could name one key only, the section's, and would hide every problem after it)."""
     return bool(info.context and info.context.get(CHECKED_BY_CONFIG))
 
 
-def _key(loc: Loc) -> str:
-    """``("policies", 0, "id")`` to ``policies[0].id``, as warner.config writes keys (still loading when this runs)."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
 
 
 def _as_one_error(problems: list[tuple[Loc, str]]) -> ValueError:
     """The problems as one message, each with its key, for a section validated on its own."""
-    return ValueError("; ".join(f"{_key(loc)}: {message}" for loc, message in problems))
+    return ValueError("; ".join(f"{format_loc(loc)}: {message}" for loc, message in problems))
 
 
-class Policy(_Section):
+class Policy(Section):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Name that routes use.")
     steps: list[EscalationStep] = Field(min_length=1, description="Run in order; at least one notifies somebody.")
 
@@ -187,7 +177,7 @@ def policy_problems(policy: Policy, at: Loc = ()) -> list[tuple[Loc, str]]:
     return problems
 
 
-class Route(_Section):
+class Route(Section):
     """Which policy an incident follows; the first matching route wins."""
 
     severity: list[Severity] = Field(min_length=1, description="Severities this route takes.")
@@ -202,12 +192,12 @@ class Route(_Section):
         return self.when == "any" or (self.when == "off_hours") == off_hours
 
 
-class Flapping(_Section):
+class Flapping(Section):
     max_reopens: int = Field(3, ge=1, description="More re-openings than this within window: updates only.")
     window: Duration = Field(timedelta(hours=1), description="Re-openings are counted over this long.")
 
 
-class EscalationConfig(_Section):
+class EscalationConfig(Section):
     timezone: TimeZoneName = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
     policies: list[Policy] = Field(default_factory=list, description="Named chains of steps; routes choose one.")
     routes: list[Route] = Field(default_factory=list, description="No route for a severity = digest only.")
@@ -274,7 +264,7 @@ def escalation_problems(escalation: EscalationConfig, at: Loc = ()) -> list[tupl
     first: dict[str, int] = {}
     for i, policy in enumerate(escalation.policies):
         if policy.id in first:
-            where = _key((*at, "policies", first[policy.id]))
+            where = format_loc((*at, "policies", first[policy.id]))
             problems.append(((*at, "policies", i, "id"), f"policy id {policy.id!r} is already used by {where}"))
         first.setdefault(policy.id, i)
     known = ", ".join(first) or "none defined"

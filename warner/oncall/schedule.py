@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-import warner.config  # noqa: F401 - loads warner.oncall.config in the order their import cycle needs
 from warner.oncall.config import WEEKDAYS, Layer, OncallConfig, Person, Schedule, Team
 
 UTC = ZoneInfo("UTC")

@@ -7,7 +7,7 @@ one person over every configured channel at once and reports what each channel a
 
 It touches nothing but the channels: no incident, no escalation, no Redis, no ack code, no
 digest entry, no page metrics — and no retries, so the answer is the channel's first word.
-Used by ``warner page --test PERSON`` (``oncall/commands.py``) and the bot's ``/test``.
+Used by ``warner page --test PERSON`` (``commands/oncall.py``) and the bot's ``/test``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any, Protocol
 import structlog
 from rich.console import Console
 
-from warner.config import Config
+from warner.config.root import Config
+from warner.core import Language, Recipient
 from warner.incidents.model import Incident
-from warner.notify.base import Delivery, Language, Page, Recipient
+from warner.notify.base import Delivery, Page
 from warner.oncall.schedule import Roster
 
 log = structlog.get_logger(__name__)
@@ -149,7 +150,8 @@ def _channels(
         if hasattr(reuse.get("telegram"), "send_test"):
             channels["telegram"] = reuse["telegram"]
         else:
-            from warner.notify.telegram import TelegramChannel, TelegramSecretError
+            from warner.notify.telegram.channel import TelegramChannel
+            from warner.notify.telegram.config import TelegramSecretError
 
             try:
                 secrets = notify.telegram.secrets()
@@ -158,7 +160,7 @@ def _channels(
             else:
                 channels["telegram"] = TelegramChannel.create(notify.telegram, secrets.token, secrets.callback_key)
     if notify.sms is not None:
-        from warner.notify.sms import sms_channel
+        from warner.notify.sms.channels import sms_channel
         from warner.notify.sms.config import MissingSecretError
 
         try:

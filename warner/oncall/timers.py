@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from warner.oncall.clock import Clock
+from warner.core import Clock
 from warner.store import keys
 
 FIRED_RETENTION = 7 * 86400

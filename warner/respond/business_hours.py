@@ -20,16 +20,17 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from warner.respond.config import BusinessHours, Lang
+from warner.core import Language
+from warner.respond.config import BusinessHours
 
 _MAX_DAYS = 60  # no schedule sensible for a company is closed longer than this
 _QUARTER = 15 * 60
 
-_DAYS: dict[Lang, tuple[str, ...]] = {
+_DAYS: dict[Language, tuple[str, ...]] = {
     "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
-_DAY_ABBR: dict[Lang, tuple[str, ...]] = {
+_DAY_ABBR: dict[Language, tuple[str, ...]] = {
     "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
@@ -90,7 +91,7 @@ def next_business_time(
     return min(rounded, _at(local.date(), hours.closes, zone))
 
 
-def format_local(moment: datetime, lang: Lang, tz: str) -> str:
+def format_local(moment: datetime, lang: Language, tz: str) -> str:
     """'Montag, 23.11., 9:00 Uhr' / 'Monday 23 November, 9:00' in the brand's zone."""
     local = _aware(moment).astimezone(ZoneInfo(tz))
     clock = f"{local.hour}:{local.minute:02d}"
@@ -105,7 +106,7 @@ def format_clock(moment: datetime, tz: str) -> str:
     return f"{local:%H:%M}"
 
 
-def service_hours_text(hours: BusinessHours, lang: Lang) -> str:
+def service_hours_text(hours: BusinessHours, lang: Language) -> str:
     """'Mo–Fr 8–18 Uhr' / 'Mon–Fri 8 am–6 pm'."""
     days = _day_ranges(sorted(hours.weekdays), _DAY_ABBR[lang])
     if lang == "de":

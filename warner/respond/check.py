@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from warner.config import BrandConfig
 from warner.incidents.model import Incident
+from warner.ingest.config import BrandConfig
 from warner.respond.config import LANGS, Contact, RespondConfig
 from warner.respond.loader import BUILTIN_GENERIC, GENERIC_ID, PlaybookSet, load_playbook
 from warner.respond.matching import Matcher

@@ -1,6 +1,6 @@
 """The ``respond:`` section: where the playbooks live, business hours and each brand's contact.
 
-Only pydantic and warner.config's base types: warner.config imports this module to type
+Only pydantic and warner.config's base types: warner.config.root imports this module to type
 ``Config.respond``, so nothing heavy (Jinja2, scikit-learn) may be imported here.
 """
 
@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from warner.config import Duration, _Section
-from warner.oncall.config import WEEKDAYS, Clock, TimeZoneName, Weekday
+from warner.config.common import WEEKDAYS, Duration, Section, TimeOfDay, TimeZoneName, Weekday
+from warner.core import Language
 
-Lang = Literal["de", "en"]
-LANGS: tuple[Lang, ...] = ("de", "en")
+LANGS: tuple[Language, ...] = ("de", "en")
 
 
 def _both_languages(value: Any) -> Any:
@@ -26,17 +25,17 @@ def _both_languages(value: Any) -> Any:
     return value
 
 
-Localized = Annotated[dict[Lang, str], BeforeValidator(_both_languages)]
+Localized = Annotated[dict[Language, str], BeforeValidator(_both_languages)]
 
 
-class BusinessHours(_Section):
+class BusinessHours(Section):
     """When someone answers: the same opening time on each listed weekday, local time."""
 
     days: list[Weekday] = Field(
         default_factory=lambda: list(WEEKDAYS[:5]), min_length=1, description="Weekdays with business hours."
     )
-    opens: Clock = Field(time(8), description='Local opening time, e.g. "08:00" (quoted).')
-    closes: Clock = Field(time(18), description="Local closing time, after opens on the same day.")
+    opens: TimeOfDay = Field(time(8), description='Local opening time, e.g. "08:00" (quoted).')
+    closes: TimeOfDay = Field(time(18), description="Local closing time, after opens on the same day.")
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> BusinessHours:
@@ -50,7 +49,7 @@ class BusinessHours(_Section):
         return frozenset(WEEKDAYS.index(d) for d in self.days)
 
 
-_PLACEHOLDERS: dict[str, dict[Lang, str]] = {
+_PLACEHOLDERS: dict[str, dict[Language, str]] = {
     "email": {"de": "[E-Mail-Adresse]", "en": "[email address]"},
     "phone": {"de": "[Telefonnummer]", "en": "[phone number]"},
     "dm": {"de": "per Direktnachricht", "en": "via direct message"},
@@ -58,7 +57,7 @@ _PLACEHOLDERS: dict[str, dict[Lang, str]] = {
 }
 
 
-class Contact(_Section):
+class Contact(Section):
     """How people reach the brand; unset fields fall back to ``contacts.default``, then to a visible placeholder."""
 
     email: str | None = Field(None, description="Email address the drafts give.")
@@ -70,7 +69,7 @@ class Contact(_Section):
     )
 
 
-class RespondConfig(_Section):
+class RespondConfig(Section):
     """The ``respond:`` section (first public answers to an incident)."""
 
     playbooks_dir: Path | None = Field(None, description="Directory of playbook YAML files; default: the repo's.")
@@ -102,7 +101,7 @@ class RespondConfig(_Section):
             raise ValueError("reply_within must be positive, e.g. 2h")
         return value
 
-    def contact(self, brand: str, lang: Lang) -> dict[str, str]:
+    def contact(self, brand: str, lang: Language) -> dict[str, str]:
         """The brand's contact fields in ``lang``, each falling back to the default entry, then a placeholder."""
         chain = [c for c in (self.contacts.get(brand), self.contacts.get("default")) if c is not None]
         out = {}
@@ -111,7 +110,7 @@ class RespondConfig(_Section):
             out[name] = value[lang] if isinstance(value, dict) else (value or placeholder[lang])
         return out
 
-    def signature(self, brand: str, display_name: str, lang: Lang) -> str:
+    def signature(self, brand: str, display_name: str, lang: Language) -> str:
         chain = [c for c in (self.contacts.get(brand), self.contacts.get("default")) if c is not None]
         value = next((c.signature for c in chain if c.signature is not None), None)
         if value is not None:

@@ -28,7 +28,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from warner.respond.config import Lang
+from warner.core import Language
 from warner.respond.schema import Playbook
 
 THRESHOLD = 0.2
@@ -130,7 +130,7 @@ class Match:
     similarity: float
     nearest_example: str | None
 
-    def reason(self, lang: Lang) -> str:
+    def reason(self, lang: Language) -> str:
         """'Treffer: rückruf (12), glassplitter (3) · ähnlich zu: „…“ · Wert 0.71'."""
         parts = []
         if self.keywords:

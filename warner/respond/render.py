@@ -17,8 +17,10 @@ import structlog
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from warner.config import BrandConfig, Config
+from warner.config.root import Config
+from warner.core import Language
 from warner.incidents.model import Incident
+from warner.ingest.config import BrandConfig
 from warner.respond.business_hours import (
     format_clock,
     format_local,
@@ -26,7 +28,7 @@ from warner.respond.business_hours import (
     next_business_time,
     service_hours_text,
 )
-from warner.respond.config import Lang, RespondConfig
+from warner.respond.config import RespondConfig
 from warner.respond.loader import GENERIC_ID, PlaybookSet, cached_playbooks, playbooks_dir
 from warner.respond.matching import Match, Matcher
 from warner.respond.schema import DraftTemplate, Playbook, Purpose
@@ -68,7 +70,7 @@ class Draft:
 
     playbook_id: str
     purpose: Purpose
-    language: Lang
+    language: Language
     text: str
     short_text: str | None
     exceeds: list[str]  # platforms whose limit ``text`` exceeds
@@ -125,7 +127,7 @@ class Responder:
         return self._matcher
 
     def variables(
-        self, brand: str, lang: Lang, now: datetime, incident: Incident | None = None, mentions: int = 0
+        self, brand: str, lang: Language, now: datetime, incident: Incident | None = None, mentions: int = 0
     ) -> dict[str, Any]:
         """Exactly the template variables of playbooks/SCHEMA.md."""
         cfg = self.config
@@ -147,7 +149,7 @@ class Responder:
         return not is_business_hours(now, cfg.business_hours, cfg.time_zone, cfg.state)
 
     def render(
-        self, playbook: Playbook, purpose: Purpose, lang: Lang, now: datetime, variables: dict[str, Any], reason: str
+        self, playbook: Playbook, purpose: Purpose, lang: Language, now: datetime, variables: dict[str, Any], reason: str
     ) -> Draft | None:
         template = choose_variant(playbook, purpose, self.off_hours(now))
         if template is None:
@@ -175,7 +177,7 @@ class Responder:
         self,
         incident: Incident | None,
         mentions: Sequence[str],
-        language: Lang,
+        language: Language,
         now: datetime,
         top: int = 3,
         brand: str | None = None,
@@ -197,7 +199,7 @@ class Responder:
 
 
 def draft_order(
-    matches: list[Match], generic: Playbook, holding_first: bool, lang: Lang
+    matches: list[Match], generic: Playbook, holding_first: bool, lang: Language
 ) -> list[tuple[Playbook, Purpose, str]]:
     """Best playbook's holding (fresh or off-hours) or public reply, its private invitation, then the
     second-best playbook's first draft, then the rest; nothing matched: the generic holding statement."""
@@ -240,7 +242,7 @@ _LAST: list[tuple[Config, Responder]] = []  # one slot: the service and the CLI 
 def rank_drafts(
     incident: Incident | None,
     mentions: Sequence[str],
-    language: Lang,
+    language: Language,
     now: datetime,
     top: int = 3,
     *,

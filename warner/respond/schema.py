@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from warner.config import ConfigIssue, _child, _format_loc, _locate
+from warner.config.common import format_loc
+from warner.config.locate import ConfigIssue, child_node, locate_error
 
 Purpose = Literal["public_reply", "holding", "private", "update", "closing"]
 PURPOSES: tuple[Purpose, ...] = ("public_reply", "holding", "private", "update", "closing")
@@ -140,11 +141,11 @@ class Source:
     def issue(self, loc: tuple[str | int, ...], message: str) -> PlaybookIssue:
         node, line = self.node, (self.node.start_mark.line + 1 if self.node is not None else None)
         for part in loc:
-            child = _child(node, part)
+            child = child_node(node, part)
             if child is None:
                 break
             node, line = child
-        return PlaybookIssue(self.file, _format_loc(list(loc)) or "(root)", line, message)
+        return PlaybookIssue(self.file, format_loc(list(loc)) or "(root)", line, message)
 
 
 def parse_playbook(text: str, filename: str, stem: str | None = None) -> tuple[Playbook, Source]:
@@ -164,5 +165,5 @@ def parse_playbook(text: str, filename: str, stem: str | None = None) -> tuple[P
     try:
         playbook = Playbook.model_validate(data, context={"stem": stem})
     except ValidationError as exc:
-        raise PlaybookError([_locate(filename, node, err) for err in exc.errors()]) from None
+        raise PlaybookError([locate_error(filename, node, err) for err in exc.errors()]) from None
     return playbook, Source(filename, node)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from warner.config import BrandConfig
+from warner.ingest.config import BrandConfig
 
 Severity = Literal["info", "warning", "critical"]
 

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-Language = Literal["de", "en", "other"]
-Sentiment = Literal["positive", "negative", "neutral"]
-
-
-@dataclass(frozen=True, slots=True)
-class TextScore:
-    """The judgment about one text: language, polarity and offensiveness."""
-
-    lang: Language
-    sentiment: Sentiment
-    p_negative: float
-    toxicity: float
-    offensive: bool
+from warner.core import TextScore
 
 
 class Scorer(Protocol):

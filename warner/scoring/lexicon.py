@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from warner.scoring.base import Language, TextScore
+from warner.core import TextLanguage, TextScore
 
 _NEGATIVE = """
 schlecht schlechter schlechteste mies miserabel furchtbar schrecklich katastrophe katastrophal
@@ -96,7 +96,7 @@ class LexiconScorer:
         )
 
 
-def _guess_language(tokens: list[str], hint: str | None) -> Language:
+def _guess_language(tokens: list[str], hint: str | None) -> TextLanguage:
     if hint in ("de", "en"):
         return hint  # type: ignore[return-value]
     de = sum(t in _DE_HINTS for t in tokens)

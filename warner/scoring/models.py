@@ -19,7 +19,8 @@ import structlog
 from skops.io import dump, get_untrusted_types, load
 
 import warner
-from warner.scoring.base import Language, Scorer, TextScore
+from warner.core import TextLanguage, TextScore
+from warner.scoring.base import Scorer
 from warner.scoring.features import FeatureConfig, Featurizer
 from warner.scoring.lexicon import LexiconScorer
 from warner.scoring.linear import LinearHead
@@ -42,7 +43,7 @@ def default_models_dir() -> Path:
 
 
 class ModelScorer:
-    """Language id, sentiment (de/en) and offence from one shared feature matrix."""
+    """TextLanguage id, sentiment (de/en) and offence from one shared feature matrix."""
 
     name = "tfidf-logreg"
 
@@ -92,9 +93,9 @@ class ModelScorer:
             for lang, label, p, t in zip(langs, labels, probs, toxic, strict=True)
         ]
 
-    def _languages(self, x: object, plain: list[str], hints: list[str | None]) -> list[Language]:
+    def _languages(self, x: object, plain: list[str], hints: list[str | None]) -> list[TextLanguage]:
         predicted = self.lang.predict(x)  # type: ignore[arg-type]
-        out: list[Language] = []
+        out: list[TextLanguage] = []
         for hint, guess, text in zip(hints, predicted, plain, strict=True):
             code = (hint or "").split("-")[0].split("_")[0].lower()
             if code in ("de", "en"):
@@ -186,3 +187,8 @@ def load_scorer(models_dir: Path | None = None) -> Scorer:
 
 
 __all__ = ["BUNDLE_NAME", "ModelScorer", "default_models_dir", "load_bundle", "load_scorer", "save_bundle"]
+
+
+def default_scorer() -> Scorer:
+    """The trained models when their artifacts are present, else the lexicon baseline."""
+    return load_scorer()

@@ -1,16 +1,5 @@
-"""Redis: connection, embedded default, key layout and the mention stream."""
+"""Redis: connection, embedded default, key layout and the mention stream.
 
-from warner.store.connection import connect, open_redis
-from warner.store.embedded import DataDirBusy, EmbeddedRedis, EmbeddedRedisError
-from warner.store.streams import AppendResult, MentionStream, StreamEntry
-
-__all__ = [
-    "AppendResult",
-    "DataDirBusy",
-    "EmbeddedRedis",
-    "EmbeddedRedisError",
-    "MentionStream",
-    "StreamEntry",
-    "connect",
-    "open_redis",
-]
+No imports here: ``store.keys`` is a table of constants that every stage reads, and importing it must
+not start a connection pool or load the embedded server's code.
+"""

@@ -26,8 +26,9 @@ import structlog
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
-from warner.config import REDIS_URL_ENV, Config, ConfigError, ConfigIssue
+from warner.config.locate import ConfigError, ConfigIssue
 from warner.store.cluster_pool import WaitingRedisCluster
+from warner.store.config import REDIS_URL_ENV, RedisConfig
 from warner.store.embedded import EmbeddedRedis, running_url
 from warner.store.supervisor import RedisSupervisor
 from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluster_url
@@ -124,7 +125,7 @@ async def refuse_cluster_node(client: RedisClient) -> None:
 
 @asynccontextmanager
 async def open_redis(
-    config: Config, *, owner: bool = True, stop: asyncio.Event | None = None
+    config: RedisConfig, *, owner: bool = True, stop: asyncio.Event | None = None
 ) -> AsyncIterator[RedisClient]:
     """Yield a client to the configured Redis, starting the embedded one when none is set.
 
@@ -136,16 +137,16 @@ async def open_redis(
     the context raises ``EmbeddedRedisError`` (``warner run`` exits 1 on it).
     """
     server: EmbeddedRedis | None = None
-    url = config.redis_url
+    url = config.effective_url()
     if url is None and not owner:
-        url = running_url(config.redis.data_dir)
+        url = running_url(config.data_dir)
         if url:
             log.info("embedded_redis_attached", url=url)
     if url is None:
-        server = EmbeddedRedis(config.redis.data_dir, appendfsync=config.redis.appendfsync)
+        server = EmbeddedRedis(config.data_dir, appendfsync=config.appendfsync)
         url = server.start()
     try:
-        client = connect(url, max_connections=config.redis.max_connections)
+        client = connect(url, max_connections=config.max_connections)
     except RedisUrlError as exc:
         if server is not None:
             server.stop()

@@ -33,7 +33,7 @@ warner:{<brand>}:recent                zset    recent mentions (score = epoch; m
                                                for an incident's top mentions; trimmed to hours
 warner:{<brand>}:terms:negative:<week> zset    word -> negative mentions containing it in that ISO
                                                week ("2026-W47", Europe/Berlin), each mention
-                                               counted once (digest/terms.py; TTL 10 weeks)
+                                               counted once (warner/terms.py; TTL 10 weeks)
 warner:{<brand>}:incident:<n>          hash    incident n of the brand (see incidents/)
 warner:{<brand>}:incident:<n>:timeline list    JSON events of that incident, oldest first
 warner:{incidents}:index               zset    "<brand>:<n>" of every incident (score = start)

@@ -16,7 +16,7 @@ from doubles.mastodon_api import MastodonApiDouble
 from ingest.sources.test_rss import entry, stored
 from support import CONFIG_YAML
 
-from warner.config import parse_config
+from warner.config.loading import parse_config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.factory import build_sources
 from warner.ingest.sources.runner import SourceRunner

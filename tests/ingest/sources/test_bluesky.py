@@ -12,9 +12,9 @@ from doubles.bluesky_api import BlueskyApiDouble
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
+from warner.core import ManualClock
 from warner.ingest.sources.base import Cursor, SourceError
 from warner.ingest.sources.bluesky import BlueskyConfig, BlueskySource
-from warner.oncall.clock import ManualClock
 
 T0 = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
 

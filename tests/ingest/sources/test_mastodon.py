@@ -11,9 +11,9 @@ import yaml
 from doubles.mastodon_api import MastodonApiDouble
 from structlog.testing import capture_logs
 
+from warner.core import ManualClock
 from warner.ingest.sources.base import SourceError
 from warner.ingest.sources.mastodon import MastodonConfig, MastodonSource, html_to_text
-from warner.oncall.clock import ManualClock
 
 TAG_TIMELINE = "/api/v1/timelines/tag/"
 

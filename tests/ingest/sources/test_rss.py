@@ -10,7 +10,8 @@ from doubles.feeds import ATOM_PATH, RSS_PATH, FeedEntry, FeedServer
 from structlog.testing import capture_logs
 from support import CONFIG_YAML
 
-from warner.config import Config, parse_config
+from warner.config.loading import parse_config
+from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.factory import build_sources
 from warner.ingest.sources.runner import SourceRunner

@@ -11,9 +11,9 @@ from ingest.sources.test_rss import T0, entry, feed, feeds_config, short, stored
 from structlog.testing import capture_logs
 
 from warner import cli
+from warner.commands.sources import status_lines
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.base import Cursor, Poll, SourceError
-from warner.ingest.sources.commands import status_lines
 from warner.ingest.sources.factory import build_sources
 from warner.ingest.sources.runner import SourceRunner
 from warner.ingest.sources.state import SourceState

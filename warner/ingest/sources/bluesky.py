@@ -27,17 +27,16 @@ import aiohttp
 import structlog
 from pydantic import ValidationError
 
+from warner.core import Clock, SystemClock
 from warner.ingest.sources.base import Cursor, Poll, Relevant, SourceError
 from warner.ingest.sources.bluesky_config import BlueskyConfig
 from warner.mention import MAX_FOLLOWERS, Mention
-from warner.oncall.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 PROFILES_PER_REQUEST = 25  # app.bsky.actor.getProfiles accepts at most 25 actors
 SEEN_CAP = 2000  # per query; more posts than this inside one overlap window would re-emit a few (dedupe drops them)
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 _COUNTS = {"likes": "likeCount", "reposts": "repostCount", "replies": "replyCount"}  # Mention.extra <- post view
 _UNTIL_SLACK = timedelta(milliseconds=1)  # ``until`` is exclusive: include the oldest post's own instant
 

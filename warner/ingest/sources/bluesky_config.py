@@ -7,13 +7,12 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from warner.config import Duration, Slug, _Section
+from warner.config.common import ENV_NAME, Duration, Section, Slug
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 
 
-class BlueskyConfig(_Section):
+class BlueskyConfig(Section):
     """One Bluesky search source; authenticate with an app password named by env vars, never in YAML."""
 
     name: Slug = Field(description="Unique source name; the `source` of its mentions.")
@@ -25,8 +24,8 @@ class BlueskyConfig(_Section):
     overlap: Duration = Field(timedelta(minutes=5), description="Re-read this far behind the newest post seen.")
     lang: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$", description="Only this lang.")
     timeout: Duration = Field(timedelta(seconds=15), description="Per HTTP request.")
-    identifier_env: str | None = Field(None, pattern=_ENV_NAME, description="Env var with the handle or DID.")
-    app_password_env: str | None = Field(None, pattern=_ENV_NAME, description="Env var with the app password.")
+    identifier_env: str | None = Field(None, pattern=ENV_NAME, description="Env var with the handle or DID.")
+    app_password_env: str | None = Field(None, pattern=ENV_NAME, description="Env var with the app password.")
     brand: Slug | None = Field(None, description="Fixed brand for every mention (else the brand matcher decides).")
 
     @model_validator(mode="before")

@@ -1,7 +1,7 @@
 """The ``sources:`` section: the pulled sources (RSS/Atom feeds now; Mastodon and Bluesky next).
 
-Loaded by ``warner.config`` while that module is still being imported, so this module only
-builds on its base types and imports nothing heavy (no aiohttp, no feedparser, no adapters).
+The root config (``warner.config.root``) embeds it, so this module only builds on the shared
+config types and imports nothing heavy (no aiohttp, no feedparser, no adapters).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, Slug, _reject_repeated, _Section
+from warner.config.common import Duration, Section, Slug, reject_repeated
 from warner.ingest.sources.bluesky_config import BlueskyConfig
 from warner.ingest.sources.mastodon_config import MastodonConfig
 
 
-class RssFeedConfig(_Section):
+class RssFeedConfig(Section):
     """One RSS or Atom feed, polled on its own interval."""
 
     name: Slug = Field(description="Unique among all sources; the `source` of its mentions.")
@@ -38,7 +38,7 @@ class RssFeedConfig(_Section):
         return value
 
 
-class SourcesConfig(_Section):
+class SourcesConfig(Section):
     """Pulled sources and how the runner treats them when they fail (see ``sources/runner.py``)."""
 
     rss: list[RssFeedConfig] = Field(default_factory=list)
@@ -61,7 +61,7 @@ class SourcesConfig(_Section):
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesConfig:
-        _reject_repeated("source", self.names())
+        reject_repeated("source", self.names())
         if self.max_backoff < self.backoff:
             raise ValueError("max_backoff must not be below backoff")
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.sources.base import PullSource
 

@@ -34,10 +34,10 @@ import aiohttp
 import structlog
 from pydantic import ValidationError
 
+from warner.core import Clock, SystemClock
 from warner.ingest.sources.base import Cursor, Poll, Relevant, SourceError
 from warner.ingest.sources.mastodon_config import MastodonConfig
 from warner.mention import MAX_FOLLOWERS, Mention
-from warner.oncall.clock import Clock, SystemClock
 
 log = structlog.get_logger(__name__)
 

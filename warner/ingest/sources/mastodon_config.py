@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, Slug, _Section
+from warner.config.common import ENV_NAME, Duration, Section, Slug
 
 MAX_LIMIT = 40  # Mastodon caps `limit` at 40 statuses per request
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class MastodonConfig(_Section):
+class MastodonConfig(Section):
     """One Mastodon instance and what to follow on it."""
 
     kind: Literal["mastodon"] = Field("mastodon", description="Always mastodon (may be left out).")
@@ -27,7 +27,7 @@ class MastodonConfig(_Section):
         description="Full-text searches (/api/v2/search); need token_env — instances return no statuses otherwise.",
     )
     token_env: str | None = Field(
-        None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding an access token (read:search)."
+        None, pattern=ENV_NAME, description="Environment variable holding an access token (read:search)."
     )
     interval: Duration = Field(timedelta(minutes=2), description="Time between polls.")
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT, description="Statuses per request (Mastodon allows 40).")

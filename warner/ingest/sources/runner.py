@@ -17,14 +17,14 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from warner.config import Config
+from warner.config.root import Config
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.parse import InvalidBody
 from warner.ingest.sources.base import PullSource, SourceError
 from warner.ingest.sources.state import SourceState
 from warner.metrics import Metrics
-from warner.store import MentionStream
+from warner.store.streams import MentionStream
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from warner.notify.base import Delivery, Page, Recipient
+from warner.core import Recipient
+from warner.notify.base import Delivery, Page
 from warner.notify.sms.config import HttpGatewayConfig, SmsConfig, TwilioConfig, template_environment
 from warner.notify.sms.text import BERLIN, sms_text
 

@@ -17,9 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from warner.config import Duration, TimeZoneName, _Section
-
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+from warner.config.common import ENV_NAME, Duration, Section, TimeZoneName
 
 FORM_TEMPLATE = "to={{ to|urlencode }}&text={{ text|urlencode }}{% if sender %}&from={{ sender|urlencode }}{% endif %}"
 JSON_TEMPLATE = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "from": {{ sender|tojson }}}'
@@ -50,7 +48,7 @@ def read_secret(env_name: str, field: str) -> str:
     return value
 
 
-class _NoSecrets(_Section):
+class _NoSecrets(Section):
     @model_validator(mode="before")
     @classmethod
     def _no_secret_in_yaml(cls, data: Any) -> Any:
@@ -73,9 +71,9 @@ class HttpGatewayConfig(_NoSecrets):
     auth: Literal["none", "basic", "bearer"] = Field(
         "none", description="How warner authenticates: basic (user_env, password_env) or bearer (token_env)."
     )
-    user_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the basic-auth user.")
-    password_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the password.")
-    token_env: str | None = Field(None, pattern=_ENV_NAME, description="Variable holding the bearer token.")
+    user_env: str | None = Field(None, pattern=ENV_NAME, description="Variable holding the basic-auth user.")
+    password_env: str | None = Field(None, pattern=ENV_NAME, description="Variable holding the password.")
+    token_env: str | None = Field(None, pattern=ENV_NAME, description="Variable holding the bearer token.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers (no secrets).")
     content_type: Literal["form", "json"] = Field(
         "form", description="Body format (form = URL-encoded); also chooses the default body_template."
@@ -143,14 +141,14 @@ class TwilioConfig(_NoSecrets):
         "https://api.twilio.com", pattern=r"^https?://", description="Messages API server (another: a compatible one)."
     )
     account_sid: str = Field(min_length=1, description="Account SID (not a secret; the auth token is).")
-    auth_token_env: str = Field(pattern=_ENV_NAME, description="Variable holding the auth token.")
+    auth_token_env: str = Field(pattern=ENV_NAME, description="Variable holding the auth token.")
     from_number: str = Field(pattern=r"^\+[1-9]\d{4,14}$", description="E.164 sender number.")
 
     def auth_token(self) -> str:
         return read_secret(self.auth_token_env, "sms.twilio.auth_token_env")
 
 
-class SmsInboundConfig(_Section):
+class SmsInboundConfig(Section):
     """Replies to pages ("OK 482193") acknowledge the incident — over routes that never run open.
 
     ``POST /sms/twilio`` is mounted with provider twilio; every request must carry Twilio's
@@ -173,7 +171,7 @@ class SmsInboundConfig(_Section):
     )
     token_env: str | None = Field(
         None,
-        pattern=_ENV_NAME,
+        pattern=ENV_NAME,
         description="Variable holding the bearer token POST /sms/reply (the generic JSON webhook) requires; "
         "without it that route is not mounted. Required with provider http.",
     )
@@ -189,7 +187,7 @@ class SmsInboundConfig(_Section):
         return verify
 
 
-class SmsConfig(_Section):
+class SmsConfig(Section):
     """The SMS channel: provider and its section, timeout, replies."""
 
     provider: Literal["http", "twilio"] = Field(description="Which gateway: the `http` or the `twilio` section.")

@@ -13,7 +13,8 @@ import unicodedata
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from warner.notify.base import Language, Page
+from warner.core import Language
+from warner.notify.base import Page
 
 SMS_LIMIT = 160
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -11,43 +11,9 @@ Use from the rest of warner::
     await stop(application)
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
 import os
 
 # python-telegram-bot 22 warns inside its own RetryAfter unless told to use timedeltas; with
-# warnings as errors that turned a 429 into a crash. Our code accepts both value types.
+# warnings as errors that turned a 429 into a crash. Our code accepts both value types. Set here,
+# in the package every Telegram module is imported through, so it holds before PTB is imported.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-# Loaded on first use: ``warner.config`` imports the config models from here, and must
-# not pull in the channels (aiohttp sessions, python-telegram-bot) or import itself back.
-_EXPORTS = {
-    "TelegramBackend": "warner.notify.telegram.bot",
-    "build_application": "warner.notify.telegram.bot",
-    "start_polling": "warner.notify.telegram.bot",
-    "start_webhook": "warner.notify.telegram.bot",
-    "stop": "warner.notify.telegram.bot",
-    "TelegramChannel": "warner.notify.telegram.channel",
-    "TelegramConfig": "warner.notify.telegram.config",
-    "TelegramSecretError": "warner.notify.telegram.config",
-    "TelegramSecrets": "warner.notify.telegram.config",
-    "CallbackRefused": "warner.notify.telegram.keyboard",
-    "CallbackSigner": "warner.notify.telegram.keyboard",
-    "ForgedCallback": "warner.notify.telegram.keyboard",
-    "MalformedCallback": "warner.notify.telegram.keyboard",
-    "StaleCallback": "warner.notify.telegram.keyboard",
-    "render_page": "warner.notify.telegram.render",
-    "SECRET_HEADER": "warner.notify.telegram.webhook",
-    "add_webhook_route": "warner.notify.telegram.webhook",
-    "create_webhook_app": "warner.notify.telegram.webhook",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -27,7 +27,8 @@ from telegram.constants import ChatType, ParseMode, UpdateType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from warner.notify.base import Action, IncidentActions, Language
+from warner.core import Action, Language
+from warner.notify.base import IncidentActions
 from warner.notify.telegram import drafts, texts
 from warner.notify.telegram.channel import EditedMessages
 from warner.notify.telegram.config import TelegramConfig, derive_callback_key

@@ -32,7 +32,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from warner.notify.base import Delivery, Page, Recipient
+from warner.core import Recipient
+from warner.notify.base import Delivery, Page
 from warner.notify.telegram.config import TelegramConfig
 from warner.notify.telegram.errors import bot_start_problem
 from warner.notify.telegram.keyboard import CallbackSigner, incident_keyboard

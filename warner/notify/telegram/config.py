@@ -18,10 +18,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from warner.config import Duration, _Section
+from warner.config.common import ENV_NAME, Duration, Section
 
 TELEGRAM_API = "https://api.telegram.org"
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 _CALLBACK_KDF_LABEL = b"warner/telegram/callback-data/v1"
 
@@ -46,19 +45,19 @@ class TelegramSecrets:
         return "TelegramSecrets(<redacted>)"
 
 
-class TelegramConfig(_Section):
+class TelegramConfig(Section):
     """The Telegram channel and bot."""
 
-    token_env: str = Field("TELEGRAM_BOT_TOKEN", pattern=_ENV_NAME, description="Variable holding the bot token.")
+    token_env: str = Field("TELEGRAM_BOT_TOKEN", pattern=ENV_NAME, description="Variable holding the bot token.")
     mode: Literal["polling", "webhook"] = Field("polling", description="How updates (button presses) arrive.")
     webhook_url: str | None = Field(None, description="Public https URL Telegram posts updates to (webhook mode).")
     webhook_path: str = Field("/telegram/webhook", description="Path warner serves the webhook on.")
     secret_token_env: str | None = Field(
-        None, pattern=_ENV_NAME, description="Variable holding the webhook secret token (required in webhook mode)."
+        None, pattern=ENV_NAME, description="Variable holding the webhook secret token (required in webhook mode)."
     )
     callback_secret_env: str | None = Field(
         None,
-        pattern=_ENV_NAME,
+        pattern=ENV_NAME,
         description="Variable holding the key that signs buttons; default: derived from the token.",
     )
     allowed_chat_ids: list[int] = Field(

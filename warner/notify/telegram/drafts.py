@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from warner.notify.base import Language
+from warner.core import Language
 from warner.notify.telegram.render import MAX_MESSAGE, shorten
 
 TOP_DRAFTS = 3

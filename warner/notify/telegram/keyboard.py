@@ -24,7 +24,7 @@ from typing import get_args
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from warner.notify.base import Action, Language
+from warner.core import Action, Language
 from warner.notify.telegram import texts
 from warner.notify.telegram.drafts import DraftOption
 from warner.notify.telegram.render import shorten

@@ -15,8 +15,9 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from warner.core import Language
 from warner.incidents.model import Incident, TopMention
-from warner.notify.base import Language, Page
+from warner.notify.base import Page
 from warner.notify.telegram import texts
 
 MAX_MESSAGE = 4096

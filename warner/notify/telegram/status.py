@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from warner.core import Language, Recipient
 from warner.incidents.lifecycle import Response, state_line
 from warner.incidents.model import Incident
-from warner.notify.base import Language, Recipient
 from warner.notify.telegram import texts
 from warner.notify.telegram.render import BERLIN, BUCKET_S, format_day, volume_line
 from warner.oncall.schedule import Roster

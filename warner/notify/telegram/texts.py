@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warner.notify.base import Action, Language
+from warner.core import Action, Language
 
 SEVERITY: dict[Language, dict[str, str]] = {
     "de": {"critical": "🔴 KRITISCH", "warning": "🟠 WARNUNG", "info": "🔵 INFO"},

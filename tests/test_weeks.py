@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warner.digest.week import (
+from warner.weeks import (
     hours_of,
     last_complete_week,
     next_week,

@@ -16,9 +16,10 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from warner.config import Config, DetectConfig
+from warner.config.root import Config
+from warner.core import LEVELS, Severity
+from warner.detect.config import DetectConfig
 from warner.detect.offline import detect_mentions
-from warner.detect.severity import LEVELS, Severity
 from warner.mention import Mention
 from warner.scenarios import Scenario
 from warner.scenarios.scenario import EVENT

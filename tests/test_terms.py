@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warner.digest.terms import MAX_TERMS, brand_words, terms
+from warner.terms import MAX_TERMS, brand_words, terms
 
 KESSELBERG = brand_words(["kesselberg", "Kesselberg", "Kesselberger", "@kesselberg_bier"])
 

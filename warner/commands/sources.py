@@ -8,7 +8,7 @@ import time
 
 import redis.asyncio as aioredis
 
-from warner.config import Config
+from warner.config.root import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,13 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from warner.cli import _load
-    from warner.store import open_redis
+    from warner.commands.loading import load_for_command
+    from warner.store.connection import open_redis
 
-    config = _load(args)
+    config = load_for_command(args)
 
     async def main() -> list[str]:
-        async with open_redis(config, owner=False) as redis:
+        async with open_redis(config.redis, owner=False) as redis:
             return await status_lines(redis, config, time.time())
 
     for line in asyncio.run(main()):

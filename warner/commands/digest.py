@@ -46,11 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from warner.cli import _load
+    from warner.commands.loading import load_for_command
     from warner.digest.schedule import due_week
-    from warner.digest.week import parse_week
+    from warner.weeks import parse_week
 
-    config = _load(args)
+    config = load_for_command(args)
     if args.log_level is None:
         _quiet()
     if args.send and args.format not in (None, "telegram"):
@@ -68,7 +68,7 @@ def run_digest(args: argparse.Namespace) -> int:
 def _quiet() -> None:
     """Only errors in the log: this command says what happened in its own lines.
 
-    Only the level changes (the format ``_load`` chose stays). python-telegram-bot's own
+    Only the level changes (the format ``load_for_command`` chose stays). python-telegram-bot's own
     logger is silenced too: for a non-JSON answer (a wrong ``base_url``) it logs a traceback
     of its JSON parser, next to the one line this command prints about the same thing.
     """
@@ -87,10 +87,10 @@ def _say_where(config) -> None:  # type: ignore[no-untyped-def]
 
 async def _run(args: argparse.Namespace, config, week: str) -> int:  # type: ignore[no-untyped-def]
     from warner.digest.weekly import build_digest
-    from warner.store import open_redis
+    from warner.store.connection import open_redis
 
     _say_where(config)
-    async with open_redis(config, owner=False) as redis:
+    async with open_redis(config.redis, owner=False) as redis:
         if args.send:
             return await _send(redis, config, week)
         digest = await build_digest(redis, config, week, args.lang)

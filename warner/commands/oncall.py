@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from warner.config import Config, load_config, resolve_config_path
+from warner.commands.loading import load_for_command
+from warner.config.loading import resolve_config_path
+from warner.config.root import Config
 
 if TYPE_CHECKING:
     from warner.oncall.config import Person, Schedule
@@ -69,7 +71,7 @@ def _days(text: str) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config | None:
-    config = load_config(args.config)
+    config = load_for_command(args)
     if not config.oncall.schedules and not config.oncall.teams:
         print(
             f"error: {resolve_config_path(args.config)} has no on-call schedules: add an `oncall:` section "
@@ -190,11 +192,11 @@ def run_page_test(args: argparse.Namespace) -> int:
 
     import structlog
 
-    from warner.cli import _load
+    from warner.commands.loading import load_for_command
     from warner.oncall.schedule import UnknownId
     from warner.oncall.test_page import NoChannels, send_test_page
 
-    config = _load(args)
+    config = load_for_command(args)
     if not args.log_level:  # the lines below say what happened; python-telegram-bot's own tracebacks do not help
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
         logging.getLogger("telegram").setLevel(logging.CRITICAL)

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import orjson
 
-from warner.config import Config, DetectConfig, load_config, parse_duration_text
+from warner.commands.loading import load_for_command
+from warner.config.common import parse_duration_text
+from warner.config.root import Config
+from warner.detect.config import DetectConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _settings(args: argparse.Namespace) -> tuple[Config | None, DetectConfig]:
     """The detector settings of ``--config`` when given, else the defaults (never per file)."""
     if args.config:
-        config = load_config(args.config)
+        config = load_for_command(args)
         return config, config.detect
     return None, DetectConfig()
 

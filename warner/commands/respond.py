@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from warner.config import Config, load_config, resolve_config_path
-from warner.respond.config import Lang
+from warner.commands.loading import load_for_command
+from warner.config.root import Config
+from warner.core import Language
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,9 +45,7 @@ def _instant(text: str) -> datetime:
 
 def _config(args: argparse.Namespace) -> Config:
     """``--config`` (or $WARNER_CONFIG, ./warner.yaml) when there is one, else the defaults."""
-    if args.config or resolve_config_path(None).exists():
-        return load_config(args.config)
-    return Config()
+    return load_for_command(args, optional=True)
 
 
 def _directory(args: argparse.Namespace, config: Config) -> Path | None:
@@ -112,8 +111,8 @@ def run_draft(args: argparse.Namespace) -> int:
 
 
 def _read_incident(config: Config, wanted: str):  # -> Incident | None
-    from warner.incidents import IncidentStore
-    from warner.store import open_redis
+    from warner.incidents.store import IncidentStore
+    from warner.store.connection import open_redis
 
     brand, _, number = wanted.rpartition(":")
     if not brand or not number.isdigit():
@@ -121,7 +120,7 @@ def _read_incident(config: Config, wanted: str):  # -> Incident | None
         return None
 
     async def read():
-        async with open_redis(config, owner=False) as redis:
+        async with open_redis(config.redis, owner=False) as redis:
             return await IncidentStore(redis).get(brand, int(number))
 
     incident = asyncio.run(read())
@@ -130,11 +129,11 @@ def _read_incident(config: Config, wanted: str):  # -> Incident | None
     return incident
 
 
-def _language(texts: Sequence[str], fallback: Lang) -> Lang:
+def _language(texts: Sequence[str], fallback: Language) -> Language:
     """The mentions' majority language (de/en) by warner's scorer; ``fallback`` when unclear."""
     if not texts:
         return fallback
-    from warner.scoring import default_scorer
+    from warner.scoring.models import default_scorer
 
     counts = Counter(s.lang for s in default_scorer().score(list(texts)) if s.lang in ("de", "en"))
     if not counts or counts["de"] == counts["en"]:
@@ -142,7 +141,7 @@ def _language(texts: Sequence[str], fallback: Lang) -> Lang:
     return "de" if counts["de"] > counts["en"] else "en"
 
 
-def _print_drafts(drafts, language: Lang) -> None:
+def _print_drafts(drafts, language: Language) -> None:
     de = language == "de"
     shown_checklists: set[str] = set()
     for number, draft in enumerate(drafts, 1):
