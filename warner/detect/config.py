@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from pydantic import Field, field_validator, model_validator
 
 from warner.config.common import Duration, Section, TimeZoneName
+from warner.ingest.config import BrandConfig
 
 
 class DetectConfig(Section):
@@ -101,3 +103,17 @@ class DetectConfig(Section):
         return value
 
 
+class DetectSettings(Protocol):
+    """What the detect stage reads of warner's config: its own section, the bucket width and the brands. The root
+    ``Config`` is one; declared here so that detect never imports the root."""
+
+    @property
+    def detect(self) -> DetectConfig: ...
+
+    @property
+    def bucket(self) -> timedelta: ...
+
+    @property
+    def brands(self) -> list[BrandConfig]: ...
+
+    def brand(self, name: str) -> BrandConfig | None: ...

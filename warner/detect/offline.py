@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warner.config.root import Config
-from warner.detect.config import DetectConfig
+from warner.detect.config import DetectConfig, DetectSettings
 from warner.detect.counters import AUTHOR_MEMORY_S
 from warner.detect.detector import Decision, Detector, Observation
 
@@ -212,7 +211,7 @@ def read_mentions(path: Path) -> list[Mention]:
 def detect_mentions(
     mentions: Sequence[Mention],
     bucket: timedelta,
-    config: Config | None = None,
+    config: DetectSettings | None = None,
     settings: DetectConfig | None = None,
     scorer: Scorer | None = None,
 ) -> dict[str, list[Decision]]:

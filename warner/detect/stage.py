@@ -24,7 +24,7 @@ import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from warner.config.root import Config
+from warner.detect.config import DetectSettings
 from warner.detect.counters import BucketCounter, BucketCounts
 from warner.detect.detector import BrandDetector, Decision, Detector, Observation
 from warner.detect.incident_writes import queue_incident_writes
@@ -70,7 +70,7 @@ class DetectStage:
     def __init__(
         self,
         redis: aioredis.Redis,
-        config: Config,
+        config: DetectSettings,
         counter: BucketCounter,
         *,
         hooks: Sequence[IncidentHook] = (),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import Field
 
 from warner.config.common import Section, Slug, TimeOfDay, TimeZoneName, Weekday
+from warner.ingest.config import BrandConfig
+from warner.notify.config import NotifyConfig
+from warner.oncall.config import OncallConfig
+from warner.store.config import RedisConfig, RetentionConfig
 
 
 class DigestConfig(Section):
@@ -26,3 +31,30 @@ class DigestConfig(Section):
         from warner.store.embedded import default_data_dir
 
         return (data_dir or default_data_dir()) / "digests"
+
+
+class DigestSettings(Protocol):
+    """What the weekly digest reads of warner's config: its own section, who is on call and how they are reached,
+    the brands, and what Redis keeps how long. The root ``Config`` is one; declared here so that the digest never
+    imports the root."""
+
+    @property
+    def digest(self) -> DigestConfig: ...
+
+    @property
+    def notify(self) -> NotifyConfig: ...
+
+    @property
+    def oncall(self) -> OncallConfig: ...
+
+    @property
+    def brands(self) -> list[BrandConfig]: ...
+
+    @property
+    def bucket(self) -> timedelta: ...
+
+    @property
+    def retention(self) -> RetentionConfig: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...

@@ -38,9 +38,9 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from warner.config.root import Config
 from warner.core import LEVELS, SystemClock
 from warner.detect.counters import BucketCounter, BucketCounts
+from warner.digest.config import DigestSettings
 from warner.digest.model import (
     BrandWeek,
     HourPoint,
@@ -61,7 +61,7 @@ P90 = 0.9
 
 async def week_figures(
     redis: aioredis.Redis,
-    config: Config,
+    config: DigestSettings,
     week: str,
     *,
     time_zone: str = DEFAULT_TIME_ZONE,
@@ -137,7 +137,7 @@ def percentiles(values: Sequence[float]) -> Percentiles:
 
 
 async def _incidents(
-    redis: aioredis.Redis, config: Config, start: int, end: int, zone: ZoneInfo, wanted: set[str] | None
+    redis: aioredis.Redis, config: DigestSettings, start: int, end: int, zone: ZoneInfo, wanted: set[str] | None
 ) -> tuple[list[IncidentSummary], list[list[dict[str, Any]]]]:
     store = IncidentStore(redis)
     lifecycle = IncidentLifecycle(redis, SystemClock())  # only read here; the clock is never asked

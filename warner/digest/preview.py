@@ -8,14 +8,14 @@ Telegram receives — once per language, with the people who would get it.
 
 from __future__ import annotations
 
-from warner.config.root import Config
 from warner.core import Language
+from warner.digest.config import DigestSettings
 from warner.digest.model import WeekFigures
 from warner.digest.report import caption, telegram_text
 from warner.digest.weekly import recipients
 
 
-def telegram_preview(config: Config, figures: WeekFigures, chart_png: bytes | None, language: Language) -> str:
+def telegram_preview(config: DigestSettings, figures: WeekFigures, chart_png: bytes | None, language: Language) -> str:
     """The preview text; without configured recipients, the messages in ``language``."""
     names = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id is not None}
     to = recipients(config)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 import structlog
 
-from warner.config.root import Config
+from warner.digest.config import DigestSettings
 from warner.digest.model import WeekFigures
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class SentDigest:
         return [d for d in self.deliveries if not d.ok]
 
 
-async def build_digest(redis: aioredis.Redis, config: Config, week: str, language: str = "de") -> Digest:
+async def build_digest(redis: aioredis.Redis, config: DigestSettings, week: str, language: str = "de") -> Digest:
     from warner.digest.chart import render_chart
     from warner.digest.figures import week_figures
 
@@ -51,7 +51,7 @@ async def build_digest(redis: aioredis.Redis, config: Config, week: str, languag
     return Digest(figures, render_chart(figures, language=language))
 
 
-def recipients(config: Config) -> list[tuple[int, str]]:
+def recipients(config: DigestSettings) -> list[tuple[int, str]]:
     """(Telegram chat id, language) of every digest recipient who can be reached there."""
     people = {p.id: p for p in config.oncall.people}
     return [
@@ -61,7 +61,7 @@ def recipients(config: Config) -> list[tuple[int, str]]:
     ]
 
 
-async def send_weekly_digest(redis: aioredis.Redis, config: Config, week: str) -> SentDigest:
+async def send_weekly_digest(redis: aioredis.Redis, config: DigestSettings, week: str) -> SentDigest:
     """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram.
 
     Raises ``DigestFailure`` when the bot cannot start (token refused, API unreachable, a
@@ -87,7 +87,7 @@ async def send_weekly_digest(redis: aioredis.Redis, config: Config, week: str) -
     return SentDigest(saved, deliveries)
 
 
-async def _deliver(config: Config, to: list[tuple[int, str]], digest: Digest) -> list[DigestDelivery]:
+async def _deliver(config: DigestSettings, to: list[tuple[int, str]], digest: Digest) -> list[DigestDelivery]:
     from telegram.error import TelegramError
 
     from warner.digest.failures import NOT_CONFIGURED, DigestFailure, bot_failure

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
+from warner.ingest.config import IngestSettings
 from warner.ingest.parse import InvalidBody, RecordError
 from warner.mention import Mention
 from warner.store import keys
 from warner.store.streams import AppendResult, MentionStream
 
 
-def resolve(mentions: Sequence[Mention], source: str, config: Config, matcher: BrandMatcher,
+def resolve(mentions: Sequence[Mention], source: str, config: IngestSettings, matcher: BrandMatcher,
             *, lines: Sequence[int] | None = None) -> list[Mention]:
     """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist."""
     out: list[Mention] = []
@@ -37,7 +37,7 @@ def resolve(mentions: Sequence[Mention], source: str, config: Config, matcher: B
     return out
 
 
-async def append(stream: MentionStream, mentions: Sequence[Mention], config: Config, received_ms: int) -> AppendResult:
+async def append(stream: MentionStream, mentions: Sequence[Mention], config: IngestSettings, received_ms: int) -> AppendResult:
     """All or nothing: deduplicate by (source, id) and add the new ones to the stream."""
     return await stream.append(
         [(keys.seen(m.source or "", m.id), m.model_dump_json(exclude_none=True).encode()) for m in mentions],

@@ -19,10 +19,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from warner.config.root import Config
 from warner.ingest.accept import append, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
+from warner.ingest.config import IngestSettings
 from warner.ingest.encoding import content_encoding
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
 from warner.ingest.ratelimit import RateLimited, RateLimiter, source_rates
@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 class IngestContext:
     """What the handlers need, built once per application."""
 
-    config: Config
+    config: IngestSettings
     stream: MentionStream
     tokens: TokenRegistry
     matcher: BrandMatcher
@@ -252,7 +252,7 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(source.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def add_metrics_route(app: web.Application, config: Config, metrics_: Metrics, stream: MentionStream | None) -> None:
+def add_metrics_route(app: web.Application, config: IngestSettings, metrics_: Metrics, stream: MentionStream | None) -> None:
     """Mount GET /metrics (with the token check the config asks for) on ``app``."""
     # A token variable that is named but empty closes /metrics ("" never matches) rather than open it.
     token = (config.ingest.metrics_token() or "") if config.ingest.metrics_token_env else None
@@ -260,13 +260,13 @@ def add_metrics_route(app: web.Application, config: Config, metrics_: Metrics, s
     app.router.add_get("/metrics", metrics)
 
 
-def source_tokens(config: Config) -> TokenRegistry:
+def source_tokens(config: IngestSettings) -> TokenRegistry:
     """Tokens of every configured source whose env variable is set."""
     return TokenRegistry({s.name: token for s in config.ingest.sources if (token := s.token())})
 
 
 def create_app(
-    config: Config,
+    config: IngestSettings,
     redis: aioredis.Redis,
     *,
     tokens: TokenRegistry | None = None,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from warner.config.common import ENV_NAME, Duration, Section, Slug, reject_repeated
 from warner.core import Language
 from warner.ingest.brands import check_query, term_key
+from warner.ingest.sources.config import SourcesConfig
+from warner.store.config import RetentionConfig
 
 
 class BrandConfig(Section):
@@ -232,3 +234,20 @@ class IngestConfig(Section):
         return sources
 
 
+class IngestSettings(Protocol):
+    """What the ingest stage reads of warner's config: its own section, the brands, the pulled sources and how long
+    a (source, id) counts as seen. The root ``Config`` is one; declared here so that ingest never imports the root."""
+
+    @property
+    def ingest(self) -> IngestConfig: ...
+
+    @property
+    def brands(self) -> list[BrandConfig]: ...
+
+    @property
+    def retention(self) -> RetentionConfig: ...
+
+    @property
+    def sources(self) -> SourcesConfig: ...
+
+    def brand(self, name: str) -> BrandConfig | None: ...

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from warner.config.root import Config
+from warner.ingest.config import IngestSettings
 from warner.store import keys
 
 # KEYS[1]: the source's hash. ARGV[1]: now (µs); ARGV[2]: "1" for a dry run (check, store
@@ -85,7 +85,7 @@ class RateLimited:
         )
 
 
-def source_rates(config: Config) -> dict[str, tuple[Rate, ...]]:
+def source_rates(config: IngestSettings) -> dict[str, tuple[Rate, ...]]:
     """The limits of every source that has any. A default burst is one second's worth, and a
     mention burst is never below ``max_mentions_per_request`` (else a full request could never fit)."""
     largest = config.ingest.max_mentions_per_request

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
-from warner.config.root import Config
+from warner.ingest.config import IngestSettings
 from warner.logs import register_secrets
 from warner.store import keys
 
@@ -117,7 +117,7 @@ class SignatureVerifier:
         return f"SignatureVerifier(<{len(self._keys)} secret(s)>, tolerance={self.tolerance})"
 
 
-def source_verifiers(config: Config) -> dict[str, SignatureVerifier]:
+def source_verifiers(config: IngestSettings) -> dict[str, SignatureVerifier]:
     """A verifier for every source that signs (one with no secret in its variable refuses everything)."""
     return {
         s.name: SignatureVerifier(secrets, s.signature_tolerance)

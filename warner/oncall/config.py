@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
@@ -35,6 +35,8 @@ from warner.config.common import (
     parse_time_of_day,
     reject_repeated,
 )
+from warner.ingest.config import BrandConfig
+from warner.notify.config import NotifyConfig
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -349,3 +351,17 @@ class OncallConfig(Section):
     def _unique_schedules(cls, schedules: list[Schedule]) -> list[Schedule]:
         reject_repeated("schedule", [s.id for s in schedules])
         return schedules
+
+
+class PagingSettings(Protocol):
+    """What paging reads of warner's config: who is on call, how they are reached, and the brands' names. The root
+    ``Config`` is one; declared here so that oncall never imports the root."""
+
+    @property
+    def oncall(self) -> OncallConfig: ...
+
+    @property
+    def notify(self) -> NotifyConfig: ...
+
+    @property
+    def brands(self) -> list[BrandConfig]: ...

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import structlog
 from rich.console import Console
 
-from warner.config.root import Config
 from warner.core import Language, Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Delivery, Page
+from warner.oncall.config import PagingSettings
 from warner.oncall.schedule import Roster
 
 log = structlog.get_logger(__name__)
@@ -96,7 +96,7 @@ def report(recipient: Recipient, answers: list[ChannelAnswer], language: Languag
 
 
 async def send_test_page(
-    config: Config,
+    config: PagingSettings,
     person_id: str,
     *,
     reuse: Mapping[str, Any] | None = None,
@@ -139,7 +139,7 @@ async def _send(channel: SendsTestPages, name: str, recipient: Recipient) -> Cha
 
 
 def _channels(
-    config: Config, reuse: Mapping[str, Any], console: Console | None
+    config: PagingSettings, reuse: Mapping[str, Any], console: Console | None
 ) -> tuple[dict[str, SendsTestPages], dict[str, str]]:
     """The configured channels able to send a test page, and per channel that could not be built, why."""
     channels: dict[str, SendsTestPages] = {}

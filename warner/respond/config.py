@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from warner.config.common import WEEKDAYS, Duration, Section, TimeOfDay, TimeZoneName, Weekday
 from warner.core import Language
+from warner.ingest.config import BrandConfig
 
 LANGS: tuple[Language, ...] = ("de", "en")
 
@@ -116,3 +117,13 @@ class RespondConfig(Section):
         if value is not None:
             return value[lang]
         return f"Ihr {display_name}-Team" if lang == "de" else f"Your {display_name} team"
+
+
+class RespondSettings(Protocol):
+    """What drafting reads of warner's config: its own section and the brands. The root ``Config`` is one."""
+
+    @property
+    def respond(self) -> RespondConfig: ...
+
+    @property
+    def brands(self) -> list[BrandConfig]: ...

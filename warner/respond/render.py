@@ -17,7 +17,6 @@ import structlog
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from warner.config.root import Config
 from warner.core import Language
 from warner.incidents.model import Incident
 from warner.ingest.config import BrandConfig
@@ -28,7 +27,7 @@ from warner.respond.business_hours import (
     next_business_time,
     service_hours_text,
 )
-from warner.respond.config import RespondConfig
+from warner.respond.config import RespondConfig, RespondSettings
 from warner.respond.loader import GENERIC_ID, PlaybookSet, cached_playbooks, playbooks_dir
 from warner.respond.matching import Match, Matcher
 from warner.respond.schema import DraftTemplate, Playbook, Purpose
@@ -117,7 +116,7 @@ class Responder:
         self._matcher: Matcher | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> Responder:
+    def from_config(cls, config: RespondSettings) -> Responder:
         return cls(cached_playbooks(playbooks_dir(config.respond.playbooks_dir)), config.respond, config.brands)
 
     @property
@@ -231,12 +230,20 @@ def choose_variant(playbook: Playbook, purpose: Purpose, off_hours: bool) -> Dra
     return candidates[0] if candidates else None
 
 
+@dataclass(frozen=True)
+class _DefaultSettings:
+    """The defaults of a config without a file: the shipped playbooks, no brands."""
+
+    respond: RespondConfig = field(default_factory=RespondConfig)
+    brands: list[BrandConfig] = field(default_factory=list)
+
+
 @lru_cache(maxsize=1)
-def _default_config() -> Config:
-    return Config()
+def _default_config() -> RespondSettings:
+    return _DefaultSettings()
 
 
-_LAST: list[tuple[Config, Responder]] = []  # one slot: the service and the CLI use one config
+_LAST: list[tuple[RespondSettings, Responder]] = []  # one slot: the service and the CLI use one config
 
 
 def rank_drafts(
@@ -246,9 +253,9 @@ def rank_drafts(
     now: datetime,
     top: int = 3,
     *,
-    config: Config | None = None,
+    config: RespondSettings | None = None,
 ) -> list[Draft]:
-    """Ranked drafts with ``config``'s playbooks (default: a default Config), fitted once per config."""
+    """Ranked drafts with ``config``'s playbooks (default: a default RespondSettings), fitted once per config."""
     config = config or _default_config()
     if not _LAST or _LAST[0][0] is not config:
         _LAST[:] = [(config, Responder.from_config(config))]

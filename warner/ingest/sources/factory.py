@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from warner.config.root import Config
 from warner.ingest.brands import BrandMatcher
+from warner.ingest.config import IngestSettings
 from warner.ingest.sources.base import PullSource
 
 
-def build_sources(config: Config, matcher: BrandMatcher) -> list[PullSource]:
+def build_sources(config: IngestSettings, matcher: BrandMatcher) -> list[PullSource]:
     """One adapter per configured source; entries naming no brand are dropped unless the source keeps them."""
     from warner.ingest.sources.rss import RssSource
 

@@ -17,9 +17,9 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
-from warner.config.root import Config
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
+from warner.ingest.config import IngestSettings
 from warner.ingest.parse import InvalidBody
 from warner.ingest.sources.base import PullSource, SourceError
 from warner.ingest.sources.state import SourceState
@@ -37,7 +37,7 @@ class SourceRunner:
     def __init__(
         self,
         redis: aioredis.Redis,
-        config: Config,
+        config: IngestSettings,
         sources: Sequence[PullSource],
         metrics: Metrics,
         *,
