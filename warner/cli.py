@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import errno
-import signal
 import sys
 from pathlib import Path
 
-import structlog
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
-
 from warner import __version__
-from warner.commands.loading import load_for_command, start_logging
-from warner.config.loading import ConfigError, resolve_config_path
-from warner.logs import configure_logging, redact_text
 
-log = structlog.get_logger(__name__)
+# Only the parser is built at start: ``warner --version`` and ``--help`` must not load pydantic, Redis or the
+# models. Each command imports what it needs when it runs (see tests/test_cli_startup.py).
 
 
 HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_port", "redis.data_dir"})
@@ -32,6 +17,7 @@ HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Every check ``warner run`` makes before it starts (warner.preflight), every problem at once."""
+    from warner.config.loading import resolve_config_path
     from warner.preflight import preflight
 
     path = resolve_config_path(args.path or args.config)
@@ -50,6 +36,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import errno
+    import signal
+
+    import structlog
+
+    from warner.commands.loading import start_logging
+    from warner.config.locate import ConfigError
     from warner.preflight import preflight
     from warner.service import serve
     from warner.store.connection import open_redis
@@ -59,6 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(found.errors)
     config = found.config
     start_logging(args, config, config.log.format)
+    log = structlog.get_logger(__name__)
     for issue in found.warnings:
         log.warning("config_warning", issue=str(issue))
 
@@ -83,6 +78,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from warner.commands.loading import load_for_command
     from warner.detect.counters import BucketCounter
     from warner.ingest.parse import InvalidBody
     from warner.metrics import Metrics
@@ -134,7 +135,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+
     from warner.demo import run_demo
+    from warner.logs import configure_logging
 
     configure_logging(args.log_level or "warning", "console")
     console = Console()
@@ -217,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import structlog
+
+    from warner.config.locate import ConfigError
+    from warner.logs import configure_logging, redact_text
+
     # Logs go to stderr as text for a person; `warner run` switches to its config's log.format (JSON off a tty).
     configure_logging(args.log_level or "warning", "console")
     try:
@@ -230,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
         from warner.store.embedded import EmbeddedRedisError
 
-        log.debug("command_failed", exc_info=exc)
+        structlog.get_logger(__name__).debug("command_failed", exc_info=exc)
         message = str(exc) if isinstance(exc, EmbeddedRedisError) else f"{type(exc).__name__}: {exc}"
         print(f"error: {redact_text(message)}", file=sys.stderr)
         if not isinstance(exc, EmbeddedRedisError):

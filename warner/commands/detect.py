@@ -8,13 +8,13 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from warner.commands.loading import load_for_command
-from warner.config.common import parse_duration_text
-from warner.config.root import Config
-from warner.detect.config import DetectConfig
+if TYPE_CHECKING:
+    from warner.config.root import Config
+    from warner.detect.config import DetectConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,14 +36,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     source.add_argument("--mentions", type=Path, help="JSONL of mentions (scored with the shipped models)")
     detect.add_argument(
         "--bucket",
-        type=parse_duration_text,
+        type=_duration,
         help="bucket width, e.g. 5m (default: inferred from --counts; config for mentions)",
     )
     detect.set_defaults(func=run_detect)
 
 
+def _duration(text: str) -> timedelta:
+    from warner.config.common import parse_duration_text  # pydantic: loaded when the option is used
+
+    return parse_duration_text(text)
+
+
 def _settings(args: argparse.Namespace) -> tuple[Config | None, DetectConfig]:
     """The detector settings of ``--config`` when given, else the defaults (never per file)."""
+    from warner.commands.loading import load_for_command
+    from warner.detect.config import DetectConfig
+
     if args.config:
         config = load_for_command(args)
         return config, config.detect

@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import structlog
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     digest = subparsers.add_parser(
@@ -72,6 +70,8 @@ def _quiet() -> None:
     logger is silenced too: for a non-JSON answer (a wrong ``base_url``) it logs a traceback
     of its JSON parser, next to the one line this command prints about the same thing.
     """
+    import structlog
+
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     logging.getLogger("telegram").setLevel(logging.CRITICAL)
 

@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from warner.commands.loading import load_for_command
-from warner.config.loading import resolve_config_path
-from warner.config.root import Config
-
 if TYPE_CHECKING:
+    from warner.config.root import Config
     from warner.oncall.config import Person, Schedule
     from warner.oncall.schedule import Roster
 
@@ -71,6 +68,9 @@ def _days(text: str) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config | None:
+    from warner.commands.loading import load_for_command
+    from warner.config.loading import resolve_config_path
+
     config = load_for_command(args)
     if not config.oncall.schedules and not config.oncall.teams:
         print(

@@ -9,11 +9,13 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from warner.commands.loading import load_for_command
-from warner.config.root import Config
 from warner.core import Language
+
+if TYPE_CHECKING:
+    from warner.config.root import Config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,6 +47,8 @@ def _instant(text: str) -> datetime:
 
 def _config(args: argparse.Namespace) -> Config:
     """``--config`` (or $WARNER_CONFIG, ./warner.yaml) when there is one, else the defaults."""
+    from warner.commands.loading import load_for_command
+
     return load_for_command(args, optional=True)
 
 
