@@ -164,7 +164,7 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
     )
     print(f"{'held out':28} {'chosen':34} {'windows':>8} {'false':>6} {'FA/week':>8} {'lead vs label (min)':>22}")
     held: list[SeriesResult] = []
-    for i, key in enumerate(keys):
+    for i, _key in enumerate(keys):
         best = max(range(len(configs)), key=lambda c: _choice_key([r for j, r in enumerate(table[c]) if j != i]))
         r = table[best][i]
         held.append(r)

@@ -41,7 +41,11 @@ def main() -> None:
     warner = shutil.which("warner") or str(Path(sys.executable).with_name("warner"))
     rows = [
         ("warner --version", [warner, "--version"], "warner.cli"),
-        ("import warner.detect.detector", [sys.executable, "-c", "import warner.detect.detector"], "warner.detect.detector"),
+        (
+            "import warner.detect.detector",
+            [sys.executable, "-c", "import warner.detect.detector"],
+            "warner.detect.detector",
+        ),
         ("import warner.store.keys", [sys.executable, "-c", "import warner.store.keys"], "warner.store.keys"),
         ("python -c pass (floor)", [sys.executable, "-c", "pass"], "sys"),
     ]

@@ -115,7 +115,14 @@ def assert_checks_ok(result: subprocess.CompletedProcess[str]) -> None:
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from warner.cli import main; sys.exit(main())", "check-config", "--offline", str(path)],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from warner.cli import main; sys.exit(main())",
+            "check-config",
+            "--offline",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         env=placeholder_env(),

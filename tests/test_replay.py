@@ -19,25 +19,35 @@ T0 = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 
 
 def mention(seconds: float, n: int):
-    return validate_record({"id": str(n), "text": "Kesselberg", "created_at": (T0 + timedelta(seconds=seconds)).isoformat()})
+    return validate_record(
+        {"id": str(n), "text": "Kesselberg", "created_at": (T0 + timedelta(seconds=seconds)).isoformat()}
+    )
 
 
 def test_speed_keeps_the_original_gaps_divided_by_the_factor() -> None:
     mentions = [mention(0, 0), mention(0, 1), mention(60, 2), mention(120, 3)]
     assert [(due, [m.id for m in chunk]) for due, chunk in paced_chunks(mentions, speed=60)] == [
-        (0.0, ["0", "1"]), (1.0, ["2"]), (2.0, ["3"])]
+        (0.0, ["0", "1"]),
+        (1.0, ["2"]),
+        (2.0, ["3"]),
+    ]
 
 
 def test_without_speed_everything_is_due_at_once_in_chunks() -> None:
     mentions = [mention(i, i) for i in range(5)]
     assert [(due, len(chunk)) for due, chunk in paced_chunks(mentions, speed=None, size=2)] == [
-        (0.0, 2), (0.0, 2), (0.0, 1)]
+        (0.0, 2),
+        (0.0, 2),
+        (0.0, 1),
+    ]
 
 
 async def test_paced_replay_takes_the_scaled_time_and_counts_everything(redis, config, tmp_path) -> None:
     path = tmp_path / "m.jsonl"
-    rows = [{"id": str(i), "text": "Kesselberg", "created_at": (T0 + timedelta(seconds=30 * i)).isoformat()}
-            for i in range(5)]
+    rows = [
+        {"id": str(i), "text": "Kesselberg", "created_at": (T0 + timedelta(seconds=30 * i)).isoformat()}
+        for i in range(5)
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     mentions = read_jsonl(path, "replay", config)
     assert {m.source for m in mentions} == {"replay"} and {m.brand for m in mentions} == {"kesselberg"}

@@ -325,7 +325,7 @@ def test_quiet_week_has_no_hour_far_above_the_same_hour_a_week_earlier():
 
 
 def test_holiday_lull_drops_to_a_third_and_the_next_day_is_normal_again():
-    assert HOLIDAY == date(2026, 4, 5) + timedelta(days=50)  # Whit Monday: Easter Sunday 2026 + 50 days
+    assert date(2026, 4, 5) + timedelta(days=50) == HOLIDAY  # Whit Monday: Easter Sunday 2026 + 50 days
     assert HOLIDAY.weekday() == 0
     mentions = brand_mentions(default("holiday_lull"))
 

@@ -213,8 +213,7 @@ async def test_a_worker_only_process_serves_its_metrics(config):
     metrics.processed.inc(7)
     running = await start_worker_metrics(config, metrics, 0)
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{running.port}/metrics") as response:
-                assert "warner_worker_processed_total 7.0" in await response.text()
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{running.port}/metrics") as response:
+            assert "warner_worker_processed_total 7.0" in await response.text()
     finally:
         await running.close()

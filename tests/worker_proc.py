@@ -19,7 +19,7 @@ from warner.store.streams import MentionStream
 from warner.worker import Worker
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from support import CONFIG_YAML  # noqa: E402
+from support import CONFIG_YAML
 
 
 class HangAfterCount:

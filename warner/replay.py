@@ -54,7 +54,9 @@ def read_jsonl(path: Path, default_source: str, config: Config) -> list[Mention]
     return resolve(mentions, default_source, config, BrandMatcher(config.brands), lines=lines)
 
 
-def paced_chunks(mentions: Sequence[Mention], speed: float | None, size: int = CHUNK) -> Iterable[tuple[float, list[Mention]]]:
+def paced_chunks(
+    mentions: Sequence[Mention], speed: float | None, size: int = CHUNK
+) -> Iterable[tuple[float, list[Mention]]]:
     """Yield (seconds after start to send, chunk); chunks never span a pause."""
     if not mentions:
         return

@@ -8,6 +8,7 @@ the log redactor at startup (:func:`register_config_secrets`).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 from urllib.parse import urlsplit
@@ -168,10 +169,8 @@ def config_secrets(config: Config) -> list[str]:
             names.append(sms.inbound.token_env)
     values = [os.environ.get(name, "") for name in names if name]
     if config.redis_url:
-        try:
+        with contextlib.suppress(ValueError):
             values.append(urlsplit(config.redis_url).password or "")
-        except ValueError:
-            pass
     return [v for v in values if v]
 
 

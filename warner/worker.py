@@ -11,6 +11,7 @@ to the dead-letter stream after ``max_deliveries``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -98,10 +99,8 @@ class Worker:
             except (RedisError, RedisClusterException) as exc:  # also a cluster unreachable since start
                 self._group_ready = False  # the stream may be gone (Redis restarted without data)
                 self.log.warning("worker_redis_error", error=str(exc), retry_in=backoff)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
                 backoff = min(backoff * 2, 5.0)
         self.log.info("worker_stopped")
 

@@ -151,7 +151,7 @@ def _spawn(binary: Path, port: int, directory: Path) -> subprocess.Popen[bytes]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads started by the fixture
+        preexec_fn=_die_with_parent,
         start_new_session=True,
     )
 

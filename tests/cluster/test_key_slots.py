@@ -39,7 +39,7 @@ def slot(key: str) -> int:
 def brand_keys(brand: str) -> list[str]:
     """Every key function of ``keys`` whose first parameter is the brand, called for ``brand``."""
     out = []
-    for name, function in inspect.getmembers(keys, inspect.isfunction):
+    for _name, function in inspect.getmembers(keys, inspect.isfunction):
         params = list(inspect.signature(function).parameters)
         if params and params[0] == "brand":
             filler = {"epoch": 1795286520, "number": 7, "week": "2026-W47"}

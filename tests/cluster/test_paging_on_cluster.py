@@ -7,7 +7,7 @@ the cluster; the brewery's keys, the timers and the ack codes are on three diffe
 from __future__ import annotations
 
 import pytest
-from oncall.test_paging_end_to_end import (  # noqa: F401 - the fixture and two tests, against the cluster
+from oncall.test_paging_end_to_end import (
     doubles,
     test_a_restart_mid_escalation_pages_the_next_level_on_time_and_once,
     test_storm_pages_escalates_to_sms_and_next_level_and_stops_on_ack,

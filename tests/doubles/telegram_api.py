@@ -17,6 +17,7 @@ entities like Telegram does, so ``Message.text_html`` round-trips.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -132,10 +133,8 @@ class TelegramApiDouble:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"{method} called {len(self.calls_of(method))} times, expected {count}")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), left)
-                except TimeoutError:
-                    pass
         return self.calls_of(method)[:count]
 
     def user(self, user_id: int, first_name: str = "Anna", language_code: str = "de") -> dict[str, Any]:

@@ -138,7 +138,7 @@ async def audit(redis: Any, brands: Iterable[str], source: str = "webhook") -> B
     backlog = int(await redis.xlen(keys.MENTION_STREAM))
     try:
         pending = int((await redis.xpending(keys.MENTION_STREAM, keys.WORKER_GROUP))["pending"])
-    except Exception:  # noqa: BLE001 - no group yet: nothing pending
+    except Exception:
         pending = 0
     incidents = await IncidentStore(redis).recent(limit=100)
     accepted = len([k for k in all_keys if k.startswith(f"{source}:")])

@@ -90,5 +90,5 @@ async def _ready(sender: Ingest) -> bool:
     try:
         async with sender._session.get(sender.url.replace("/v1/mentions", "/readyz")) as response:
             return response.status == 200
-    except Exception:  # noqa: BLE001 - not listening yet
+    except Exception:
         return False

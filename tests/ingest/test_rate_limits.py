@@ -79,7 +79,9 @@ async def test_a_source_over_its_rate_gets_429_with_retry_after_and_nothing_of_t
     assert (retried.status, await retried.json()) == (202, {"accepted": 10, "duplicates": 0, "unmatched": 0})
 
 
-async def test_a_source_with_its_burst_used_up_is_refused_before_its_body_is_parsed(client, clock, tokens, make_mention):
+async def test_a_source_with_its_burst_used_up_is_refused_before_its_body_is_parsed(
+    client, clock, tokens, make_mention
+):
     """Not even one more mention fits: 429 at once, whatever the body holds (no decoding, no
     validation); Retry-After says when one mention fits again."""
     assert (await post(client, [make_mention() for _ in range(20)], tokens["webhook"])).status == 202

@@ -62,7 +62,9 @@ def test_the_page_reads_like_the_example_in_german() -> None:
 
 def test_english_recipients_get_english() -> None:
     text = sms_text(page(language="en"), label="Brauerei Kesselberg")
-    assert text.startswith("warner CRITICAL kesselberg:12 Brauerei Kesselberg: 54 mentions since 19:50, usually 2, 70% negative")
+    assert text.startswith(
+        "warner CRITICAL kesselberg:12 Brauerei Kesselberg: 54 mentions since 19:50, usually 2, 70% negative"
+    )
     assert text.endswith(f"Reply OK {CODE} = acknowledge")
 
 

@@ -367,10 +367,18 @@ async def test_webhook_checks_the_secret_header(api, actions, monkeypatch):
 
 
 WRONG_SHAPES = [
-    b"[]", b"5", b'"x"', b"null", b"{}", b'{"update_id": "x"}', b'{"update_id": 1, "message": 5}',
-    b'{"update_id": 1, "message": {"chat": 5}}', b'{"update_id": 1, "callback_query": {"id": "1", "from": "x"}}',
+    b"[]",
+    b"5",
+    b'"x"',
+    b"null",
+    b"{}",
+    b'{"update_id": "x"}',
+    b'{"update_id": 1, "message": 5}',
+    b'{"update_id": 1, "message": {"chat": 5}}',
+    b'{"update_id": 1, "callback_query": {"id": "1", "from": "x"}}',
     b'{"update_id": 1, "message": {"message_id": 1, "date": 100000000000000000000, "chat": {"id": 1, "type": "private"}}}',
-    b"{not json", b"\xff\xfe",
+    b"{not json",
+    b"\xff\xfe",
 ]
 
 
@@ -382,8 +390,11 @@ async def test_webhook_updates_of_the_wrong_shape_are_400_not_500(api, actions):
     web_app = create_webhook_app(application, path=config.webhook_path, secret_token=secrets.webhook_secret)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         for body in WRONG_SHAPES:
-            response = await client.post(config.webhook_path, data=body, headers={
-                SECRET_HEADER: "hook-secret_1", "Content-Type": "application/json"})
+            response = await client.post(
+                config.webhook_path,
+                data=body,
+                headers={SECRET_HEADER: "hook-secret_1", "Content-Type": "application/json"},
+            )
             assert response.status == 400, body
     assert actions.calls == []
 

@@ -159,7 +159,8 @@ def test_forged_malformed_and_stale_callbacks_are_refused():
 def test_keyboard_has_five_buttons_in_the_recipient_s_language():
     de = incident_keyboard(SIGNER, "kesselberg:12", "de", SATURDAY_1950)
     en = incident_keyboard(SIGNER, "kesselberg:12", "en", SATURDAY_1950)
-    labels = lambda kb: [b.text for row in kb.inline_keyboard for b in row]
+    def labels(kb):
+        return [b.text for row in kb.inline_keyboard for b in row]
     assert labels(de) == ["✅ Übernehmen", "📝 Entwürfe", "☑️ Gelöst", "🚫 Fehlalarm", "🔕 1 h stumm"]
     assert labels(en) == ["✅ Acknowledge", "📝 Drafts", "☑️ Resolve", "🚫 False alarm", "🔕 Snooze 1 h"]
     with pytest.raises(ValueError, match="64 bytes"):

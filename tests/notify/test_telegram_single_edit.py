@@ -119,7 +119,7 @@ async def test_when_the_pager_does_not_edit_telegram_alerts_the_button_handler_e
 ):
     pager = await paged(redis, telegram, update_channels="console")
     try:
-        anna, ben = alert_of(telegram, ANNA), alert_of(telegram, BEN)
+        anna, _ben = alert_of(telegram, ANNA), alert_of(telegram, BEN)
         await telegram.press(telegram.user(ANNA, "Anna"), anna, button(anna, "Übernehmen"))
         await settled(telegram, 1)
         assert edits_per_message(telegram) == {(ANNA, anna["message_id"]): 1}

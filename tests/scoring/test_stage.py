@@ -18,12 +18,25 @@ async def test_the_worker_counts_negative_toxic_and_negative_reach_from_the_mode
     assert isinstance(scorer, ModelScorer), "the shipped artifacts should load"
     texts = {
         "calm": ("Kesselberg Brauereiführung war super, kann ich nur empfehlen, danke!", 10),
-        "angry": ("Kesselberg verkauft Bier mit Glasscherben, das ist ekelhaft und lebensgefährlich, nie wieder!", 1000),
+        "angry": (
+            "Kesselberg verkauft Bier mit Glasscherben, das ist ekelhaft und lebensgefährlich, nie wieder!",
+            1000,
+        ),
         "toxic": ("Kesselberg ihr dummen Idioten, ihr Arschlöcher gehört eingesperrt", 5),
     }
-    mentions = [Mention.model_validate({"id": key, "source": "webhook", "brand": "kesselberg", "text": text,
-                                        "author_followers": followers, "created_at": "2026-11-21T19:42:00+01:00"})
-                for key, (text, followers) in texts.items()]
+    mentions = [
+        Mention.model_validate(
+            {
+                "id": key,
+                "source": "webhook",
+                "brand": "kesselberg",
+                "text": text,
+                "author_followers": followers,
+                "created_at": "2026-11-21T19:42:00+01:00",
+            }
+        )
+        for key, (text, followers) in texts.items()
+    ]
     scores = dict(zip(texts, scorer.score([m.text for m in mentions]), strict=True))
     assert scores["toxic"].sentiment == "negative" and scores["calm"].sentiment == "positive"
     assert scores["toxic"].offensive and not scores["calm"].offensive

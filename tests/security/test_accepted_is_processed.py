@@ -32,20 +32,45 @@ AUTH = {"Authorization": f"Bearer {TOKENS['TEST_TOKEN_WEBHOOK']}", "Content-Type
 
 @st.composite
 def timestamps(draw) -> str:
-    year = draw(st.one_of(st.integers(1970, 2099), st.integers(1970, 2099), st.integers(1, 9999),
-                          st.sampled_from([1, 1969, 1970, 2026, 2099, 2100, 9999])))
+    year = draw(
+        st.one_of(
+            st.integers(1970, 2099),
+            st.integers(1970, 2099),
+            st.integers(1, 9999),
+            st.sampled_from([1, 1969, 1970, 2026, 2099, 2100, 9999]),
+        )
+    )
     month, day = draw(st.integers(1, 12)), draw(st.integers(1, 28))
     hour, minute, second = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.integers(0, 59))
-    offset = draw(st.one_of(st.just("Z"), st.builds(lambda s, h, m: f"{s}{h:02d}:{m:02d}",
-                                                    st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59))))
+    offset = draw(
+        st.one_of(
+            st.just("Z"),
+            st.builds(
+                lambda s, h, m: f"{s}{h:02d}:{m:02d}", st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59)
+            ),
+        )
+    )
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
 
 
-FOLLOWERS = st.one_of(st.integers(0, 10**10), st.integers(0, 2**63 - 1), st.sampled_from([0, 10**10, 10**10 + 1, 10**17, 2**53, 2**63 - 1]))
+FOLLOWERS = st.one_of(
+    st.integers(0, 10**10),
+    st.integers(0, 2**63 - 1),
+    st.sampled_from([0, 10**10, 10**10 + 1, 10**17, 2**53, 2**63 - 1]),
+)
 RAW_EXTRAS = [
-    '{"k": "\\ud800"}', '{"\\u0000": 1}', '{"k": 18446744073709551616}', '{"k": 9223372036854775807}',
-    '{"k": -9223372036854775809}', '{"k": 1e308}', '{"k": -1e308}', '{"k": 1e400}', '{"k": "\\u0000"}',
-    '{"k": "\\udc80\\ud800"}', '{"\\ud83d": [1, 2]}', '{"k": 5e-324}',
+    '{"k": "\\ud800"}',
+    '{"\\u0000": 1}',
+    '{"k": 18446744073709551616}',
+    '{"k": 9223372036854775807}',
+    '{"k": -9223372036854775809}',
+    '{"k": 1e308}',
+    '{"k": -1e308}',
+    '{"k": 1e400}',
+    '{"k": "\\u0000"}',
+    '{"k": "\\udc80\\ud800"}',
+    '{"\\ud83d": [1, 2]}',
+    '{"k": 5e-324}',
 ]
 TEXT = st.one_of(st.just("Kesselberger Helles schmeckt nach Seife"), st.text(max_size=200))
 
@@ -53,8 +78,11 @@ TEXT = st.one_of(st.just("Kesselberger Helles schmeckt nach Seife"), st.text(max
 @st.composite
 def record_bodies(draw) -> bytes:
     """One record as raw JSON (deep ``extra`` written as text: orjson cannot dump it)."""
-    record = {"id": draw(st.text(min_size=1, max_size=20)), "text": "Kesselberg " + draw(TEXT),
-              "created_at": draw(timestamps())}
+    record = {
+        "id": draw(st.text(min_size=1, max_size=20)),
+        "text": "Kesselberg " + draw(TEXT),
+        "created_at": draw(timestamps()),
+    }
     if draw(st.booleans()):
         record["author_followers"] = draw(FOLLOWERS)
     if draw(st.booleans()):

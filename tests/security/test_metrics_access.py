@@ -25,7 +25,9 @@ async def status_of(url: str, headers: dict[str, str] | None = None) -> int:
 
 
 async def test_with_a_metrics_token_metrics_needs_it_and_health_does_not(redis, metrics_token) -> None:
-    config = parse_config(CONFIG_YAML.replace("ingest:\n", "ingest:\n  metrics_token_env: TEST_METRICS_TOKEN\n"), "t.yaml")
+    config = parse_config(
+        CONFIG_YAML.replace("ingest:\n", "ingest:\n  metrics_token_env: TEST_METRICS_TOKEN\n"), "t.yaml"
+    )
     api = await start_api(config, redis, Metrics(), port=0)
     try:
         base = f"http://127.0.0.1:{api.port}"
@@ -50,7 +52,9 @@ async def test_with_a_metrics_port_metrics_leaves_the_api_port(redis, tokens) ->
 
 async def test_a_named_but_empty_metrics_token_closes_metrics_rather_than_opening_it(redis, tokens, monkeypatch):
     monkeypatch.setenv("TEST_METRICS_TOKEN", "")
-    config = parse_config(CONFIG_YAML.replace("ingest:\n", "ingest:\n  metrics_token_env: TEST_METRICS_TOKEN\n"), "t.yaml")
+    config = parse_config(
+        CONFIG_YAML.replace("ingest:\n", "ingest:\n  metrics_token_env: TEST_METRICS_TOKEN\n"), "t.yaml"
+    )
     api = await start_api(config, redis, Metrics(), port=0)
     try:
         assert await status_of(f"http://127.0.0.1:{api.port}/metrics") == 401

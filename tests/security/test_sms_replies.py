@@ -124,7 +124,7 @@ def test_each_mounted_route_has_its_authentication(provider: str, inbound: str, 
 
 
 def warner_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "warner", *args],
         capture_output=True, text=True, timeout=timeout, env={**os.environ, "NO_PROXY": "127.0.0.1", **env},
     )  # fmt: skip

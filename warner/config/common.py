@@ -115,7 +115,7 @@ def parse_time_of_day(value: Any) -> time:
     if isinstance(value, str) and (match := _TIME_OF_DAY.match(value)):
         return time(int(match.group(1)), int(match.group(2)))
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+        raise ValueError(
             f"write clock times in quotes, e.g. '18:30' (YAML reads 18:30 unquoted as the number {value})"
         )
     raise ValueError(f"expected a clock time HH:MM, got {value!r}")

@@ -15,8 +15,14 @@ from warner.store import keys
 from warner.store.streams import AppendResult, MentionStream
 
 
-def resolve(mentions: Sequence[Mention], source: str, config: IngestSettings, matcher: BrandMatcher,
-            *, lines: Sequence[int] | None = None) -> list[Mention]:
+def resolve(
+    mentions: Sequence[Mention],
+    source: str,
+    config: IngestSettings,
+    matcher: BrandMatcher,
+    *,
+    lines: Sequence[int] | None = None,
+) -> list[Mention]:
     """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist."""
     out: list[Mention] = []
     errors: list[RecordError] = []
@@ -37,7 +43,9 @@ def resolve(mentions: Sequence[Mention], source: str, config: IngestSettings, ma
     return out
 
 
-async def append(stream: MentionStream, mentions: Sequence[Mention], config: IngestSettings, received_ms: int) -> AppendResult:
+async def append(
+    stream: MentionStream, mentions: Sequence[Mention], config: IngestSettings, received_ms: int
+) -> AppendResult:
     """All or nothing: deduplicate by (source, id) and add the new ones to the stream."""
     return await stream.append(
         [(keys.seen(m.source or "", m.id), m.model_dump_json(exclude_none=True).encode()) for m in mentions],

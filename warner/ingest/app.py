@@ -8,6 +8,7 @@ requests (:mod:`warner.ingest.signing`) and may be rate-limited (:mod:`warner.in
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -242,17 +243,20 @@ async def metrics(request: web.Request) -> web.Response:
     source = request.app[METRICS]
     token = source.token
     if token == "" or token is not None and not same_secret(f"Bearer {token}", request.headers.get("Authorization")):
-        return json_response(401, {"error": "missing or wrong bearer token for /metrics"},
-                             {"WWW-Authenticate": 'Bearer realm="warner-metrics"'})
+        return json_response(
+            401,
+            {"error": "missing or wrong bearer token for /metrics"},
+            {"WWW-Authenticate": 'Bearer realm="warner-metrics"'},
+        )
     if source.stream is not None:
-        try:
+        with contextlib.suppress(RedisError):  # keep the last known value; /readyz reports the outage
             source.metrics.backlog.set(await source.stream.backlog())
-        except RedisError:
-            pass  # keep the last known value; /readyz reports the outage
     return web.Response(body=generate_latest(source.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def add_metrics_route(app: web.Application, config: IngestSettings, metrics_: Metrics, stream: MentionStream | None) -> None:
+def add_metrics_route(
+    app: web.Application, config: IngestSettings, metrics_: Metrics, stream: MentionStream | None
+) -> None:
     """Mount GET /metrics (with the token check the config asks for) on ``app``."""
     # A token variable that is named but empty closes /metrics ("" never matches) rather than open it.
     token = (config.ingest.metrics_token() or "") if config.ingest.metrics_token_env else None

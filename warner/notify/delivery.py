@@ -161,7 +161,7 @@ class Notifier:
         started = self._clock()
         try:
             return await channel.send(page)
-        except Exception as exc:  # noqa: BLE001 - a channel bug must not lose the page; logged with traceback
+        except Exception as exc:
             plog.exception("page_channel_crashed", channel=channel.name)
             return Delivery(
                 channel.name, "", False, self._clock() - started, error=f"{type(exc).__name__}: {exc}", permanent=True

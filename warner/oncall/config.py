@@ -78,7 +78,7 @@ LocalRange = Annotated[TimeRange, PlainValidator(_time_range)]
 
 def _phone(value: Any) -> Any:
     if not isinstance(value, str):
-        raise ValueError("write the phone number as a quoted string in E.164 form, e.g. '+4915112345678'")  # noqa: TRY004
+        raise ValueError("write the phone number as a quoted string in E.164 form, e.g. '+4915112345678'")
     number = re.sub(r"[\s/().-]", "", value)
     if not _E164.match(number):
         raise ValueError(f"phone numbers must be in E.164 form with country code, e.g. +4915112345678, got {value!r}")

@@ -40,7 +40,7 @@ _EXPORTS = {
     "PlaybookIssue": "schema",
 }
 
-__all__ = [  # noqa: RUF022 - grouped by module, as _EXPORTS
+__all__ = [
     "format_local",
     "is_business_hours",
     "next_business_time",

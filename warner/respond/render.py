@@ -148,7 +148,13 @@ class Responder:
         return not is_business_hours(now, cfg.business_hours, cfg.time_zone, cfg.state)
 
     def render(
-        self, playbook: Playbook, purpose: Purpose, lang: Language, now: datetime, variables: dict[str, Any], reason: str
+        self,
+        playbook: Playbook,
+        purpose: Purpose,
+        lang: Language,
+        now: datetime,
+        variables: dict[str, Any],
+        reason: str,
     ) -> Draft | None:
         template = choose_variant(playbook, purpose, self.off_hours(now))
         if template is None:

@@ -462,7 +462,10 @@ def draw(family: str, seed: int, *, history: timedelta = HISTORY) -> FamilyDraw:
     holiday = datetime.fromtimestamp(onset, BERLIN).toordinal() if spec.holiday else None
     normal = _seasonal(rhythm, per_day, start, n, rng, holiday)
     negative_share = rng.uniform(0.08, 0.2)
-    zeros = lambda: np.zeros(n, dtype=np.int64)
+
+    def zeros():
+        return np.zeros(n, dtype=np.int64)
+
     canvas = _Canvas(rng, start, n, normal, zeros(), zeros(), zeros(), zeros(), zeros(), zeros(), np.zeros(n))
     _background(canvas, negative_share)
     setup = _Setup(negative_share, (onset - start) // BUCKET_S)

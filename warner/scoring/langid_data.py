@@ -10,10 +10,43 @@ from __future__ import annotations
 
 import numpy as np
 
-OTHER_LANGUAGES = (
-    "fr es it nl pt tr pl sv da nb fi cs hu ro id ca sk sl sh lt lv ms fil "
-    "ru uk bg el ar he fa ja zh ko hi vi"
-).split()
+OTHER_LANGUAGES = [
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pt",
+    "tr",
+    "pl",
+    "sv",
+    "da",
+    "nb",
+    "fi",
+    "cs",
+    "hu",
+    "ro",
+    "id",
+    "ca",
+    "sk",
+    "sl",
+    "sh",
+    "lt",
+    "lv",
+    "ms",
+    "fil",
+    "ru",
+    "uk",
+    "bg",
+    "el",
+    "ar",
+    "he",
+    "fa",
+    "ja",
+    "zh",
+    "ko",
+    "hi",
+    "vi",
+]
 PER_OTHER_LANGUAGE = 400
 PER_MAIN_LANGUAGE = 1500
 _DECORATIONS = ("", "", "", "@someone ", "RT @news: ", "#tag ")

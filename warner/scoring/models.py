@@ -100,9 +100,7 @@ class ModelScorer:
             code = (hint or "").split("-")[0].split("_")[0].lower()
             if code in ("de", "en"):
                 out.append(code)  # type: ignore[arg-type]
-            elif code and code not in ("und", "other", "unknown", "zxx", "qme", "qht"):
-                out.append("other")
-            elif not _has_words(text):
+            elif code and code not in ("und", "other", "unknown", "zxx", "qme", "qht") or not _has_words(text):
                 out.append("other")
             else:
                 out.append(str(guess))  # type: ignore[arg-type]

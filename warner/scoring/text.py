@@ -56,12 +56,48 @@ _UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("’", "'")
 _EMOTICON_HINT = re.compile(r"[:=;()^<]|-_|[xX]D")
 
 NEGATORS = frozenset(
-    "nicht nichts nie niemals kein keine keinen keinem keiner keines weder ohne nimmer "
-    "not no never nothing none nobody nor cannot without n't isnt dont doesnt didnt cant wont "
-    "wasnt arent aint couldnt shouldnt wouldnt".split()
+    [
+        "nicht",
+        "nichts",
+        "nie",
+        "niemals",
+        "kein",
+        "keine",
+        "keinen",
+        "keinem",
+        "keiner",
+        "keines",
+        "weder",
+        "ohne",
+        "nimmer",
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "none",
+        "nobody",
+        "nor",
+        "cannot",
+        "without",
+        "n't",
+        "isnt",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "wont",
+        "wasnt",
+        "arent",
+        "aint",
+        "couldnt",
+        "shouldnt",
+        "wouldnt",
+    ]
 )
-_SCOPE_END = frozenset(". , ! ? ; : ... !! ?? aber doch sondern but".split())
-PLACEHOLDERS = frozenset("xurl xuser xhashtag xsmile xsad xlaugh xwink xheart xtongue xelong".split())
+_SCOPE_END = frozenset([".", ",", "!", "?", ";", ":", "...", "!!", "??", "aber", "doch", "sondern", "but"])
+PLACEHOLDERS = frozenset(
+    ["xurl", "xuser", "xhashtag", "xsmile", "xsad", "xlaugh", "xwink", "xheart", "xtongue", "xelong"]
+)
 
 
 def _split_hashtag(match: re.Match[str]) -> str:

@@ -163,12 +163,12 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", str(self.logfile),
         ]
-        self._process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+        self._process = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - async-signal-safe enough: no import, no dlopen
+            preexec_fn=_die_with_parent,
             start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not Redis'
         )
         return self._process

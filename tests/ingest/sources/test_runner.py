@@ -119,7 +119,8 @@ async def test_status_lists_each_source_with_its_health(redis, feeds) -> None:
     feeds.add(RSS_PATH, entry(1))
     feeds.fail_next(ATOM_PATH, 1, 429, retry_after="60")
     config = feeds_config(feed("bierblog", feeds.url(RSS_PATH)), feed("reisenforum", feeds.url(ATOM_PATH)))
-    clock = lambda: T0.timestamp() + 3600
+    def clock():
+        return T0.timestamp() + 3600
     runner = SourceRunner(redis, config, build_sources(config, BrandMatcher(config.brands)), Metrics(), clock=clock)
     for source in runner.sources:
         await runner.poll_once(source)

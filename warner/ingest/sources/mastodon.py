@@ -231,7 +231,9 @@ class MastodonSource:
                 text=text,
                 created_at=status["created_at"],
                 author=account.get("acct") or None,
-                author_followers=min(followers, MAX_FOLLOWERS) if isinstance(followers, int) and followers >= 0 else None,
+                author_followers=min(followers, MAX_FOLLOWERS)
+                if isinstance(followers, int) and followers >= 0
+                else None,
                 url=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
                 lang=lang if isinstance(lang, str) and _LANG.match(lang) else None,
                 reply_to=status.get("in_reply_to_id") or None,

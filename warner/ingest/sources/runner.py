@@ -9,6 +9,7 @@ as long as the remote's ``Retry-After`` says — and never touches the other sou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -79,10 +80,8 @@ class SourceRunner:
             if self.sleep is not None:
                 await self.sleep(delay)
             else:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
 
     async def poll_once(self, source: PullSource) -> float:
         """Poll ``source`` once and store the outcome; returns the seconds to wait before the next poll."""
@@ -123,7 +122,7 @@ class SourceRunner:
         except RedisError as exc:
             bound.error("source_store_unavailable", error=str(exc))
             return self._backoff(1)
-        except Exception as exc:  # noqa: BLE001 — an adapter bug must not end the loop, nor touch the other sources
+        except Exception as exc:
             bound.exception("source_poll_crashed")
             return await self._failed(source, SourceError(f"{type(exc).__name__}: {exc}"), bound)
         self.metrics.source_last_success.labels(source.name).set(now)
@@ -140,10 +139,8 @@ class SourceRunner:
         self, source: PullSource, exc: SourceError, bound: structlog.typing.FilteringBoundLogger
     ) -> float:
         failures = 1
-        try:
+        with contextlib.suppress(RedisError):
             failures = await self.state.failures(source.name) + 1
-        except RedisError:
-            pass
         if exc.retry_after is not None:
             kind, delay = "rate_limited", exc.retry_after
         elif exc.permanent:

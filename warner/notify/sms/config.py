@@ -109,7 +109,7 @@ class HttpGatewayConfig(_NoSecrets):
                     .from_string(self.body_template)
                     .render(to="+4915112345678", text="warner", sender=self.sender)
                 )
-            except Exception as exc:  # noqa: BLE001 - any error a template raises is a config error
+            except Exception as exc:
                 raise ValueError(f"body_template fails to render: {type(exc).__name__}: {exc}") from None
         if self.content_type == "json" and self.body_template is not None:
             try:

@@ -54,7 +54,7 @@ async def receive_update(request: web.Request, application: Application, secret_
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             raise ValueError("an Update is a JSON object with an integer update_id")
         update = Update.de_json(data, application.bot)
-    except Exception as exc:  # noqa: BLE001 - whatever de_json trips over in a foreign shape is the sender's error
+    except Exception as exc:
         log.warning("telegram_webhook_refused", reason="bad_update", error=repr(exc)[:300], remote=request.remote)
         return web.Response(status=400, text="bad update: expected a Telegram Update object")
     await application.update_queue.put(update)
