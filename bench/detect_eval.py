@@ -160,7 +160,8 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
         flat = list(pool.map(_evaluate_one, jobs))
     table = [flat[i * len(keys) : (i + 1) * len(keys)] for i in range(len(configs))]
     print(
-        f"\nleave-one-series-out over {len(grid)} candidate settings (choose on 4 series: most windows at <= {FA_LIMIT} FA/week)"
+        f"\nleave-one-series-out over {len(grid)} candidate settings"
+        f" (choose on 4 series: most windows at <= {FA_LIMIT} FA/week)"
     )
     print(f"{'held out':28} {'chosen':34} {'windows':>8} {'false':>6} {'FA/week':>8} {'lead vs label (min)':>22}")
     held: list[SeriesResult] = []
@@ -171,17 +172,20 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
         chosen = ", ".join(f"{k}={v}" for k, v in grid[best].items())
         ll = ",".join(f"{x:+.0f}" for x in r.leads_label_min) or "-"
         print(
-            f"{r.name:28} {chosen:34} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6} {r.false_alarms / r.weeks:>8.2f} {ll:>22}"
+            f"{r.name:28} {chosen:34} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6}"
+            f" {r.false_alarms / r.weeks:>8.2f} {ll:>22}"
         )
     s = summary(held)
     print(
-        f"{'held-out total':28} {'':34} {s['detected']:>3}/{s['windows']:<4} {s['false_alarms']:>6} {s['fa_per_week']:>8.2f}"
+        f"{'held-out total':28} {'':34} {s['detected']:>3}/{s['windows']:<4}"
+        f" {s['false_alarms']:>6} {s['fa_per_week']:>8.2f}"
         f"   median lead vs labelled point {s['median_lead_label_min']:+.0f} min"
     )
     best_all = max(range(len(configs)), key=lambda c: _choice_key(table[c]))
     s_all = summary(table[best_all])
     print(
-        f"chosen on all five (the default to ship): {grid[best_all]} -> in-sample {s_all['detected']:.0f}/{s_all['windows']:.0f}"
+        f"chosen on all five (the default to ship): {grid[best_all]}"
+        f" -> in-sample {s_all['detected']:.0f}/{s_all['windows']:.0f}"
         f" at {s_all['fa_per_week']:.2f} FA/week (in-sample: optimistic)"
     )
     print("\ntrade-off on the dev half (every candidate, all five series):")
@@ -195,18 +199,21 @@ def leave_one_series_out(data: Path, grid: list[dict[str, float]], processes: in
 
 def print_nab(results: list[SeriesResult]) -> None:
     print(
-        f"{'series':28} {'windows':>8} {'false':>6} {'FA/week':>8} {'lead vs window (min)':>22} {'lead vs label (min)':>22}"
+        f"{'series':28} {'windows':>8} {'false':>6} {'FA/week':>8}"
+        f" {'lead vs window (min)':>22} {'lead vs label (min)':>22}"
     )
     for r in results:
         lw = ",".join(f"{x:+.0f}" for x in r.leads_window_min) or "-"
         ll = ",".join(f"{x:+.0f}" for x in r.leads_label_min) or "-"
         print(
-            f"{r.name:28} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6} {r.false_alarms / r.weeks:>8.2f} {lw:>22} {ll:>22}"
+            f"{r.name:28} {r.detected:>3}/{r.windows:<4} {r.false_alarms:>6}"
+            f" {r.false_alarms / r.weeks:>8.2f} {lw:>22} {ll:>22}"
         )
     s = summary(results)
     print(
         f"{'overall':28} {s['detected']:>3}/{s['windows']:<4} {s['false_alarms']:>6} {s['fa_per_week']:>8.2f}"
-        f"   median lead vs window {s['median_lead_window_min']:+.0f} min, vs labelled point {s['median_lead_label_min']:+.0f} min"
+        f"   median lead vs window {s['median_lead_window_min']:+.0f} min,"
+        f" vs labelled point {s['median_lead_label_min']:+.0f} min"
     )
 
 

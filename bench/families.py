@@ -187,8 +187,10 @@ def print_families(outcomes: list[DrawOutcome]) -> None:
         storm = FAMILIES[family].kind == "storm"
         print(
             f"{family:12} {len(rows):>5} {(f'{len(paged) / len(rows):.0%}' if storm else '-'):>6} "
-            f"{(_minutes(statistics.median(paged)) if paged else '-'):>8} {(_minutes(_pct(paged, 90)) if paged else '-'):>5} "
-            f"{(f'{crit / len(rows):.0%}' if storm else '-'):>11} {(_minutes(statistics.median(alerts)) if alerts else '-'):>13} "
+            f"{(_minutes(statistics.median(paged)) if paged else '-'):>8} "
+            f"{(_minutes(_pct(paged, 90)) if paged else '-'):>5} "
+            f"{(f'{crit / len(rows):.0%}' if storm else '-'):>11} "
+            f"{(_minutes(statistics.median(alerts)) if alerts else '-'):>13} "
             f"{sum(o.false_pages for o in rows) / weeks:>22.3f} {statistics.mean(o.episodes for o in rows):>13.2f}"
         )
     print("\ngoals:")
@@ -202,5 +204,6 @@ def misses(outcomes: list[DrawOutcome], limit: int = 8) -> None:
     for o in bad[:limit]:
         p = ", ".join(f"{k} {v:.2f}" for k, v in o.params.items())
         print(
-            f"  {o.family} seed {o.seed}: {o.per_day:.0f}/day, {p}; paged {_minutes(o.page_after_s)}, false {o.false_pages}"
+            f"  {o.family} seed {o.seed}: {o.per_day:.0f}/day, {p};"
+            f" paged {_minutes(o.page_after_s)}, false {o.false_pages}"
         )

@@ -92,7 +92,8 @@ def main() -> None:
         built = time.perf_counter() - started
         rate, share = measure(matcher, posts, args.rounds)
         print(
-            f"{label:>9}: {rate:>9,.0f} texts/s  ({1e6 / rate:.1f} µs/text, {share:.0%} matched, built in {built * 1e3:.1f} ms)"
+            f"{label:>9}: {rate:>9,.0f} texts/s  ({1e6 / rate:.1f} µs/text, {share:.0%} matched,"
+            f" built in {built * 1e3:.1f} ms)"
         )
     started = time.perf_counter()
     for t in posts:

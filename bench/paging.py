@@ -258,7 +258,8 @@ async def run(args: argparse.Namespace) -> None:
         server.stop()
 
     print(f"warner paging benchmark — alert decision → request at the doubles (127.0.0.1), "
-          f"1 person, Telegram + SMS (delivery: all), appendfsync {args.appendfsync}, {os.cpu_count()} CPUs")  # fmt: skip
+          f"1 person, Telegram + SMS (delivery: all), appendfsync {args.appendfsync}, "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
     for phase in phases:
         report(phase)
 

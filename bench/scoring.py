@@ -19,7 +19,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 _DE = (
     "Schon wieder {n} Minuten Verspätung in Köln, @DB_Bahn das ist echt nicht mehr lustig. Anschluss weg 😡 #bahnchaos",
-    "Danke an das super freundliche Team in der Filiale {n}, so macht Einkaufen richtig Spaß und ich komme gerne wieder 😍",
+    (
+        "Danke an das super freundliche Team in der Filiale {n}, so macht Einkaufen richtig Spaß "
+        "und ich komme gerne wieder 😍"
+    ),
     "Hat jemand Erfahrung mit dem neuen Tarif? Klingt erstmal gut, aber die Hotline ist seit Tagen nie erreichbar...",
     "Die Suppe war kalt, der Kellner unverschämt und die Rechnung falsch. Nie wieder! https://t.co/x{n}",
     "RT @news: Rückruf bei Hersteller wegen Splittern im Produkt {n} – Kunden sollen die Ware zurückbringen #rueckruf",

@@ -282,7 +282,8 @@ def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
     status = f"scenario time {clock}   sent {state.sent}   accepted {state.accepted}   duplicates {state.duplicates}"
     alerts = [
         f"[bold red]INCIDENT {i.id}[/bold red] since {datetime.fromtimestamp(i.started_at, BERLIN):%H:%M}: "
-        f"{i.severity}, {i.status}, {i.mentions} mentions ({i.volume_ratio:.0f}x normal), {i.negative_share:.0%} negative"
+        f"{i.severity}, {i.status}, {i.mentions} mentions ({i.volume_ratio:.0f}x normal), "
+        f"{i.negative_share:.0%} negative"
         for i in state.incidents
     ]
     return Group(status, table, *alerts)

@@ -116,7 +116,8 @@ def _redis(config: Config) -> list[str]:
     tls = "" if parts.scheme == "rediss" else " and no TLS (rediss://)"
     hosts_text = ", ".join(remote)
     return [
-        f"{where}: Redis on {hosts_text} (not loopback) without a password{tls}: anybody on the network can read and inject mentions"
+        f"{where}: Redis on {hosts_text} (not loopback) without a password{tls}:"
+        " anybody on the network can read and inject mentions"
     ]
 
 

@@ -18,8 +18,8 @@ from warner.digest.texts import format_change, format_duration, format_percent, 
 
 @pytest.mark.parametrize(
     ("seconds", "de", "en"),
-    [(None, "keine Daten", "no data"), (45, "45 s", "45 s"), (240, "4 min", "4 min"), (4800, "1 h 20 min", "1 h 20 min"),
-     (7200, "2 h", "2 h"), (3 * 86400 + 3600, "3 Tg. 1 h", "3 d 1 h")],
+    [(None, "keine Daten", "no data"), (45, "45 s", "45 s"), (240, "4 min", "4 min"),
+     (4800, "1 h 20 min", "1 h 20 min"), (7200, "2 h", "2 h"), (3 * 86400 + 3600, "3 Tg. 1 h", "3 d 1 h")],
 )  # fmt: skip
 def test_durations_read_like_people_say_them(seconds, de, en):
     assert (format_duration(seconds, "de"), format_duration(seconds, "en")) == (de, en)

@@ -4,7 +4,8 @@ Enough of the API for python-telegram-bot to send, edit, answer and long-poll:
 getMe, sendMessage, sendPhoto, editMessageText, answerCallbackQuery, getUpdates,
 deleteWebhook, setWebhook, setMyCommands and getMyCommands (menus per language_code in
 ``commands``, checked as Telegram checks them). A file part of a multipart upload (sendPhoto's ``photo``) is
-recorded as an ``UploadedFile`` with its bytes, length and whether it is a PNG. Every request is recorded (``calls``); tests inject updates (``press``,
+recorded as an ``UploadedFile`` with its bytes, length and whether it is a PNG. Every request is
+recorded (``calls``); tests inject updates (``press``,
 ``command``) and programme failures (``fail``). HTML text is parsed into text and
 entities like Telegram does, so ``Message.text_html`` round-trips.
 
@@ -151,7 +152,8 @@ class TelegramApiDouble:
         chat = _chat(chat_id if chat_id is not None else user["id"])
         command = text.split()[0]
         message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user,
-                   "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}  # fmt: skip
+                   "text": text,
+                   "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}  # fmt: skip
         return {"update_id": next(self._update_ids), "message": message}
 
     async def push(self, update: dict[str, Any]) -> None:
@@ -259,7 +261,8 @@ class TelegramApiDouble:
             old["text"], old.get("entities"), old.get("reply_markup")
         ):  # fmt: skip
             return _error(400, "Bad Request: message is not modified: specified new message content and reply "
-                               "markup are exactly the same as a current content and reply markup of the message")  # fmt: skip
+                               "markup are exactly the same as a current content and reply markup of "
+                               "the message")  # fmt: skip
         message = {**{k: v for k, v in old.items() if k not in ("entities", "reply_markup")}, **new,
                    "edit_date": int(time.time())}  # fmt: skip
         self.messages[(chat_id, message_id)] = message
@@ -286,7 +289,8 @@ class TelegramApiDouble:
             return _error(400, "Bad Request: message caption is too long")
         message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": _chat(chat_id),
                    "from": BOT_USER, "photo": [{"file_id": f"photo{photo.size}", "file_unique_id": f"u{photo.size}",
-                                                "width": width, "height": height, "file_size": photo.size}]}  # fmt: skip
+                                                "width": width, "height": height,
+                                                "file_size": photo.size}]}  # fmt: skip
         if caption:
             message["caption"] = caption
         if entities:

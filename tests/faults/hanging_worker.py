@@ -1,4 +1,5 @@
-"""A worker child that stops in the middle of a storm batch, before counting it (run: PYTHONPATH=tests python hanging_worker.py URL).
+"""A worker child that stops in the middle of a storm batch, before counting it
+(run: PYTHONPATH=tests python hanging_worker.py URL).
 
 It processes like any worker until it reads a batch holding a mention from 20:30 on (the height
 of the Saturday storm); that batch it neither counts nor acknowledges: it writes

@@ -30,7 +30,11 @@ SECRET = "whsec-webhook-signing-secret"
 NOW = 1_763_750_520  # 2025-11-21 19:42 Berlin, in unix seconds
 SIGNED_YAML = CONFIG_YAML.replace(
     "      token_env: TEST_TOKEN_WEBHOOK\n",
-    "      token_env: TEST_TOKEN_WEBHOOK\n      signing_secret_env: TEST_SIGNING_WEBHOOK\n      signature_tolerance: 5m\n",
+    (
+        "      token_env: TEST_TOKEN_WEBHOOK\n"
+        "      signing_secret_env: TEST_SIGNING_WEBHOOK\n"
+        "      signature_tolerance: 5m\n"
+    ),
 )
 
 

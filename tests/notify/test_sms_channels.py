@@ -215,11 +215,15 @@ def test_a_missing_secret_names_the_variable(monkeypatch: pytest.MonkeyPatch) ->
     [
         ({"provider": "http"}, "provider http needs an sms.http section"),
         ({"provider": "http", "http": {"url": "https://x", "password": "hunter2"}}, "secrets are not read from YAML"),
-        ({"provider": "http", "http": {"url": "https://x", "auth": "basic", "user_env": "U"}}, "needs user_env and password_env"),
+        ({"provider": "http", "http": {"url": "https://x", "auth": "basic", "user_env": "U"}},
+         "needs user_env and password_env"),
         ({"provider": "http", "http": {"url": "https://x", "body_template": "{{ to "}}, "body_template line 1"),
-        ({"provider": "http", "http": {"url": "https://x", "content_type": "json", "body_template": '{"to": {{ to }}}'}}, "valid JSON"),
-        ({"provider": "http", "http": {"url": "https://x", "method": "GET", "content_type": "json"}}, "use content_type form"),
-        ({"provider": "twilio", "twilio": {"account_sid": "AC1", "auth_token": "x", "auth_token_env": "T", "from_number": "+4930123456"}}, "secrets are not read"),
+        ({"provider": "http", "http": {"url": "https://x", "content_type": "json",
+                                       "body_template": '{"to": {{ to }}}'}}, "valid JSON"),
+        ({"provider": "http", "http": {"url": "https://x", "method": "GET", "content_type": "json"}},
+         "use content_type form"),
+        ({"provider": "twilio", "twilio": {"account_sid": "AC1", "auth_token": "x", "auth_token_env": "T",
+                                           "from_number": "+4930123456"}}, "secrets are not read"),
     ],
 )  # fmt: skip
 def test_config_errors_say_what_to_fix(section: dict, message: str) -> None:

@@ -376,7 +376,10 @@ WRONG_SHAPES = [
     b'{"update_id": 1, "message": 5}',
     b'{"update_id": 1, "message": {"chat": 5}}',
     b'{"update_id": 1, "callback_query": {"id": "1", "from": "x"}}',
-    b'{"update_id": 1, "message": {"message_id": 1, "date": 100000000000000000000, "chat": {"id": 1, "type": "private"}}}',
+    (
+        b'{"update_id": 1, "message": {"message_id": 1, "date": 100000000000000000000, '
+        b'"chat": {"id": 1, "type": "private"}}}'
+    ),
     b"{not json",
     b"\xff\xfe",
 ]

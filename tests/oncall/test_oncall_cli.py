@@ -85,7 +85,10 @@ def test_who_for_a_team_without_schedule_pages_every_member(oncall_config, capsy
     assert code == 0
     assert out.splitlines() == [
         "Sat 06.06.2026 12:00 CEST: off-hours (weekend)",
-        "pr: no schedule, every member is paged: Ben Yilmaz (Telegram ✓ SMS ✗), Cem Kaya (Telegram ✗ SMS ✗ UNREACHABLE)",
+        (
+            "pr: no schedule, every member is paged: Ben Yilmaz (Telegram ✓ SMS ✗), "
+            "Cem Kaya (Telegram ✗ SMS ✗ UNREACHABLE)"
+        ),
     ]
 
 
@@ -118,7 +121,8 @@ def test_an_oncall_config_error_names_file_field_and_line(config_file, capsys) -
     code, _, err = run(capsys, "--config", str(path), "oncall", "who")
     line = (
         ONCALL_YAML.splitlines().index(
-            '        - {id: day, type: daily, handoff: "08:00", start: 2026-06-01, members: [anna, ben], hours: "08:00-17:00"}'
+            '        - {id: day, type: daily, handoff: "08:00", start: 2026-06-01, members: [anna, ben], '
+            'hours: "08:00-17:00"}'
         )
         + 1
     )

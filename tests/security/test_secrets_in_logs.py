@@ -96,7 +96,8 @@ async def test_a_request_and_a_config_error_print_no_token(fmt, config, redis, t
         log.exception("unexpected_failure")
     issues = check_runtime_secrets(
         parse_config(
-            "ingest: {sources: [{name: api, token_env: WARNER_TEST_UNSET_TOKEN}, {name: web, token_env: TEST_TOKEN_WEBHOOK}]}"
+            "ingest: {sources: [{name: api, token_env: WARNER_TEST_UNSET_TOKEN}, "
+            "{name: web, token_env: TEST_TOKEN_WEBHOOK}]}"
         ),
         "warner.yaml",
     )

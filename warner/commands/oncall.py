@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--test",
         metavar="PERSON",
         required=True,
-        help="person id from oncall.people; prints what each channel answered (exit 0 only if every channel but the console delivered)",
+        help=(
+            "person id from oncall.people; prints what each channel answered "
+            "(exit 0 only if every channel but the console delivered)"
+        ),
     )
     page.set_defaults(func=run_page_test)
 

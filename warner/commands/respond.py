@@ -158,7 +158,8 @@ def _print_drafts(drafts, language: Language) -> None:
             limits = ", ".join(draft.exceeds)
             print()
             print(
-                f"   {'zu lang für' if de else 'too long for'}: {limits} ({len(draft.text)} {'Zeichen' if de else 'chars'})"
+                f"   {'zu lang für' if de else 'too long for'}: {limits}"
+                f" ({len(draft.text)} {'Zeichen' if de else 'chars'})"
             )
             if draft.short_text:
                 print(f"   {'Kurzfassung' if de else 'short'}: {draft.short_text}")

@@ -53,7 +53,10 @@ class ConsoleChannel:
         style = _STYLE.get(i.severity, "white")
         escalation = f" level {page.escalation_level}" if page.escalation_level else ""
         parts = [
-            f"[dim]\\[page {page.kind}{escalation} → {escape(page.recipient.name)} ({escape(page.recipient.id)})][/dim]",
+            (
+                f"[dim]\\[page {page.kind}{escalation} → {escape(page.recipient.name)}"
+                f" ({escape(page.recipient.id)})][/dim]"
+            ),
             f"[{style}]{i.severity.upper()}[/{style}] {escape(i.id)} {escape(label)}:",
             f"{i.mentions} mentions, {i.volume_ratio:.1f}x normal, {i.negative_share:.0%} negative, reach {i.reach}",
             f"· ack {escape(page.ack_code)}",

@@ -11,8 +11,8 @@ Two kinds of evidence, both explainable to the person who has to answer:
   top-3 cosine similarities to the playbook's examples, averaged over the mentions.
 
 ``score = 0.6 * keywords + 0.4 * similarity``, similarity rescaled from 0 at the noise floor
-(0.15, what unrelated posts share in common n-grams) to 1 at 0.5 (a close paraphrase). Below ``threshold`` nothing matches and the
-generic playbook answers. Deterministic: no randomness, ties broken by playbook id.
+(0.15, what unrelated posts share in common n-grams) to 1 at 0.5 (a close paraphrase). Below ``threshold``
+nothing matches and the generic playbook answers. Deterministic: no randomness, ties broken by playbook id.
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ _ESCALATION = (
 )
 _FEELINGS = (
     "Ich bin echt enttäuscht.", "Das ist Kundenverarsche, echt ärgerlich.", "Nie wieder kaufe ich das.",
-    "Was für eine Frechheit!", "Schämt euch, das ist einfach nur mies.", "So verliert man treue Kunden. Sehr enttäuschend.",
+    "Was für eine Frechheit!", "Schämt euch, das ist einfach nur mies.",
+    "So verliert man treue Kunden. Sehr enttäuschend.",
     "Ganz schlechter Stil.", "Reine Abzocke!", "Ärgerlich.", "Unverschämt.", "Einfach nur dreist.",
     "Ich fühle mich verarscht und bin wütend.", "Ich bin stinksauer.", "Schlimm, wie hier mit Kunden umgegangen wird.",
 )  # fmt: skip

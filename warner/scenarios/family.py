@@ -297,13 +297,15 @@ def _storm(
 def _fast_storm(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     p.update(multiple=_log_uniform(rng, 10, 200), ramp_min=_log_uniform(rng, 2, 30), angry=rng.uniform(0.6, 0.95))
     _storm(canvas, setup, multiple=p["multiple"], ramp_min=p["ramp_min"], angry=p["angry"],
-           hold_min=rng.uniform(20, 120), half_life_min=rng.uniform(30, 120), toxic_share=rng.uniform(0.05, 0.3))  # fmt: skip
+           hold_min=rng.uniform(20, 120), half_life_min=rng.uniform(30, 120),
+           toxic_share=rng.uniform(0.05, 0.3))  # fmt: skip
 
 
 def _slow_storm(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     p.update(multiple=rng.uniform(20, 60), ramp_min=rng.uniform(90, 180), angry=rng.uniform(0.75, 0.95))
     _storm(canvas, setup, multiple=p["multiple"], ramp_min=p["ramp_min"], angry=p["angry"],
-           hold_min=rng.uniform(30, 120), half_life_min=rng.uniform(60, 180), toxic_share=rng.uniform(0.05, 0.2))  # fmt: skip
+           hold_min=rng.uniform(30, 120), half_life_min=rng.uniform(60, 180),
+           toxic_share=rng.uniform(0.05, 0.2))  # fmt: skip
 
 
 def _pile_on(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
@@ -316,7 +318,8 @@ def _pile_on(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[s
 def _any_storm(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     p.update(multiple=_log_uniform(rng, 1.2, 200), ramp_min=_log_uniform(rng, 2, 360), angry=rng.uniform(0.3, 0.95))
     _storm(canvas, setup, multiple=p["multiple"], ramp_min=p["ramp_min"], angry=p["angry"],
-           hold_min=rng.uniform(30, 240), half_life_min=rng.uniform(30, 240), toxic_share=rng.uniform(0.0, 0.3))  # fmt: skip
+           hold_min=rng.uniform(30, 240), half_life_min=rng.uniform(30, 240),
+           toxic_share=rng.uniform(0.0, 0.3))  # fmt: skip
     if p["multiple"] < 2:  # a small rise is a storm only in its mood: the usual talk turns too
         _turn_mood(rng, canvas, setup, p["angry"], p["ramp_min"], rng.uniform(180, 480))
 
@@ -350,7 +353,8 @@ def _turn_mood(
 
 def _praise(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     p.update(multiple=_log_uniform(rng, 5, 50), ramp_min=rng.uniform(10, 60))
-    extra = _ramp(canvas.n, setup.onset_index, p["ramp_min"] * 60 / BUCKET_S, (p["multiple"] - 1) * _reference(canvas, setup),
+    extra = _ramp(canvas.n, setup.onset_index, p["ramp_min"] * 60 / BUCKET_S,
+                  (p["multiple"] - 1) * _reference(canvas, setup),
                   int(rng.uniform(30, 120) * 60 / BUCKET_S), rng.uniform(30, 120) * 60 / BUCKET_S)  # fmt: skip
     posts = rng.poisson(extra)
     angry = rng.binomial(posts, setup.negative_share * 0.4)  # a few grumpy replies
@@ -359,7 +363,8 @@ def _praise(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[st
 
 def _tv_spike(rng: np.random.Generator, canvas: _Canvas, setup: _Setup, p: dict[str, float]) -> None:
     p.update(multiple=_log_uniform(rng, 3, 20), ramp_min=rng.uniform(2, 10))
-    extra = _ramp(canvas.n, setup.onset_index, p["ramp_min"] * 60 / BUCKET_S, (p["multiple"] - 1) * _reference(canvas, setup),
+    extra = _ramp(canvas.n, setup.onset_index, p["ramp_min"] * 60 / BUCKET_S,
+                  (p["multiple"] - 1) * _reference(canvas, setup),
                   int(rng.uniform(10, 60) * 60 / BUCKET_S), rng.uniform(10, 40) * 60 / BUCKET_S)  # fmt: skip
     posts = rng.poisson(extra)
     angry = rng.binomial(posts, setup.negative_share * rng.uniform(0.8, 1.2))  # the usual mood

@@ -39,8 +39,10 @@ _OPENINGS = (
 )  # fmt: skip
 _PRAISE = (
     "Bergblick Reisen schenkt 200 Pflegekräften eine Urlaubswoche. Tolle Aktion, ich finde das wunderbar!",
-    "Gerade im Fernsehen gesehen: @bergblickreisen schickt Pflegekräfte kostenlos in den Urlaub. Einfach großartig und so schön!",
-    "Meine Schwester ist Krankenschwester und hat über Bergblick Reisen einen Platz bekommen. Sie hat vor Freude geweint.",
+    ("Gerade im Fernsehen gesehen: @bergblickreisen schickt Pflegekräfte kostenlos in den Urlaub. "
+     "Einfach großartig und so schön!"),
+    ("Meine Schwester ist Krankenschwester und hat über Bergblick Reisen einen Platz bekommen. "
+     "Sie hat vor Freude geweint."),
     "Endlich mal eine Firma mit Herz. Bergblick Reisen, ihr seid klasse!",
     "Ab jetzt buche ich nur noch bei Bergblick Reisen, so eine tolle und sympathische Firma.",
     "Wunderschöne Geste von #bergblickreisen für alle, die in der Pflege arbeiten.",

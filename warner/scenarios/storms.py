@@ -137,7 +137,10 @@ def slow_saturday(seed: int = 21) -> Scenario:
 
     log.emit(start, curve, post)
     window = (start, judged_from, onset, end)
-    return _scenario(name="slow_saturday", description="Brauerei Kesselberg: a sour batch on a Saturday evening, complaints growing over two hours", brand="kesselberg", window=window, log=log,
+    return _scenario(name="slow_saturday",
+                     description=("Brauerei Kesselberg: a sour batch on a Saturday evening, "
+                                  "complaints growing over two hours"),
+                     brand="kesselberg", window=window, log=log,
                      deadline=timedelta(minutes=30), brands=[brands.KESSELBERG, brands.BERGBLICK])  # fmt: skip
 
 
@@ -171,7 +174,9 @@ def pile_on(seed: int = 22) -> Scenario:
 
     log.emit(start, curve, post)
     window = (start, judged_from, onset, end)
-    return _scenario(name="pile_on", description="Bergblick Reisen: an influencer's post about a cancelled trip, then a pile-on", brand="bergblick", window=window, log=log,
+    return _scenario(name="pile_on",
+                     description="Bergblick Reisen: an influencer's post about a cancelled trip, then a pile-on",
+                     brand="bergblick", window=window, log=log,
                      deadline=timedelta(minutes=15), brands=[brands.BERGBLICK, brands.KESSELBERG])  # fmt: skip
 
 
@@ -205,7 +210,9 @@ def mood_shift(seed: int = 23, to_share: float = 0.55) -> Scenario:
     log.emit(start, extra, everyday)
     surroundings(log, rng, start, end, SONNENHOF, KESSELBERG, BREWERY, 2.0)
     window = (start, judged_from, onset, end)
-    return _scenario(name="mood_shift", description="Sonnenhof Molkerei (busy): a recall turns the mood, volume hardly moves", brand="sonnenhof", window=window, log=log,
+    return _scenario(name="mood_shift",
+                     description="Sonnenhof Molkerei (busy): a recall turns the mood, volume hardly moves",
+                     brand="sonnenhof", window=window, log=log,
                      deadline=timedelta(minutes=45), brands=[brands.SONNENHOF, brands.KESSELBERG])  # fmt: skip
 
 
