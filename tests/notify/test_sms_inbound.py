@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from warner.incidents import Incident, IncidentStore
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
-from warner.notify.ack_codes import AckCodes
 from warner.notify.base import Recipient
-from warner.notify.sms_inbound import (
+from warner.notify.sms.ack_codes import AckCodes
+from warner.notify.sms.inbound import (
     LOCKED,
     REFUSED,
     REPLY_PATH,
@@ -33,7 +33,7 @@ from warner.notify.sms_inbound import (
     status_from,
     twilio_signature,
 )
-from warner.notify.sms_lockout import ReplyLockout
+from warner.notify.sms.lockout import ReplyLockout
 from warner.oncall.clock import ManualClock
 from warner.store import keys
 

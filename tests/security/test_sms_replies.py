@@ -41,7 +41,7 @@ from support import CONFIG_YAML, TOKENS
 from warner.config import ConfigError, parse_config
 from warner.incidents import Incident
 from warner.incidents.lifecycle import IncidentLifecycle
-from warner.notify.sms_inbound import REFUSED
+from warner.notify.sms.inbound import REFUSED
 from warner.oncall.clock import SystemClock
 from warner.store import keys
 

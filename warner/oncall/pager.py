@@ -352,7 +352,7 @@ def build_pager(
         """The engine writes every attempt into the incident timeline itself."""
 
     notifier = Notifier(channels, policy, recorded_by_engine, metrics)
-    from warner.notify.ack_codes import AckCodes
+    from warner.notify.sms.ack_codes import AckCodes
 
     codes = AckCodes(redis)
     engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue, poll=poll)
@@ -393,8 +393,8 @@ def build_pager(
         # Each reply route only with its secret (SmsConfig refuses a config that leaves one open);
         # codes retire when the incident is acknowledged or resolved on any channel.
         from warner.notify.sms.config import read_secret
-        from warner.notify.sms_inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
-        from warner.notify.sms_lockout import ReplyLockout
+        from warner.notify.sms.inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
+        from warner.notify.sms.lockout import ReplyLockout
 
         sms, inbound_config = config.notify.sms, config.notify.sms.inbound
         inbound = SmsInbound(
