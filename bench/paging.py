@@ -51,7 +51,7 @@ from warner.incidents.model import TopMention
 from warner.logs import configure_logging
 from warner.metrics import Metrics
 from warner.notify.telegram import stop as stop_bot
-from warner.oncall.pager import Pager, build_pager
+from warner.paging import Pager, build_pager
 from warner.store import EmbeddedRedis, connect, keys
 
 BRAND = "kesselberg"

@@ -18,7 +18,7 @@ from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
 from warner.ingest import create_app
 from warner.ingest.app import add_metrics_route
 from warner.metrics import Metrics
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.pipeline import Stage
 from warner.scoring import Scorer, ScoreStage, default_scorer
 from warner.store import MentionStream

@@ -27,7 +27,7 @@ from warner.incidents import Incident, IncidentEvent
 from warner.notify.base import Delivery, Page
 from warner.oncall.clock import ManualClock
 from warner.oncall.escalation import EscalationEngine
-from warner.oncall.pager import RosterView
+from warner.paging import RosterView
 from warner.store import keys
 
 pytestmark = pytest.mark.timeout(60)

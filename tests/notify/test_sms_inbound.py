@@ -397,7 +397,7 @@ async def test_the_pager_mounts_only_the_authenticated_route_and_retires_codes_o
     redis: Any, responder: IncidentResponder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from warner.config import parse_config
-    from warner.oncall.pager import build_pager
+    from warner.paging import build_pager
 
     monkeypatch.setenv("TEST_SMS_REPLY_TOKEN", REPLY_TOKEN)
     pager = build_pager(parse_config(PAGER_YAML, "pager.yaml"), redis)
