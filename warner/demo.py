@@ -174,7 +174,7 @@ async def _run(console, config, redis, scenario: Scenario, speed, token, state: 
                 state.accepted += reply["accepted"]
                 state.duplicates += reply["duplicates"]
                 state.scenario_now = chunk[-1].created_at
-            while await MentionStream(redis).backlog():
+            while await MentionStream(redis).backlog():  # noqa: ASYNC110 - polling Redis, no event to wait on
                 await asyncio.sleep(0.05)
             await refresh()
             view.update(_view(config, scenario, state))
@@ -278,7 +278,8 @@ def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
     status = f"scenario time {clock}   sent {state.sent}   accepted {state.accepted}   duplicates {state.duplicates}"
     alerts = [
         f"[bold red]INCIDENT {i.id}[/bold red] since {datetime.fromtimestamp(i.started_at, BERLIN):%H:%M}: "
-        f"{i.severity}, {i.status}, {i.mentions} mentions ({i.volume_ratio:.0f}x normal), {i.negative_share:.0%} negative"
+        f"{i.severity}, {i.status}, {i.mentions} mentions ({i.volume_ratio:.0f}x normal), "
+        f"{i.negative_share:.0%} negative"
         for i in state.incidents
     ]
     return Group(status, table, *alerts)

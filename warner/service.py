@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -67,10 +68,8 @@ async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) ->
     stages = [s for s in worker.stages if isinstance(s, DetectStage)]
     period = config.bucket.total_seconds()
     while not stop.is_set():
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=period)
-        except TimeoutError:
-            pass
         if stop.is_set():
             return
         for stage in stages:
