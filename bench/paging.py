@@ -51,7 +51,7 @@ from warner.incidents.store import IncidentStore
 from warner.logs import configure_logging
 from warner.metrics import Metrics
 from warner.notify.telegram.bot import stop as stop_bot
-from warner.oncall.pager import Pager, build_pager
+from warner.paging import Pager, build_pager
 from warner.store import keys
 from warner.store.connection import connect
 from warner.store.embedded import EmbeddedRedis
@@ -135,7 +135,12 @@ class Bench:
         await self.incidents.index(inc)
         return inc
 
-    async def page_one(self, phase: Phase, drive: Callable[[], Awaitable[None]], timeout: float = 10.0) -> None:
+    async def page_one(
+        self,
+        phase: Phase,
+        drive: Callable[[], Awaitable[None]],
+        timeout: float = 10.0,
+    ) -> None:
         """Open one incident at the alert decision, ``drive`` the engine, read the doubles' arrival times."""
         inc = await self.write_incident()
         tg_mark, sms_mark = len(self.telegram.calls), len(self.sms.requests)
@@ -258,8 +263,8 @@ async def run(args: argparse.Namespace) -> None:
         server.stop()
 
     print(f"warner paging benchmark — alert decision → request at the doubles (127.0.0.1), "
-          f"1 person, Telegram + SMS (delivery: all), appendfsync {args.appendfsync}, "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+          f"1 person, Telegram + SMS (delivery: all), "
+          f"appendfsync {args.appendfsync}, {os.cpu_count()} CPUs")  # fmt: skip
     for phase in phases:
         report(phase)
 

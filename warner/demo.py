@@ -36,7 +36,7 @@ from warner.incidents.model import Incident
 from warner.incidents.store import IncidentStore
 from warner.ingest.parse import validate_record
 from warner.metrics import Metrics
-from warner.oncall.pager import Pager, build_pager
+from warner.paging import Pager, build_pager
 from warner.replay import paced_chunks
 from warner.scenarios import Scenario, saturday_storm
 from warner.service import build_worker, start_api

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,7 +18,7 @@ from warner.detect.stage import DetectStage, IncidentHook
 from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
 from warner.ingest.app import add_metrics_route, create_app
 from warner.metrics import Metrics
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.pipeline import Stage
 from warner.scoring.base import Scorer
 from warner.scoring.models import default_scorer
@@ -68,10 +69,8 @@ async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) ->
     stages = [s for s in worker.stages if isinstance(s, DetectStage)]
     period = config.bucket.total_seconds()
     while not stop.is_set():
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=period)
-        except TimeoutError:
-            pass
         if stop.is_set():
             return
         for stage in stages:

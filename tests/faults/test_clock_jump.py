@@ -27,7 +27,7 @@ from warner.detect.detector import Detector, Observation
 from warner.incidents.model import Incident, IncidentEvent
 from warner.notify.base import Delivery, Page
 from warner.oncall.escalation import EscalationEngine
-from warner.oncall.pager import RosterView
+from warner.paging import RosterView
 from warner.store import keys
 
 pytestmark = pytest.mark.timeout(60)

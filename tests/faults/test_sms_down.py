@@ -27,7 +27,7 @@ from oncall.test_paging_end_to_end import (
 
 from warner.core import ManualClock
 from warner.metrics import Metrics
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.scenarios import saturday_storm
 
 pytestmark = pytest.mark.timeout(60)

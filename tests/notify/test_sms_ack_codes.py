@@ -6,7 +6,7 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
-from warner.notify.ack_codes import (
+from warner.notify.sms.ack_codes import (
     AckCodes,
     Claim,
     ack_code_key,

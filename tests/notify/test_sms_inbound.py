@@ -20,8 +20,8 @@ from warner.core import ManualClock, Recipient
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.model import Incident
 from warner.incidents.store import IncidentStore
-from warner.notify.ack_codes import AckCodes
-from warner.notify.sms_inbound import (
+from warner.notify.sms.ack_codes import AckCodes
+from warner.notify.sms.inbound import (
     LOCKED,
     REFUSED,
     REPLY_PATH,
@@ -34,7 +34,7 @@ from warner.notify.sms_inbound import (
     status_from,
     twilio_signature,
 )
-from warner.notify.sms_lockout import ReplyLockout
+from warner.notify.sms.lockout import ReplyLockout
 from warner.store import keys
 
 ANNA_PHONE, BEN_PHONE, STRANGER = "+4915112345678", "+4917099887766", "+4916000000000"
@@ -397,7 +397,7 @@ async def test_the_pager_mounts_only_the_authenticated_route_and_retires_codes_o
     redis: Any, responder: IncidentResponder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from warner.config.loading import parse_config
-    from warner.oncall.pager import build_pager
+    from warner.paging import build_pager
 
     monkeypatch.setenv("TEST_SMS_REPLY_TOKEN", REPLY_TOKEN)
     pager = build_pager(parse_config(PAGER_YAML, "pager.yaml"), redis)

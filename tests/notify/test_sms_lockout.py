@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from warner.notify.sms_lockout import MAX_WRONG, Attempt, Locked, ReplyLockout, mask_phone
+from warner.notify.sms.lockout import MAX_WRONG, Attempt, Locked, ReplyLockout, mask_phone
 from warner.store.connection import connect
 
 ANNA = "+4915112345678"

@@ -17,7 +17,7 @@ from warner.core import ManualClock
 from warner.incidents.model import Incident
 from warner.metrics import Metrics
 from warner.notify.telegram.bot import start_polling
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.store import keys
 
 SATURDAY_1950 = 1795287000  # Sa 21.11.2026 19:50 Europe/Berlin

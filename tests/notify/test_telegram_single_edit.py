@@ -20,7 +20,7 @@ from warner.core import ManualClock
 from warner.incidents.model import Incident
 from warner.metrics import Metrics
 from warner.notify.telegram.bot import start_polling
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.store import keys
 
 ANNA, BEN = 1001, 1002

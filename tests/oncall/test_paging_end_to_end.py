@@ -20,7 +20,7 @@ from warner.config.loading import parse_config
 from warner.core import ManualClock
 from warner.metrics import Metrics
 from warner.notify.telegram.bot import start_polling
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 from warner.scenarios import saturday_storm
 
 ANNA, BEN = 1001, 1002

@@ -24,7 +24,7 @@ from warner.config.loading import parse_config
 from warner.core import ManualClock
 from warner.metrics import Metrics
 from warner.notify.telegram.bot import start_polling
-from warner.oncall.pager import build_pager
+from warner.paging import build_pager
 
 ANNA, BEN = 1001, 1002
 ANNA_PHONE, BEN_PHONE = "+4915111111111", "+4915122222222"

@@ -42,7 +42,7 @@ from warner.config.loading import ConfigError, parse_config
 from warner.core import SystemClock
 from warner.incidents.lifecycle import IncidentLifecycle
 from warner.incidents.model import Incident
-from warner.notify.sms_inbound import REFUSED
+from warner.notify.sms.inbound import REFUSED
 from warner.store import keys
 
 ANNA, BEN = "+4915111111111", "+4915122222222"

@@ -23,7 +23,7 @@ from warner.core import Language
 from warner.digest.model import WeekFigures
 from warner.digest.report import caption, telegram_text
 from warner.notify.base import Delivery
-from warner.notify.telegram.channel import NAME, _failed
+from warner.notify.telegram.channel import NAME, failed_delivery
 from warner.notify.telegram.config import TelegramConfig, TelegramSecrets
 
 log = structlog.get_logger(__name__)
@@ -102,8 +102,10 @@ async def _attempt(
         message = await request()
     except TelegramError as exc:
         latency = time.perf_counter() - started
-        # _failed returns None only for an edit that changed nothing; a send has no such case
-        delivery = _failed(exc, target, latency) or Delivery(NAME, target, ok=False, latency_s=latency, error=str(exc))
+        # failed_delivery returns None only for an edit that changed nothing; a send has no such case
+        delivery = failed_delivery(exc, target, latency) or Delivery(
+            NAME, target, ok=False, latency_s=latency, error=str(exc)
+        )
         log.warning(
             "digest_send_failed",
             week=figures.week,

@@ -242,6 +242,10 @@ class IncidentResponder:
                     log.exception("response_listener_failed", incident=incident_id, step=step)
         return state_line(t.response, lang, self.people, self.tz, already=not t.changed)
 
+    def describe(self, response: Response, lang: Language) -> str:
+        """``response``'s state line as this responder words it: "Übernommen von Anna, 21:04"."""
+        return state_line(response, lang, self.people, self.tz)
+
 
 LINES: dict[Language, dict[str, str]] = {
     "de": {

@@ -137,7 +137,7 @@ class TelegramChannel:
                 self._initialized = True
             message = await self._deliver(page, chat_id)
         except TelegramError as exc:
-            delivery = _failed(exc, target, time.perf_counter() - started)
+            delivery = failed_delivery(exc, target, time.perf_counter() - started)
             if delivery is None:  # the message already says this: nothing to do
                 return Delivery(
                     NAME, target, ok=True, latency_s=time.perf_counter() - started, message_ref=page.message_ref
@@ -179,7 +179,7 @@ class TelegramChannel:
         try:
             message = await self._bot.send_message(chat_id, text)
         except TelegramError as exc:
-            failed = _failed(exc, target, time.perf_counter() - started)
+            failed = failed_delivery(exc, target, time.perf_counter() - started)
             error = f"{type(exc).__name__}: {exc.message}"  # 'not modified' (failed is None) cannot happen here
             return failed or Delivery(NAME, target, ok=False, latency_s=time.perf_counter() - started, error=error)
         ref = f"{message.chat_id}:{message.message_id}"
@@ -232,8 +232,13 @@ def _parse_ref(ref: str | None) -> tuple[int, int] | None:
         return None
 
 
-def _failed(exc: TelegramError, target: str, latency_s: float) -> Delivery | None:
-    """The Delivery for a failed request, or None when the failure means 'already done'."""
+def failed_delivery(exc: TelegramError, target: str, latency_s: float) -> Delivery | None:
+    """The ``Delivery`` for a failed Bot API request, or None when the failure means 'already done'.
+
+    One judgement for every sender on Telegram (alerts, test pages, the weekly digest): 429 ->
+    ``retry_after``; a bad request, a blocked bot, a bad token or a migrated chat -> permanent;
+    network errors and 5xx -> transient. None only for an edit that changed nothing.
+    """
     error = f"{type(exc).__name__}: {exc.message}"
     if isinstance(exc, RetryAfter):
         return Delivery(NAME, target, ok=False, latency_s=latency_s, error=error, retry_after=retry_after_s(exc))

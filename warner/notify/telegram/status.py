@@ -8,6 +8,7 @@ whom to call after the hand-over), and how each recent incident stands, in words
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,34 +17,46 @@ from warner.incidents.lifecycle import Response, state_line
 from warner.incidents.model import Incident
 from warner.notify.telegram import texts
 from warner.notify.telegram.render import BERLIN, BUCKET_S, format_day, volume_line
-from warner.oncall.schedule import Roster
 
 LOOKAHEAD = timedelta(days=14)  # how far /oncall looks for the next shift when nobody is on call
 
 
-def oncall_text(roster: Roster, now: datetime, language: Language) -> str:
+@dataclass(frozen=True, slots=True)
+class ScheduleNow:
+    """One on-call schedule at a moment, as /oncall shows it; times in the schedule's own zone."""
+
+    schedule: str  # the schedule's label
+    on_call: tuple[str, datetime] | None  # who is on call (name) and until when (the hand-over)
+    next: tuple[str, datetime] | None = None  # else who comes next (name) and from when, within the lookahead
+
+
+# Who is on call at ``now`` in each schedule, looking ``lookahead`` ahead for the next shift when
+# nobody is; no schedules at all is an empty list. Supplied by the composition (``warner/paging.py``)
+# from the on-call schedules, so notify does not import them.
+WhoIsOnCall = Callable[[datetime, timedelta], Sequence[ScheduleNow]]
+
+
+def oncall_text(who_is_on_call: WhoIsOnCall, now: datetime, language: Language) -> str:
     """Per schedule: who is on call and until when (the hand-over), or who comes next and from when."""
-    if not roster.schedules:
+    schedules = who_is_on_call(now, LOOKAHEAD)
+    if not schedules:
         return texts.text(language, "oncall_none")
     lines = [texts.text(language, "oncall_title")]
-    for schedule in roster.schedules:
-        zone = ZoneInfo(schedule.time_zone)
-        shift = roster.shift(schedule.id, now)
-        if shift is not None:
-            until = _moment(shift.end.astimezone(zone), language)
+    for s in schedules:
+        if s.on_call is not None:
+            person, until = s.on_call
             lines.append(
-                texts.text(language, "oncall_shift", schedule=schedule.label, person=shift.person.name, until=until)
+                texts.text(language, "oncall_shift", schedule=s.schedule, person=person, until=_moment(until, language))
             )
-            continue
-        upcoming = roster.shifts(schedule.id, now, now + LOOKAHEAD)
-        if upcoming:
-            nxt = upcoming[0]
-            start = _moment(nxt.start.astimezone(zone), language)
+        elif s.next is not None:
+            person, start = s.next
             lines.append(
-                texts.text(language, "oncall_nobody_next", schedule=schedule.label, person=nxt.person.name, start=start)
+                texts.text(
+                    language, "oncall_nobody_next", schedule=s.schedule, person=person, start=_moment(start, language)
+                )
             )
         else:
-            lines.append(texts.text(language, "oncall_nobody", schedule=schedule.label, days=LOOKAHEAD.days))
+            lines.append(texts.text(language, "oncall_nobody", schedule=s.schedule, days=LOOKAHEAD.days))
     return "\n".join(lines)
 
 

@@ -130,6 +130,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "incidents_title": "Letzte Vorfälle:",
         "incidents_none": "Keine Vorfälle.",
         "failed": "Das hat nicht geklappt. Bitte gleich noch einmal versuchen.",
+        "draft_title": "{title} · {purpose}",
+        "draft_too_long": "länger als {platform}",
     },
     "en": {
         "volume": "{mentions} in {span}, usually about {usual}",
@@ -186,6 +188,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "incidents_title": "Recent incidents:",
         "incidents_none": "No incidents.",
         "failed": "That did not work. Please try again in a moment.",
+        "draft_title": "{title} · {purpose}",
+        "draft_too_long": "longer than {platform}",
     },
 }
 

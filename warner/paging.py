@@ -4,6 +4,11 @@ The detect stage hands incident events to the ``EscalationEngine`` (a hook); the
 asks the ``Roster`` who to reach and the ``Notifier`` to reach them over Telegram, SMS or
 the console; a button, a command or an SMS reply goes through the ``IncidentResponder``,
 which tells the engine to stop. This module only wires those parts together.
+
+It is the composition layer beside ``service.py``: it may import oncall, notify, incidents
+and respond, so that none of those has to import another across its edge — the bot's
+answers (``BotBackend``) read the schedules and the playbooks here, the on-call schedules
+reach the bot through ``RosterView``, and the channels come from ``notify/factory.py``.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
@@ -29,10 +34,18 @@ from warner.incidents.model import IncidentEvent
 from warner.incidents.store import IncidentStore
 from warner.metrics import Metrics
 from warner.notify.base import Channel
-from warner.notify.delivery import Notifier, RetryPolicy
+from warner.notify.delivery import Notifier
+from warner.notify.factory import AlertBot, build_notifier
+from warner.notify.sms.ack_codes import AckCodes
 from warner.oncall.escalation import EscalationEngine
 from warner.oncall.schedule import Roster
 from warner.store import keys
+
+if TYPE_CHECKING:  # loaded where used: Telegram and the playbooks only when configured and asked
+    from warner.notify.sms.config import SmsConfig, SmsInboundConfig
+    from warner.notify.telegram.drafts import ChosenDraft, DraftOption
+    from warner.notify.telegram.status import ScheduleNow
+    from warner.respond.render import Draft, Responder
 
 log = structlog.get_logger()
 
@@ -83,6 +96,22 @@ class RosterView:
     def person_for_phone(self, phone: str) -> str | None:
         return self._by_phone.get(phone)
 
+    def who_is_on_call(self, now: datetime, lookahead: timedelta) -> list[ScheduleNow]:
+        """Per schedule: who is on call until when, else who comes next within ``lookahead`` (the bot's /oncall)."""
+        from warner.notify.telegram.status import ScheduleNow
+
+        schedules = []
+        for schedule in self.roster.schedules:
+            zone = ZoneInfo(schedule.time_zone)
+            shift = self.roster.shift(schedule.id, now)
+            if shift is not None:
+                schedules.append(ScheduleNow(schedule.label, (shift.person.name, shift.end.astimezone(zone))))
+                continue
+            upcoming = self.roster.shifts(schedule.id, now, now + lookahead)
+            nxt = (upcoming[0].person.name, upcoming[0].start.astimezone(zone)) if upcoming else None
+            schedules.append(ScheduleNow(schedule.label, None, nxt))
+        return schedules
+
 
 class BotBackend:
     """What the Telegram bot's commands show: who is on call, open incidents, drafts; and its test page."""
@@ -99,7 +128,7 @@ class BotBackend:
         self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
         self.config = config
         self.channels = channels if channels is not None else {}  # the pager's, reused by /test
-        self._responder: Any = None
+        self._responder: Responder | None = None
 
     def person_for_telegram(self, user_id: int) -> str | None:
         return self.roster.person_for_telegram(user_id)
@@ -117,7 +146,7 @@ class BotBackend:
     async def oncall_text(self, language: Language) -> str:
         from warner.notify.telegram.status import oncall_text
 
-        return oncall_text(self.roster.roster, datetime.fromtimestamp(self.clock.now(), UTC), language)
+        return oncall_text(self.roster.who_is_on_call, datetime.fromtimestamp(self.clock.now(), UTC), language)
 
     async def incidents_text(self, language: Language) -> str:
         from warner.notify.telegram.status import incidents_text
@@ -134,18 +163,24 @@ class BotBackend:
             bucket_s=self.config.bucket.total_seconds(),
         )
 
-    async def drafts(self, incident_id: str, language: Language) -> list[Any]:
+    async def drafts(self, incident_id: str, language: Language) -> list[DraftOption]:
         """The three best drafts for the incident, from the playbooks matched to its mentions."""
+        from warner.notify.telegram import texts
         from warner.notify.telegram.drafts import DraftOption
         from warner.respond.schema import PURPOSE_LABELS
 
         return [
-            DraftOption(str(n), f"{d.title} · {PURPOSE_LABELS[language][d.purpose]}", d.reason)
+            DraftOption(
+                str(n),
+                texts.text(language, "draft_title", title=d.title, purpose=PURPOSE_LABELS[language][d.purpose]),
+                d.reason,
+            )
             for n, d in enumerate(await self._ranked(incident_id, language))
         ]
 
-    async def choose_draft(self, incident_id: str, key: str, language: Language, person: str) -> Any:
+    async def choose_draft(self, incident_id: str, key: str, language: Language, person: str) -> ChosenDraft:
         """The chosen draft's text; who chose which draft goes into the incident's timeline."""
+        from warner.notify.telegram import texts
         from warner.notify.telegram.drafts import ChosenDraft
 
         ranked = await self._ranked(incident_id, language)
@@ -156,10 +191,10 @@ class BotBackend:
             incident_id,
             {"kind": "draft", "at": self.clock.now(), "by": person, "playbook": d.playbook_id, "purpose": d.purpose},
         )
-        warnings = [f"{'länger als' if language == 'de' else 'longer than'} {p}" for p in d.exceeds]
+        warnings = [texts.text(language, "draft_too_long", platform=p) for p in d.exceeds]
         return ChosenDraft(d.text, d.short_text, list(d.checklist), warnings)
 
-    async def _ranked(self, incident_id: str, language: Language) -> list[Any]:
+    async def _ranked(self, incident_id: str, language: Language) -> list[Draft]:
         from warner.incidents.lifecycle import split_id
 
         try:
@@ -172,7 +207,7 @@ class BotBackend:
         recent = await self.incidents.recent_mentions(brand, incident.started_at - 3600, limit=300)
         texts = [m.text for m in recent or incident.top]
         if self._responder is None:
-            from warner.respond import Responder
+            from warner.respond.render import Responder
 
             self._responder = Responder.from_config(self.config)
         now = datetime.fromtimestamp(self.clock.now(), UTC)
@@ -312,102 +347,85 @@ def build_pager(
     console: Console | None = None,
     poll: float = 1.0,
 ) -> Pager | None:
-    """The pager for ``config``, or None when no escalation route is configured."""
+    """The pager for ``config``, or None when no escalation route is configured.
+
+    Built in the order the parts need each other: the responder; the bot, which acts through it;
+    the channels (Telegram's sends through the bot); the engine, which pages through them.
+    """
     if not config.escalation.routes:
         return None
     clock = clock or SystemClock()
-    labels = {b.name: b.label for b in config.brands}
     roster = RosterView(config)
-    channels: dict[str, Channel] = {}
-    routes: list[Callable[[web.Application], None]] = []
-    secrets = None
-    if config.notify.telegram is not None:
-        from warner.notify.telegram.bot import build_application
-        from warner.notify.telegram.channel import EditedMessages, TelegramChannel
-        from warner.notify.telegram.keyboard import CallbackSigner
-
-        secrets = config.notify.telegram.secrets()
-    if config.notify.sms is not None:
-        from warner.notify.sms.channels import sms_channel
-
-        channels["sms"] = sms_channel(config.notify.sms, labels=labels)
-    if config.notify.console:
-        from warner.notify.console import ConsoleChannel
-
-        channels["console"] = ConsoleChannel(console or Console(), labels=labels)
-
-    retry = config.notify.retry
-    policy = RetryPolicy(
-        max_attempts=retry.max_attempts,
-        base_delay=retry.base_delay.total_seconds(),
-        max_delay=retry.max_delay.total_seconds(),
-        max_retry_after=retry.max_retry_after.total_seconds(),
-    )
-
-    async def recorded_by_engine(page: Any, delivery: Any) -> None:
-        """The engine writes every attempt into the incident timeline itself."""
-
-    notifier = Notifier(channels, policy, recorded_by_engine, metrics)
-    from warner.notify.ack_codes import AckCodes
-
-    codes = AckCodes(redis)
-    engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue, poll=poll)
+    tg = config.notify.telegram
+    secrets = tg.secrets() if tg is not None else None
     lifecycle = IncidentLifecycle(redis, clock)
     responder = IncidentResponder(
         lifecycle,
         IncidentStore(redis),
         roster.recipient_or_none,
-        listeners=[engine.on_response],
         snooze=config.escalation.snooze,
         timezone=config.escalation.timezone,
     )
-    pager = Pager(engine, responder, notifier, roster, routes=routes)
+    application, alert_bot, backend = None, None, None
+    routes: list[Callable[[web.Application], None]] = []
+    webhook = None
+    if tg is not None and secrets is not None:
+        from warner.notify.telegram.bot import build_application
+        from warner.notify.telegram.channel import EditedMessages
+        from warner.notify.telegram.webhook import add_webhook_route
 
-    if secrets is not None and config.notify.telegram is not None:
-        tg = config.notify.telegram
-        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config, channels=notifier.channels)
+        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config)
         edits = EditedMessages()  # the channel's edits, so a pressed alert is edited once, not twice
         application = build_application(
             tg, secrets.token, responder, backend, callback_key=secrets.callback_key, edits=edits
         )
-        signer = CallbackSigner(secrets.callback_key, tg.stale_after)
-        channels["telegram"] = TelegramChannel(
-            application.bot, signer, brand_names=labels, bucket_s=config.bucket.total_seconds(), edits=edits
-        )
-        notifier.channels["telegram"] = channels["telegram"]  # the bot needed the responder first
-        pager.application = application
+        alert_bot = AlertBot(application.bot, secrets.callback_key, edits)
         if tg.mode == "webhook":
-            pager.webhook = (tg.webhook_url or "", secrets.webhook_secret or "")
-            from warner.notify.telegram.webhook import add_webhook_route
-
-            routes.append(
-                lambda app: add_webhook_route(
-                    app, application, path=tg.webhook_path, secret_token=secrets.webhook_secret or ""
-                )
-            )
+            webhook = (tg.webhook_url or "", secrets.webhook_secret or "")
+            path, secret_token = tg.webhook_path, webhook[1]
+            routes.append(lambda app: add_webhook_route(app, application, path=path, secret_token=secret_token))
+    notifier = build_notifier(config, metrics, telegram=alert_bot, console=console)
+    if backend is not None:
+        backend.channels = notifier.channels  # /test reuses them; they needed the bot, the bot this backend
+    codes = AckCodes(redis)
+    engine = EscalationEngine(redis, config.escalation, roster, notifier, clock, ack_code=codes.issue, poll=poll)
+    responder.listeners.append(engine.on_response)
     if config.notify.sms is not None and config.notify.sms.inbound is not None:
-        # Each reply route only with its secret (SmsConfig refuses a config that leaves one open);
-        # codes retire when the incident is acknowledged or resolved on any channel.
-        from warner.notify.sms.config import read_secret
-        from warner.notify.sms_inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
-        from warner.notify.sms_lockout import ReplyLockout
+        routes.append(_sms_reply_routes(config.notify.sms, config.notify.sms.inbound, redis, codes, responder, roster))
+    log.info("pager_ready", channels=sorted(notifier.channels), routes=len(config.escalation.routes))
+    return Pager(engine, responder, notifier, roster, application=application, webhook=webhook, routes=routes)
 
-        sms, inbound_config = config.notify.sms, config.notify.sms.inbound
-        inbound = SmsInbound(
-            codes,
-            responder,
-            roster.person_for_phone,
-            ReplyLockout(redis),
-            status_from(responder),
-            language_of=lambda person: roster.recipient(person).language,
-            twilio_auth_token=sms.twilio.auth_token() if sms.provider == "twilio" and sms.twilio else None,
-            twilio_url=inbound_config.twilio_url,
-            reply_token=read_secret(inbound_config.token_env, "notify.sms.inbound.token_env")
-            if inbound_config.token_env
-            else None,
-        )
-        responder.listeners.append(retire_codes_listener(codes))
-        routes.append(lambda app: add_sms_routes(app, inbound))
-        log.info("sms_reply_routes", routes=sms.reply_routes())
-    log.info("pager_ready", channels=sorted(channels), routes=len(config.escalation.routes))
-    return pager
+
+def _sms_reply_routes(
+    sms: SmsConfig,
+    inbound_config: SmsInboundConfig,
+    redis: aioredis.Redis,
+    codes: AckCodes,
+    responder: IncidentResponder,
+    roster: RosterView,
+) -> Callable[[web.Application], None]:
+    """What mounts the SMS reply webhooks on the API app.
+
+    Each reply route only with its secret (SmsConfig refuses a config that leaves one open);
+    codes retire when the incident is acknowledged or resolved on any channel.
+    """
+    from warner.notify.sms.config import read_secret
+    from warner.notify.sms.inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
+    from warner.notify.sms.lockout import ReplyLockout
+
+    inbound = SmsInbound(
+        codes,
+        responder,
+        roster.person_for_phone,
+        ReplyLockout(redis),
+        status_from(responder),
+        language_of=lambda person: roster.recipient(person).language,
+        twilio_auth_token=sms.twilio.auth_token() if sms.provider == "twilio" and sms.twilio else None,
+        twilio_url=inbound_config.twilio_url,
+        reply_token=read_secret(inbound_config.token_env, "notify.sms.inbound.token_env")
+        if inbound_config.token_env
+        else None,
+    )
+    responder.listeners.append(retire_codes_listener(codes))
+    log.info("sms_reply_routes", routes=sms.reply_routes())
+    return lambda app: add_sms_routes(app, inbound)

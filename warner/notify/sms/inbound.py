@@ -11,7 +11,7 @@ that would leave one open), and both parse, check and delegate:
 
 Codes are personal (they only work from the number they were issued to), single-use and
 retired with their page (``ack_codes.py``). A sender number with ``MAX_WRONG`` wrong codes is
-locked out for a while, the right code included (``sms_lockout.py``). A client (gateway, proxy)
+locked out for a while, the right code included (``lockout.py``). A client (gateway, proxy)
 with ``MAX_WRONG`` wrong codes is locked only for wrong codes: the right code for the sender's
 number still acknowledges, so strangers cannot lock the on-call person out through the shared
 gateway address. Every wrong code — unknown, expired, someone else's, from a number nobody
@@ -43,10 +43,10 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from warner.core import Language
-from warner.notify.ack_codes import AckCodes
 from warner.notify.base import IncidentActions
+from warner.notify.sms.ack_codes import AckCodes
+from warner.notify.sms.lockout import Attempt, Locked, ReplyLockout
 from warner.notify.sms.text import to_gsm7
-from warner.notify.sms_lockout import Attempt, Locked, ReplyLockout
 from warner.secret_digest import same_secret
 
 if TYPE_CHECKING:
@@ -305,8 +305,7 @@ def retire_codes_listener(codes: AckCodes) -> Callable[[Transition], Awaitable[N
 
 
 def status_from(responder: IncidentResponder) -> StatusOf:
-    """``StatusOf`` read from the incident lifecycle, with the state line the bot and pages show."""
-    from warner.incidents.lifecycle import state_line
+    """``StatusOf`` read from the responder's lifecycle, with the state line the bot and pages show."""
 
     async def status(incident_id: str, lang: Language) -> tuple[Response, str] | None:
         try:
@@ -315,6 +314,6 @@ def status_from(responder: IncidentResponder) -> StatusOf:
             return None
         if response is None:
             return None
-        return response, state_line(response, lang, responder.people, responder.tz)
+        return response, responder.describe(response, lang)
 
     return status

@@ -1,0 +1,82 @@
+"""The ``Notifier`` and its channels, built once from the config when the pager starts.
+
+One place decides which channels exist (``notify:``) and how each is built, as
+``ingest/sources/factory.py`` does for the pulled sources. Every channel is complete before
+the notifier gets it. The Telegram channel sends through the bot application's own ``Bot``;
+the application needs the incident responder and the bot's backend first, so the composition
+(``warner/paging.py``) builds it and passes the bot in (``AlertBot``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from warner.metrics import Metrics
+from warner.notify.base import Channel, Delivery, Page
+from warner.notify.delivery import Notifier, Record, RetryPolicy
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from warner.config.root import Config
+    from warner.notify.telegram.channel import EditedMessages
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBot:
+    """The running bot Telegram alerts go out through, and what the alerts share with its button handler."""
+
+    bot: Bot  # the application's (``application.bot``): one client for alerts, presses and commands
+    callback_key: bytes  # signs the buttons (``TelegramConfig.secrets().callback_key``)
+    edits: EditedMessages  # alerts the channel edited, so the button handler does not edit a pressed one twice
+
+
+async def recorded_by_engine(page: Page, delivery: Delivery) -> None:
+    """The pager's ``Record``: the escalation engine writes every attempt into the incident timeline itself."""
+
+
+def build_notifier(
+    config: Config,
+    metrics: Metrics | None = None,
+    *,
+    telegram: AlertBot | None = None,
+    console: Console | None = None,
+    record: Record = recorded_by_engine,
+) -> Notifier:
+    """The notifier over every channel ``config.notify`` configures, with its retry policy.
+
+    ``telegram``: the bot the Telegram channel sends through, required when Telegram is configured.
+    ``console``: where the console channel prints (default: a new ``rich`` console).
+    Raises ``MissingSecretError`` naming an unset SMS gateway secret.
+    """
+    labels = {b.name: b.label for b in config.brands}
+    channels: dict[str, Channel] = {}
+    if config.notify.sms is not None:
+        from warner.notify.sms.channels import sms_channel
+
+        channels["sms"] = sms_channel(config.notify.sms, labels=labels)
+    if config.notify.console:
+        from warner.notify.console import ConsoleChannel
+
+        channels["console"] = ConsoleChannel(console or Console(), labels=labels)
+    if config.notify.telegram is not None:
+        if telegram is None:
+            raise ValueError("notify.telegram is configured: the Telegram channel needs the bot (telegram=AlertBot)")
+        from warner.notify.telegram.channel import TelegramChannel
+        from warner.notify.telegram.keyboard import CallbackSigner
+
+        signer = CallbackSigner(telegram.callback_key, config.notify.telegram.stale_after)
+        channels["telegram"] = TelegramChannel(
+            telegram.bot, signer, brand_names=labels, bucket_s=config.bucket.total_seconds(), edits=telegram.edits
+        )
+    retry = config.notify.retry
+    policy = RetryPolicy(
+        max_attempts=retry.max_attempts,
+        base_delay=retry.base_delay.total_seconds(),
+        max_delay=retry.max_delay.total_seconds(),
+        max_retry_after=retry.max_retry_after.total_seconds(),
+    )
+    return Notifier(channels, policy, record, metrics)
