@@ -187,9 +187,9 @@ def type_name(annotation: Any, *, nested: bool = False) -> str:
     """A type as a person writing YAML thinks of it: ``duration``, ``list of id``, ``one of: a, b``."""
     annotation, metadata = _unwrap(annotation)
     for item in metadata:
-        func = getattr(item, "func", None)
-        if getattr(func, "__name__", None) in _VALIDATORS:
-            return _VALIDATORS[func.__name__]
+        name = getattr(getattr(item, "func", None), "__name__", None)
+        if name in _VALIDATORS:
+            return _VALIDATORS[name]
     if _is_union(annotation):  # the constraints (a pattern, bounds) apply to the member that is not None
         members = [a for a in get_args(annotation) if a is not type(None)]
         return " or ".join(type_name(Annotated[(m, *metadata)] if metadata else m, nested=nested) for m in members)
@@ -237,7 +237,7 @@ def _bounds(metadata: list[Any]) -> str:
 
 def default_text(info: FieldInfo) -> str:
     if info.default_factory is not None:
-        return _scalar(info.default_factory())  # type: ignore[call-arg]
+        return _scalar(info.default_factory())  # type: ignore[call-arg]  # warner's factories take no validated data
     if info.default is PydanticUndefined:
         return "required"
     return _scalar(info.default)

@@ -28,7 +28,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -57,7 +56,7 @@ class ConnectionLimits:
 class _Guarded(asyncio.Protocol):
     """One connection: aiohttp's handler behind a header deadline and a write deadline."""
 
-    def __init__(self, guard: ConnectionGuard, handler: Any) -> None:
+    def __init__(self, guard: ConnectionGuard, handler: asyncio.Protocol) -> None:
         self._guard = guard
         self._handler = handler
         self.transport: asyncio.Transport | None = None
@@ -159,7 +158,7 @@ class ConnectionGuard:
     def open_connections(self) -> int:
         return len(self._open)
 
-    def protocol_factory(self, make_handler: Callable[[], Any]) -> Callable[[], asyncio.Protocol]:
+    def protocol_factory(self, make_handler: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
         return lambda: _Guarded(self, make_handler())
 
     def admit(self, connection: _Guarded) -> bool:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from warner.config.loading import ConfigIssue, ParsedConfig, issue_order, read_config
+from warner.config.loading import ParsedConfig, read_config
+from warner.config.locate import ConfigIssue, issue_order
 from warner.config.root import Config
 from warner.config.secrets import check_runtime_secrets, security_warnings, telegram_secret_issues
 from warner.store.config import REDIS_URL_ENV, check_redis_url

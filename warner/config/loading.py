@@ -180,12 +180,13 @@ def _salvage(data: dict[Any, Any], errors: list[Any]) -> tuple[Config | None, se
     pruned = copy.deepcopy(data)
     dropped: set[Loc] = set()
     for _ in range(_SALVAGE_ROUNDS):
-        keys = {_key_to_drop(clean_loc(err["loc"]), dropped) for err in errors}
-        if None in keys:
+        found = {_key_to_drop(clean_loc(err["loc"]), dropped) for err in errors}
+        keys = {key for key in found if key is not None}
+        if len(keys) < len(found):  # an error with no key to drop
             return None, set()
         for key in keys:
-            _drop(pruned, key)  # type: ignore[arg-type]
-        dropped |= keys  # type: ignore[arg-type]
+            _drop(pruned, key)
+        dropped |= keys
         try:
             config = Config.model_validate(pruned, context={WITHOUT_CROSS_CHECKS: True, CHECKED_BY_CONFIG: True})
         except ValidationError as exc:

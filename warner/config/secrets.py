@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from warner.config.loading import ConfigIssue
+from warner.config.locate import ConfigIssue
 from warner.config.root import Config
 
 

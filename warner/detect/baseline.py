@@ -43,7 +43,8 @@ class BaselineSettings:
 
 def _decay(step_h: float, half_life_h: float) -> float:
     """Learning rate of an exponentially weighted mean updated every ``step_h`` hours."""
-    return 1.0 - 0.5 ** (step_h / half_life_h)
+    kept: float = 0.5 ** (step_h / half_life_h)  # float ** float is typed Any (a negative base gives complex)
+    return 1.0 - kept
 
 
 @dataclass(slots=True)
@@ -151,4 +152,4 @@ class SeasonalBaseline:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SeasonalBaseline:
-        return cls(**data)  # type: ignore[arg-type]
+        return cls(**data)  # type: ignore[arg-type]  # decoded JSON that to_dict wrote: untyped per field

@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 import orjson
-import redis.asyncio as aioredis
 
 from warner.mention import MAX_FOLLOWERS
 from warner.metrics import Metrics
@@ -31,6 +31,9 @@ from warner.store import keys
 from warner.store.scripts import run_script_calls
 from warner.terms import brand_words, terms
 from warner.weeks import DEFAULT_TIME_ZONE, week_of
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 AUTHOR_MEMORY_S = 3600  # an author is fresh again after an hour of silence
 TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for negative terms
@@ -117,7 +120,7 @@ class BucketCounter:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         width: timedelta,
         retention: timedelta,
         *,
@@ -182,8 +185,12 @@ class BucketCounter:
 
     async def read(self, brand: str, start: int | None = None, end: int | None = None) -> list[BucketCounts]:
         """Buckets of a brand with any mentions, oldest first, optionally within [start, end]."""
-        epochs = await self.redis.zrangebyscore(
-            keys.bucket_index(brand), "-inf" if start is None else start, "+inf" if end is None else end
+        # Without scores the reply is the members (bytes); redis-py's type covers every form of the reply.
+        epochs = cast(
+            "list[bytes]",
+            await self.redis.zrangebyscore(
+                keys.bucket_index(brand), "-inf" if start is None else start, "+inf" if end is None else end
+            ),
         )
         if not epochs:
             return []
@@ -202,8 +209,12 @@ class BucketCounter:
     ) -> list[tuple[str, int]]:
         """The ``top`` most frequent words in the brand's negative mentions of ``week``, most frequent first
         (ties alphabetically), leaving out ``exclude``."""
-        rows = await self.redis.zrevrangebyscore(
-            keys.negative_terms(brand, week), "+inf", 1, start=0, num=3 * top + len(exclude), withscores=True
+        # With scores the reply is (member, score) pairs; redis-py's type covers every form of the reply.
+        rows = cast(
+            "list[tuple[bytes | str, float]]",
+            await self.redis.zrevrangebyscore(
+                keys.negative_terms(brand, week), "+inf", 1, start=0, num=3 * top + len(exclude), withscores=True
+            ),
         )
         found = [(w.decode() if isinstance(w, bytes) else w, int(n)) for w, n in rows]
         return sorted(((w, n) for w, n in found if w not in exclude), key=lambda t: (-t[1], t[0]))[:top]

@@ -30,9 +30,10 @@ The state is plain data (``to_dict``/``from_dict``) so the service keeps it in R
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from warner.core import Severity
@@ -218,28 +219,29 @@ class BrandDetector:
     def from_dict(cls, data: dict[str, object]) -> BrandDetector:
         """A state saved by this or an earlier version: what a field no longer exists for is
         dropped, a field that is new starts at its default (an upgrade keeps the baseline)."""
-        d = {k: v for k, v in data.items() if k in _FIELDS}
-        d["baseline"] = SeasonalBaseline.from_dict(d["baseline"])  # type: ignore[arg-type]
+        # A decoded JSON document: its values are untyped until the constructors below take them.
+        d: dict[str, Any] = {k: v for k, v in data.items() if k in _FIELDS}
+        d["baseline"] = SeasonalBaseline.from_dict(d["baseline"])
         d["recent"] = _known(_Smoothed, d["recent"])
         d["slow"] = _known(_Smoothed, d.get("slow", {}))
-        d["volume"] = WindowEvidence(**d["volume"])  # type: ignore[arg-type]
+        d["volume"] = WindowEvidence(**d["volume"])
         for name in ("episode", "last_episode"):
-            d[name] = Episode(**d[name]) if d.get(name) else None  # type: ignore[arg-type]
+            d[name] = Episode(**d[name]) if d.get(name) else None
         for name in ("volume_log", "mood_log"):
-            log = dict(d.get(name) or {})  # type: ignore[call-overload]
+            log = dict(d.get(name) or {})
             d[name] = ExcursionLog(
                 [tuple(x) for x in log.get("peaks", [])], log.get("open_peak", 0.0), log.get("last_above", 0)
-            )  # type: ignore[misc]
-        d["bursts"] = [tuple(x) for x in d.get("bursts", [])]  # type: ignore[union-attr]
-        return cls(**d)  # type: ignore[arg-type]
+            )
+        d["bursts"] = [tuple(x) for x in d.get("bursts", [])]
+        return cls(**d)
 
 
 _FIELDS = {f.name for f in fields(BrandDetector)}
 
 
-def _known(cls: type[_Smoothed], data: object) -> _Smoothed:
+def _known(cls: type[_Smoothed], data: Mapping[str, Any] | None) -> _Smoothed:
     names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in dict(data or {}).items() if k in names})  # type: ignore[call-overload]
+    return cls(**{k: v for k, v in dict(data or {}).items() if k in names})
 
 
 class Detector:
@@ -568,6 +570,6 @@ class Detector:
         half_life = self.novelty_half_life_s
         state.bursts = [(t, e) for t, e in state.bursts if now - t < 8 * half_life]
         age = state.baseline.seen_h * 3600
-        exposure_s = half_life / math.log(2) * (1 - 0.5 ** (age / half_life)) + NOVELTY_PRIOR.total_seconds()
-        seen = sum(0.5 ** ((now - t) / half_life) for t, e in state.bursts if e >= state.excursion_excess)
+        exposure_s: float = half_life / math.log(2) * (1 - 0.5 ** (age / half_life)) + NOVELTY_PRIOR.total_seconds()
+        seen: float = sum(0.5 ** ((now - t) / half_life) for t, e in state.bursts if e >= state.excursion_excess)
         return seen > rate * exposure_s / (7 * 86400)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from warner.detect.detector import Decision, Episode
 from warner.incidents.model import EventKind, Incident, IncidentEvent, TopMention
 from warner.incidents.store import IncidentStore, merge_top
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisPipeline
+
 _KINDS: dict[str, EventKind] = {"start": "opened", "escalate": "escalated", "subside": "subsiding", "end": "closed"}
 
 
 def queue_incident_writes(
-    pipe: aioredis.client.Pipeline,
+    pipe: RedisPipeline,
     brand: str,
     decisions: Sequence[Decision],
     current: Incident | None,

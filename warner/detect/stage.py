@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 import orjson
-import redis.asyncio as aioredis
 import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
@@ -35,6 +35,11 @@ from warner.pipeline import Envelope
 from warner.store import keys
 from warner.store.scripts import run_script_calls
 from warner.store.streams import MentionStream
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +74,7 @@ class DetectStage:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: DetectSettings,
         counter: BucketCounter,
         *,
@@ -234,7 +239,7 @@ class DetectStage:
         for target in (incident, episode):
             for name, change in delta.items():
                 setattr(target, name, getattr(target, name) + change)
-        if grown_peak:
+        if grown_peak and peak is not None:
             incident.peak_at, incident.peak_count = peak.start, peak.mentions
             episode.peak_bucket, episode.peak_count = peak.start, peak.mentions
         log.info("incident_recounted", incident=incident.id, buckets=sorted(late), **delta)
@@ -282,11 +287,13 @@ class DetectStage:
 class _OwnLock(Lock):
     """A lock its holder's token takes again: a SET whose reply a Redis restart lost is ours, not a rival's."""
 
-    async def do_acquire(self, token: bytes) -> bool:
+    async def do_acquire(self, token: str | bytes) -> bool:
         if await super().do_acquire(token):
             return True
         # Still holding our token: reset its expiry and go on (one atomic step, Lock's own script).
-        ours = await self.lua_reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
+        assert self.timeout is not None  # _judging always gives one
+        reacquire = cast("AsyncScript", self.lua_reacquire)  # registered by Lock.__init__; redis-py declares it None
+        ours = await reacquire(keys=[self.name], args=[token, int(self.timeout * 1000)], client=self.redis)
         return bool(ours)
 
 

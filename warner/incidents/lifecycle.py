@@ -30,15 +30,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aioredis
 import structlog
 
 from warner.core import Action, Clock, Language, Recipient
 from warner.incidents.store import IncidentStore
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger(__name__)
 
@@ -141,7 +143,7 @@ Listener = Callable[[Transition], Awaitable[None]]
 class IncidentLifecycle:
     """Atomic, idempotent state transitions of incident responses in Redis."""
 
-    def __init__(self, redis: aioredis.Redis, clock: Clock) -> None:
+    def __init__(self, redis: RedisClient, clock: Clock) -> None:
         self.redis = redis
         self.clock = clock
         self._transition = redis.register_script(_TRANSITION)
@@ -312,15 +314,15 @@ _FLOATS = ("opened_at", "acknowledged_at", "first_acknowledged_at", "snoozed_unt
 _TEXTS = ("acknowledged_by", "acknowledged_via", "snoozed_by", "resolved_by", "resolved_via")
 
 
-def _response(incident_id: str, raw: dict[bytes, bytes]) -> Response:
+def _response(incident_id: str, raw: dict[bytes | str, bytes | str]) -> Response:
     d = {
         (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v) for k, v in raw.items()
     }
     return Response(
         incident_id=incident_id,
-        state=d.get("state", "open"),  # type: ignore[arg-type]
+        state=d.get("state", "open"),  # type: ignore[arg-type]  # _TRANSITION writes only State values
         opened_at=float(d.get("opened_at", 0)),
         reopened=int(d.get("reopened", 0)),
-        **{k: float(d[k]) for k in _FLOATS[1:] if k in d},
-        **{k: d[k] for k in _TEXTS if k in d},
+        **{k: float(d[k]) for k in _FLOATS[1:] if k in d},  # type: ignore[arg-type]  # keys are the float fields
+        **{k: d[k] for k in _TEXTS if k in d},  # type: ignore[arg-type]  # keys are the text fields
     )

@@ -9,19 +9,21 @@ lives under the brand's hash tag; only the cross-brand index is written separate
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-import redis.asyncio as aioredis
 
 from warner.incidents.model import Incident, IncidentEvent, TopMention
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient, RedisPipeline
 
 TOP_MENTIONS = 5
 
 
 class IncidentStore:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 
     async def get(self, brand: str, number: int) -> Incident | None:
@@ -38,13 +40,17 @@ class IncidentStore:
 
     async def recent_mentions(self, brand: str, since: float, limit: int | None = None) -> list[TopMention]:
         """The brand's mentions since ``since``, oldest first, as the detect stage keeps them (hours deep)."""
-        paging = {"start": 0, "num": limit} if limit is not None else {}
-        members = await self.redis.zrangebyscore(keys.recent_mentions(brand), since, "+inf", **paging)
+        members = cast(  # without scores: the members (bytes); redis-py's type covers every form of the reply
+            "list[bytes]",
+            await self.redis.zrangebyscore(
+                keys.recent_mentions(brand), since, "+inf", start=None if limit is None else 0, num=limit
+            ),
+        )
         return [TopMention(**orjson.loads(m)) for m in members]
 
     async def recent(self, limit: int = 50) -> list[Incident]:
         """Newest incidents across brands."""
-        ids = await self.redis.zrevrange(keys.INCIDENT_INDEX, 0, limit - 1)
+        ids = cast("list[bytes]", await self.redis.zrevrange(keys.INCIDENT_INDEX, 0, limit - 1))  # members, as above
         out = []
         for raw_id in ids:
             brand, _, number = raw_id.decode().rpartition(":")
@@ -54,7 +60,7 @@ class IncidentStore:
         return out
 
     @staticmethod
-    def queue_writes(pipe: aioredis.client.Pipeline, incident: Incident, events: Sequence[IncidentEvent]) -> None:
+    def queue_writes(pipe: RedisPipeline, incident: Incident, events: Sequence[IncidentEvent]) -> None:
         """Queue the incident's JSON and its new timeline entries on ``pipe`` (the caller's transaction)."""
         pipe.set(keys.incident(incident.brand, incident.number), orjson.dumps(incident.to_json()))
         for e in events:

@@ -66,7 +66,7 @@ class WaitingRedisCluster(RedisCluster):
     def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
         if shard_hint:
             raise RedisClusterException("shard_hint is deprecated in cluster mode")
-        return _WaitingPipeline(self, transaction)
+        return _WaitingPipeline(self, transaction)  # type: ignore[abstract]  # redis-py leaves a Protocol attr unset
 
 
 class _WaitingPipeline(ClusterPipeline):

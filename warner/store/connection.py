@@ -23,7 +23,7 @@ import redis
 import redis.asyncio as aioredis
 import redis.asyncio.cluster as aiocluster
 import structlog
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from warner.config.locate import ConfigError, ConfigIssue
@@ -36,6 +36,7 @@ from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluste
 log = structlog.get_logger(__name__)
 
 RedisClient = aioredis.Redis | RedisCluster
+RedisPipeline = aioredis.client.Pipeline | ClusterPipeline  # what RedisClient.pipeline() returns
 
 
 POOL_MAX_CONNECTIONS = 100

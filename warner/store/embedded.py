@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import platformdirs
 import redis
@@ -76,7 +76,7 @@ def find_redis_server() -> Path:
 
 def _load_prctl() -> Callable[..., int] | None:
     try:
-        return ctypes.CDLL("libc.so.6", use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 
@@ -132,7 +132,8 @@ class EmbeddedRedis:
         except BaseException:
             self.stop()
             raise
-        log.info("embedded_redis_started", data_dir=str(self.data_dir), binary=str(process.args[0]), pid=process.pid)
+        binary = cast("list[str]", process.args)[0]  # _spawn passes a list of str; typeshed allows any command form
+        log.info("embedded_redis_started", data_dir=str(self.data_dir), binary=str(binary), pid=process.pid)
         return self.url
 
     def respawn(self) -> subprocess.Popen[bytes]:

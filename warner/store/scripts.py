@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 CLUSTER_CONCURRENCY = 16
 
 ScriptCall = tuple[Sequence[Any], Sequence[Any]]  # (keys, args)
 
 
-async def run_script_calls(redis: Any, script: AsyncScript, calls: Sequence[ScriptCall]) -> list[Any]:
+async def run_script_calls(redis: RedisClient, script: AsyncScript, calls: Sequence[ScriptCall]) -> list[Any]:
     """The results of ``script(keys=…, args=…)`` for each call, in order."""
     if not calls:
         return []

@@ -12,11 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from redis.typing import XPendingRangeEntry
+
+    from warner.store.connection import RedisClient
+
+# redis-py types stream replies for both protocols and both ``decode_responses`` settings; warner's
+# clients speak RESP2 and return bytes (``connection.connect``). An entry is (id, fields); XREADGROUP
+# gives (None, None) for an entry deleted while pending, XRANGE never does.
+_Entry = tuple[bytes, dict[bytes, bytes]]
+_MaybeEntry = tuple[bytes | None, dict[bytes, bytes] | None]
 
 _APPEND = """
 local backlog = redis.call('XLEN', KEYS[1])
@@ -72,7 +83,7 @@ class StreamEntry:
 class MentionStream:
     """The ingest side and the consumer side of the mention stream."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
         self._append = redis.register_script(_APPEND)
         self._ack = redis.register_script(_ACK)
@@ -89,7 +100,7 @@ class MentionStream:
         if not items:
             return AppendResult(0, 0)
         key_list = [keys.MENTION_STREAM, *(k for k, _ in items)]
-        args = [dedupe_ttl_ms, max_backlog, received_ms, *(p for _, p in items)]
+        args: list[int | bytes] = [dedupe_ttl_ms, max_backlog, received_ms, *(p for _, p in items)]
         first, second = await self._append(keys=key_list, args=args)
         if first == -1:
             return AppendResult(0, 0, backlog_full=True, backlog=int(second))
@@ -104,7 +115,7 @@ class MentionStream:
         Acknowledged entries are deleted, so this is the oldest mention not yet processed; an
         entry id's first part is the acceptance time in ms.
         """
-        oldest = await self.redis.xrange(keys.MENTION_STREAM, count=1)
+        oldest = cast("list[_Entry] | None", await self.redis.xrange(keys.MENTION_STREAM, count=1))
         return int(_text(oldest[0][0]).split("-", 1)[0]) // 1000 if oldest else None
 
     async def ensure_group(self) -> None:
@@ -121,7 +132,8 @@ class MentionStream:
         )
         if not reply:
             return []
-        return [_entry(eid, fields) for eid, fields in reply[0][1] if fields]
+        streams = cast("list[tuple[bytes, list[_MaybeEntry]]]", reply)  # RESP2: [[stream, entries]]
+        return [_entry(eid, fields) for eid, fields in streams[0][1] if eid is not None and fields]
 
     async def claim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[StreamEntry]:
         """Take over entries a dead consumer left pending (XAUTOCLAIM, Redis 6.2 and 7.x)."""
@@ -136,7 +148,7 @@ class MentionStream:
         pending = await self.redis.xpending_range(
             keys.MENTION_STREAM, keys.WORKER_GROUP, min="-", max="+", count=count, idle=min_idle_ms
         )
-        return [_text(p["message_id"]) for p in pending if p["times_delivered"] >= max_deliveries]
+        return [_text(eid) for eid, times in map(_pending, pending) if times >= max_deliveries]
 
     async def forget_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
         """Remove consumers that hold no entries and were idle for ``idle_ms`` (dead processes)."""
@@ -160,7 +172,9 @@ class MentionStream:
         """Move entries to the dead-letter stream (kept for inspection and re-drive), then ack."""
         moved = 0
         for entry_id in entry_ids:
-            found = await self.redis.xrange(keys.MENTION_STREAM, min=entry_id, max=entry_id)
+            found = cast(
+                "list[_Entry] | None", await self.redis.xrange(keys.MENTION_STREAM, min=entry_id, max=entry_id)
+            )
             if found:
                 fields = found[0][1]
                 await self.redis.xadd(
@@ -174,6 +188,11 @@ class MentionStream:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _pending(entry: XPendingRangeEntry) -> tuple[bytes, int]:
+    """(id, times delivered) of an XPENDING entry; redis-py types each field as bytes | str | int."""
+    return cast(bytes, entry["message_id"]), cast(int, entry["times_delivered"])
 
 
 def _entry(entry_id: bytes | str, fields: dict[bytes, bytes]) -> StreamEntry:

@@ -167,13 +167,18 @@ async def _exited(process: subprocess.Popen[bytes]) -> int:
     try:
         pidfd = os.pidfd_open(process.pid)
     except (AttributeError, OSError):  # no pidfd on this kernel or Python: look now and then
-        while process.poll() is None:
+        while (code := process.poll()) is None:
             await asyncio.sleep(_POLL_S)
-        return process.returncode  # type: ignore[return-value]
+        return code
     loop = asyncio.get_running_loop()
     try:
         readable: asyncio.Future[None] = loop.create_future()
-        loop.add_reader(pidfd, lambda: readable.done() or readable.set_result(None))
+
+        def wake() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(pidfd, wake)
         try:
             if process.poll() is None:
                 await readable
