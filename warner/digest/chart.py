@@ -12,11 +12,13 @@ import io
 import math
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter, PercentFormatter
@@ -45,7 +47,8 @@ def render_chart(figures: WeekFigures, path: Path | None = None, *, language: La
     panels = max(len(figures.brands), 1)
     figure = Figure(figsize=(WIDTH_IN, HEADER_IN + PANEL_IN * panels), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    figure.get_layout_engine().set(h_pad=0.06, hspace=0.04)  # type: ignore[union-attr]
+    # layout="constrained" above: the engine is a ConstrainedLayoutEngine (typed as the optional base class)
+    cast(ConstrainedLayoutEngine, figure.get_layout_engine()).set(h_pad=0.06, hspace=0.04)
     axes = figure.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
     hours = (figures.end - figures.start) / 3600
     for ax in axes:

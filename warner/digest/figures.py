@@ -33,10 +33,8 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import redis.asyncio as aioredis
 
 from warner.core import LEVELS, SystemClock
 from warner.detect.counters import BucketCounter, BucketCounts
@@ -55,12 +53,15 @@ from warner.store import keys
 from warner.terms import brand_words
 from warner.weeks import DEFAULT_TIME_ZONE, parse_week, previous_week
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 TOP_TERMS = 10
 P90 = 0.9
 
 
 async def week_figures(
-    redis: aioredis.Redis,
+    redis: RedisClient,
     config: DigestSettings,
     week: str,
     *,
@@ -137,14 +138,14 @@ def percentiles(values: Sequence[float]) -> Percentiles:
 
 
 async def _incidents(
-    redis: aioredis.Redis, config: DigestSettings, start: int, end: int, zone: ZoneInfo, wanted: set[str] | None
+    redis: RedisClient, config: DigestSettings, start: int, end: int, zone: ZoneInfo, wanted: set[str] | None
 ) -> tuple[list[IncidentSummary], list[list[dict[str, Any]]]]:
     store = IncidentStore(redis)
     lifecycle = IncidentLifecycle(redis, SystemClock())  # only read here; the clock is never asked
     roster = Roster(config.oncall)
     summaries, timelines = [], []
     for raw_id in await redis.zrangebyscore(keys.INCIDENT_INDEX, start, f"({end}"):
-        iid = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+        iid = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
         brand, _, number = iid.rpartition(":")
         if wanted is not None and brand not in wanted:
             continue

@@ -19,7 +19,7 @@ def telegram_preview(config: DigestSettings, figures: WeekFigures, chart_png: by
     """The preview text; without configured recipients, the messages in ``language``."""
     names = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id is not None}
     to = recipients(config)
-    by_language: dict[str, list[str]] = {}
+    by_language: dict[Language, list[str]] = {}
     for chat_id, lang in to:
         by_language.setdefault(lang, []).append(f"{names.get(chat_id, '?')} ({chat_id})")
     if to and config.notify.telegram is not None:
@@ -38,8 +38,8 @@ def telegram_preview(config: DigestSettings, figures: WeekFigures, chart_png: by
         parts.append(f"\n=== {lang}{': ' + ', '.join(people) if people else ''} ===")
         if chart_png is not None:
             parts.append(f"[photo digest-{figures.week}.png, {len(chart_png) // 1024} KB] caption:")
-            parts.append(caption(figures, lang))  # type: ignore[arg-type]
+            parts.append(caption(figures, lang))
             parts.append("")
         parts.append("[message]")
-        parts.append(telegram_text(figures, lang))  # type: ignore[arg-type]
+        parts.append(telegram_text(figures, lang))
     return "\n".join(parts)

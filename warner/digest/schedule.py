@@ -33,19 +33,22 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aioredis
 import structlog
 
+from warner.config.common import WEEKDAYS
 from warner.core import Clock
 from warner.digest.config import DigestConfig
 from warner.digest.failures import ERROR, as_failure
 from warner.digest.since import data_since
 from warner.metrics import Metrics
-from warner.oncall.config import WEEKDAYS
 from warner.store import keys
 from warner.weeks import last_complete_week, parse_week, previous_week
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
 
@@ -79,14 +82,15 @@ def tries_key(week: str) -> str:
 
 def backoff_s(tries: int) -> float:
     """Wait after the ``tries``-th failed try: 1, 2, 4 … minutes, at most an hour."""
-    return min(FIRST_BACKOFF_S * 2 ** (tries - 1), MAX_BACKOFF_S)
+    wait: float = FIRST_BACKOFF_S * 2 ** (tries - 1)  # float ** int is typed Any
+    return min(wait, MAX_BACKOFF_S)
 
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-async def mark_sent(redis: aioredis.Redis, week: str, at: float, by: str = "") -> None:
+async def mark_sent(redis: RedisClient, week: str, at: float, by: str = "") -> None:
     """The week's digest went out (``by``: how, when not by the scheduler): no worker sends it again."""
     await redis.set(keys.digest_sent(week), f"sent {_iso(at)}{' ' + by if by else ''}")
 
@@ -96,7 +100,7 @@ class DigestScheduler:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: DigestConfig,
         send: Send,
         clock: Clock,
@@ -167,8 +171,10 @@ class DigestScheduler:
             self.metrics.digest_failures.labels(failure.reason).inc()
         now = self.clock.now()
         limit = MAX_TRIES_PERMANENT if failure.permanent else MAX_TRIES
-        details = {"tries": tries, "reason": failure.reason, "error": failure.message}
-        await self.redis.hset(tries_key(week), mapping={**details, "next_at": repr(now + backoff_s(tries))})
+        details: dict[str, str | int] = {"tries": tries, "reason": failure.reason, "error": failure.message}
+        await self.redis.hset(
+            tries_key(week), mapping=dict([*details.items(), ("next_at", repr(now + backoff_s(tries)))])
+        )
         await self.redis.expire(tries_key(week), TRIES_TTL_S)
         if tries >= limit:
             await self.redis.set(key, f"given up {_iso(now)} after {tries} tries: {failure.reason}")
@@ -179,8 +185,10 @@ class DigestScheduler:
         await self.redis.delete(key)  # after the tries hash: a worker that claims next sees the backoff
         log.info("digest_try_failed", week=week, retry_in_s=backoff_s(tries), **details)
 
-    def _note_success(self, marker: bytes) -> None:
+    def _note_success(self, marker: bytes | str) -> None:
         """Report the last sent digest's time, also from a process that did not send it (restarts, other workers)."""
+        if isinstance(marker, str):  # the client answers bytes; its types allow str
+            marker = marker.encode()
         if self.metrics is None or not marker.startswith(b"sent "):
             return
         with contextlib.suppress(ValueError, IndexError):

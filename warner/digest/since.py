@@ -19,35 +19,38 @@ an upgrade of an install that has run for months, so it is one moment kept in Re
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 SINCE_KEY = f"{keys.PREFIX}:{{digest}}:since"
 
 
-async def earliest_data(redis: aioredis.Redis, brands: Iterable[str]) -> float | None:
+async def earliest_data(redis: RedisClient, brands: Iterable[str]) -> float | None:
     """Epoch of the oldest bucket of any of ``brands`` (and ``_none``) or oldest incident; None if there is none."""
     indexes = [keys.bucket_index(b) for b in {*brands, keys.NO_BRAND}] + [keys.INCIDENT_INDEX]
-    oldest = None
+    oldest: float | None = None
     for index in indexes:  # one key per command: fine on a Redis Cluster
         first = await redis.zrange(index, 0, 0, withscores=True)
-        if first and (oldest is None or first[0][1] < oldest):
+        if first and (oldest is None or float(first[0][1]) < oldest):
             oldest = float(first[0][1])
     return oldest
 
 
-async def data_since(redis: aioredis.Redis, now: float, brands: Iterable[str]) -> float:
+async def data_since(redis: RedisClient, now: float, brands: Iterable[str]) -> float:
     """The recorded moment warner has data since; recorded now (see the module docstring) if it was not."""
     recorded = await redis.get(SINCE_KEY)
     if recorded is None:
         oldest = await earliest_data(redis, brands)
         await redis.set(SINCE_KEY, repr(now if oldest is None else min(now, oldest)), nx=True)
         recorded = await redis.get(SINCE_KEY)
+        assert recorded is not None  # just set (nx), by this call or another process
     return float(recorded)
 
 
-async def record_since(redis: aioredis.Redis, at: float) -> None:
+async def record_since(redis: RedisClient, at: float) -> None:
     """Set the moment outright (tests; an operator who wants older weeks' digests after all)."""
     await redis.set(SINCE_KEY, repr(float(at)))

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 import structlog
 
 from warner.digest.config import DigestSettings
 from warner.digest.model import WeekFigures
 
 if TYPE_CHECKING:
+    from warner.core import Language
     from warner.digest.telegram import DigestDelivery
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
 
@@ -43,7 +44,7 @@ class SentDigest:
         return [d for d in self.deliveries if not d.ok]
 
 
-async def build_digest(redis: aioredis.Redis, config: DigestSettings, week: str, language: str = "de") -> Digest:
+async def build_digest(redis: RedisClient, config: DigestSettings, week: str, language: Language = "de") -> Digest:
     from warner.digest.chart import render_chart
     from warner.digest.figures import week_figures
 
@@ -51,17 +52,17 @@ async def build_digest(redis: aioredis.Redis, config: DigestSettings, week: str,
     return Digest(figures, render_chart(figures, language=language))
 
 
-def recipients(config: DigestSettings) -> list[tuple[int, str]]:
+def recipients(config: DigestSettings) -> list[tuple[int, Language]]:
     """(Telegram chat id, language) of every digest recipient who can be reached there."""
     people = {p.id: p for p in config.oncall.people}
     return [
-        (people[r].telegram_id, people[r].language)  # type: ignore[misc]
+        (chat_id, people[r].language)
         for r in config.digest.recipients
-        if r in people and people[r].telegram_id is not None
+        if r in people and (chat_id := people[r].telegram_id) is not None
     ]
 
 
-async def send_weekly_digest(redis: aioredis.Redis, config: DigestSettings, week: str) -> SentDigest:
+async def send_weekly_digest(redis: RedisClient, config: DigestSettings, week: str) -> SentDigest:
     """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram.
 
     Raises ``DigestFailure`` when the bot cannot start (token refused, API unreachable, a
@@ -87,7 +88,7 @@ async def send_weekly_digest(redis: aioredis.Redis, config: DigestSettings, week
     return SentDigest(saved, deliveries)
 
 
-async def _deliver(config: DigestSettings, to: list[tuple[int, str]], digest: Digest) -> list[DigestDelivery]:
+async def _deliver(config: DigestSettings, to: list[tuple[int, Language]], digest: Digest) -> list[DigestDelivery]:
     from telegram.error import TelegramError
 
     from warner.digest.failures import NOT_CONFIGURED, DigestFailure, bot_failure
@@ -102,7 +103,7 @@ async def _deliver(config: DigestSettings, to: list[tuple[int, str]], digest: Di
         raise DigestFailure(NOT_CONFIGURED, str(exc), permanent=True) from None
     try:
         async with digest_bot(telegram, secrets) as bot:  # starting it asks getMe: token and base_url checked here
-            return await send_digest(bot, to, digest.figures, digest.chart_png)  # type: ignore[arg-type]
+            return await send_digest(bot, to, digest.figures, digest.chart_png)
     except TelegramError as exc:  # send_digest reports per recipient; only the bot's start or shutdown raises
         raise bot_failure(exc, telegram.base_url, telegram.token_env) from None
 

@@ -12,9 +12,9 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
-import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -32,6 +32,9 @@ from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.secret_digest import same_secret
 from warner.store.streams import MentionStream
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger(__name__)
 
@@ -54,13 +57,20 @@ class IngestContext:
 CONTEXT = web.AppKey("ingest_context", IngestContext)
 
 
-def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
-def _refuse(ctx: IngestContext, status: int, reason: str, message: str, **extra) -> web.Response:
+def _refuse(
+    ctx: IngestContext,
+    status: int,
+    reason: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> web.Response:
     ctx.metrics.rejected.labels(reason).inc()
-    headers = extra.pop("headers", None)
     return json_response(status, {"error": message, **extra}, headers)
 
 
@@ -271,7 +281,7 @@ def source_tokens(config: IngestSettings) -> TokenRegistry:
 
 def create_app(
     config: IngestSettings,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     *,
     tokens: TokenRegistry | None = None,
     metrics_: Metrics | None = None,

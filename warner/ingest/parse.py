@@ -7,6 +7,7 @@ field, so the sender can fix exactly that record.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,7 @@ def _json_records(body: bytes) -> list[tuple[int | None, int | None, Any]]:
     raise InvalidBody([RecordError("the body must be a JSON object or an array of objects")])
 
 
-def _ndjson_records(body: bytes):
+def _ndjson_records(body: bytes) -> Iterator[tuple[int | None, int | None, Any]]:
     for number, raw in enumerate(body.split(b"\n"), start=1):
         if not raw.strip():
             continue

@@ -25,6 +25,7 @@ This module knows nothing of matching: it turns text into a small tree (``Term``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 OPERATORS = ("AND", "OR", "NOT")
@@ -91,7 +92,7 @@ def _tokens(query: str) -> list[_Token]:
     return out
 
 
-def parse(query: str, *, has_words=lambda text: bool(re.search(r"\w", text))) -> Node:
+def parse(query: str, *, has_words: Callable[[str], bool] = lambda text: bool(re.search(r"\w", text))) -> Node:
     """Parse ``query`` into a tree; raise ``QueryError`` naming the position of the first problem.
 
     ``has_words`` decides whether a term can ever match (the matcher passes its own test,
@@ -136,7 +137,7 @@ def evaluate(node: Node, present: frozenset[str] | set[str]) -> bool:
 
 
 class _Parser:
-    def __init__(self, query: str, tokens: list[_Token], has_words) -> None:
+    def __init__(self, query: str, tokens: list[_Token], has_words: Callable[[str], bool]) -> None:
         self.query, self.tokens, self.at, self.has_words = query, tokens, 0, has_words
 
     def _peek(self) -> _Token | None:

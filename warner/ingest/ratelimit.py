@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from warner.ingest.config import IngestSettings
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 # KEYS[1]: the source's hash. ARGV[1]: now (µs); ARGV[2]: "1" for a dry run (check, store
 # nothing); then per limit: field, interval (µs a unit), burst (units), cost (units). Returns
@@ -108,7 +110,7 @@ class RateLimiter:
 
     __slots__ = ("_admit", "_rates")
 
-    def __init__(self, redis: aioredis.Redis, rates: Mapping[str, tuple[Rate, ...]]) -> None:
+    def __init__(self, redis: RedisClient, rates: Mapping[str, tuple[Rate, ...]]) -> None:
         self._rates = dict(rates)
         self._admit = redis.register_script(_ADMIT)
 

@@ -23,12 +23,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from warner.ingest.config import IngestSettings
 from warner.logs import register_secrets
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 TIMESTAMP_HEADER = "X-Warner-Timestamp"
 SIGNATURE_HEADER = "X-Warner-Signature"
@@ -136,7 +138,7 @@ class ReplayGuard:
 
     __slots__ = ("_redis",)
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     async def claim(self, source: str, signed: SignedRequest, tolerance: timedelta) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 
@@ -43,7 +44,9 @@ class Report:
         }
 
 
-def report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> Report:
+def report(
+    y_true: Sequence[str] | NDArray[np.str_], y_pred: Sequence[str], labels: Sequence[str] | None = None
+) -> Report:
     """Compute every metric; ``labels`` fixes the class order (default: sorted union)."""
     labels = list(labels) if labels is not None else sorted(set(y_true) | set(y_pred))
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
@@ -81,7 +84,7 @@ def format_report(rep: Report, title: str) -> str:
     return "\n".join(lines)
 
 
-def expected_calibration_error(p: np.ndarray, hit: np.ndarray, bins: int = 10) -> float:
+def expected_calibration_error(p: NDArray[np.float64], hit: NDArray[np.bool_], bins: int = 10) -> float:
     """ECE of a probability ``p`` for the binary outcome ``hit`` (equal-width bins)."""
     edges = np.minimum((p * bins).astype(int), bins - 1)
     total = 0.0

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalise
 
@@ -47,7 +48,7 @@ class FeatureConfig:
 class Featurizer:
     """Normalise, hash and weight texts; ``fit_idf`` once, then ``transform`` many times."""
 
-    def __init__(self, config: FeatureConfig, idf: np.ndarray | None = None) -> None:
+    def __init__(self, config: FeatureConfig, idf: NDArray[np.float32] | None = None) -> None:
         self.config = config
         self.idf = idf
         # Word blocks: HashingVectorizer(analyzer="word", token_pattern=r"\S+") made faster by

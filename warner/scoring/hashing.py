@@ -31,7 +31,7 @@ class HashedNgrams:
         self._columns: dict[str, int] = {}
 
     def column(self, gram: str) -> int:
-        h = murmurhash3_32(gram, seed=0, positive=False)
+        h: int = murmurhash3_32(gram, seed=0, positive=False)
         if h == _MIN_INT32:  # abs(-2**31) overflows int32; scikit-learn defines it so
             return (2**31 - 1 - (self.n_features - 1)) % self.n_features
         return abs(h) % self.n_features

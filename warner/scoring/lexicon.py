@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from warner.core import TextLanguage, TextScore
+from warner.core import Sentiment, TextLanguage, TextScore
 
 _NEGATIVE = [
     "schlecht",
@@ -248,7 +248,7 @@ class LexiconScorer:
         polarity -= sum(text.count(e) for e in _EMOTICONS_NEG)
         polarity += sum(text.count(e) for e in _EMOTICONS_POS)
         p_negative = 1.0 / (1.0 + pow(2.718281828, 1.5 * polarity + 0.8))
-        sentiment = "negative" if polarity <= -1 else "positive" if polarity >= 1 else "neutral"
+        sentiment: Sentiment = "negative" if polarity <= -1 else "positive" if polarity >= 1 else "neutral"
         toxicity = min(1.0, 0.45 * toxic_hits)
         return TextScore(
             lang=_guess_language(tokens, lang_hint),
@@ -261,7 +261,7 @@ class LexiconScorer:
 
 def _guess_language(tokens: list[str], hint: str | None) -> TextLanguage:
     if hint in ("de", "en"):
-        return hint  # type: ignore[return-value]
+        return hint  # type: ignore[return-value]  # `in ("de", "en")` does not narrow str to the Literal
     de = sum(t in _DE_HINTS for t in tokens)
     en = sum(t in _EN_HINTS for t in tokens)
     if de == en == 0:

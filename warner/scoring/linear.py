@@ -8,9 +8,11 @@ column indices and their coefficients (small artifacts) and expands them to a de
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 
@@ -19,20 +21,21 @@ class LinearHead:
     """Multinomial (or binary) logistic regression over selected feature columns."""
 
     classes: list[str]
-    columns: np.ndarray  # int32, sorted indices into the shared feature space
-    coef: np.ndarray  # float32, (n_outputs, n_columns); n_outputs = 1 for binary
-    intercept: np.ndarray  # float32, (n_outputs,)
+    columns: NDArray[np.signedinteger[Any]]  # int32, sorted indices into the shared feature space
+    coef: NDArray[np.float32]  # float32, (n_outputs, n_columns); n_outputs = 1 for binary
+    intercept: NDArray[np.float32]  # float32, (n_outputs,)
     n_features: int
-    _dense: np.ndarray | None = field(default=None, repr=False)
+    _dense: NDArray[np.float32] | None = field(default=None, repr=False)
 
-    def decision(self, x: sp.csr_matrix) -> np.ndarray:
+    def decision(self, x: sp.csr_matrix) -> NDArray[np.float32]:
         if self._dense is None:
             dense = np.zeros((self.n_features, self.coef.shape[0]), dtype=np.float32)
             dense[self.columns] = self.coef.T
             self._dense = dense
-        return np.asarray(x @ self._dense) + self.intercept
+        scores: NDArray[np.float32] = np.asarray(x @ self._dense)  # scipy is untyped: x @ dense is Any
+        return scores + self.intercept
 
-    def predict_proba(self, x: sp.csr_matrix) -> np.ndarray:
+    def predict_proba(self, x: sp.csr_matrix) -> NDArray[np.float64]:
         """Class probabilities, columns in ``classes`` order."""
         z = self.decision(x).astype(np.float64)
         if len(self.classes) == 2:
@@ -40,10 +43,12 @@ class LinearHead:
             return np.column_stack([1.0 - p, p])
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        total: NDArray[np.float64] = e.sum(axis=1, keepdims=True)  # numpy types sum(keepdims=True) as Any
+        return e / total
 
-    def predict(self, x: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(self.classes)[self.predict_proba(x).argmax(axis=1)]
+    def predict(self, x: sp.csr_matrix) -> NDArray[np.str_]:
+        best: NDArray[np.intp] = self.predict_proba(x).argmax(axis=1)  # numpy types argmax(axis=...) as Any
+        return np.asarray(self.classes)[best]
 
     def to_state(self) -> dict[str, object]:
         return {
@@ -57,20 +62,20 @@ class LinearHead:
     @classmethod
     def from_state(cls, state: dict[str, object]) -> LinearHead:
         return cls(
-            classes=[str(c) for c in state["classes"]],  # type: ignore[attr-defined]
+            classes=[str(c) for c in state["classes"]],  # type: ignore[attr-defined]  # a list, as to_state writes it
             columns=np.asarray(state["columns"], dtype=np.int64),
             coef=np.asarray(state["coef"], dtype=np.float32),
             intercept=np.asarray(state["intercept"], dtype=np.float32),
-            n_features=int(state["n_features"]),  # type: ignore[call-overload]
+            n_features=int(state["n_features"]),  # type: ignore[call-overload]  # an int, as to_state writes it
         )
 
 
 def fit_head(
     x: sp.csr_matrix,
-    y: np.ndarray,
+    y: NDArray[np.str_],
     c: float,
-    sample_weight: np.ndarray | None = None,
-    class_weight: str | None = None,
+    sample_weight: NDArray[np.floating[Any]] | None = None,
+    class_weight: str | dict[str, float] | None = None,
     seed: int = 0,
 ) -> LinearHead:
     """Fit an L2 logistic regression (saga, fixed seed) on the columns the data uses."""
@@ -87,7 +92,7 @@ def fit_head(
     )
 
 
-def augment_domain(x: sp.csr_matrix, in_domain: np.ndarray) -> sp.csr_matrix:
+def augment_domain(x: sp.csr_matrix, in_domain: NDArray[np.bool_]) -> sp.csr_matrix:
     """"Frustratingly easy" domain adaptation (Daumé III 2007): ``[x, x if in_domain else 0]``.
 
     A model fitted on this has shared weights (first block) and in-domain corrections

@@ -48,21 +48,21 @@ class ModelScorer:
     name = "tfidf-logreg"
 
     def __init__(self, bundle: dict[str, object]) -> None:
-        config = FeatureConfig(**bundle["features"])  # type: ignore[arg-type]
+        config = FeatureConfig(**bundle["features"])  # type: ignore[arg-type]  # untyped data read by skops
         self.featurizer = Featurizer(config, np.asarray(bundle["idf"], dtype=np.float32))
-        heads = bundle["heads"]
-        self.lang = LinearHead.from_state(heads["lang"])  # type: ignore[index]
-        self.sentiment_de = LinearHead.from_state(heads["sentiment_de"])  # type: ignore[index]
-        self.sentiment_en = LinearHead.from_state(heads["sentiment_en"])  # type: ignore[index]
-        self.toxicity = LinearHead.from_state(heads["toxicity"])  # type: ignore[index]
-        self.offensive_threshold = float(bundle["offensive_threshold"])  # type: ignore[arg-type]
+        heads: dict[str, dict[str, object]] = bundle["heads"]  # type: ignore[assignment]  # untyped data read by skops
+        self.lang = LinearHead.from_state(heads["lang"])
+        self.sentiment_de = LinearHead.from_state(heads["sentiment_de"])
+        self.sentiment_en = LinearHead.from_state(heads["sentiment_en"])
+        self.toxicity = LinearHead.from_state(heads["toxicity"])
+        self.offensive_threshold = float(bundle["offensive_threshold"])  # type: ignore[arg-type]  # untyped data read by skops
         self.name = f"tfidf-logreg-{bundle['variant']}"
         self._offence_column = self.toxicity.classes.index("offense")
         for head in (self.lang, self.sentiment_de, self.sentiment_en, self.toxicity):
             head.decision(self.featurizer.weight(self.featurizer.counts([""])))  # expand weights now
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[TextScore]:
-        hints = list(langs) if langs is not None else [None] * len(texts)
+        hints: list[str | None] = list(langs) if langs is not None else [None] * len(texts)
         if len(hints) != len(texts):
             raise ValueError("langs must be None or as long as texts")
         out: list[TextScore] = []
@@ -85,7 +85,7 @@ class ModelScorer:
         return [
             TextScore(
                 lang=lang,
-                sentiment=classes[label],  # type: ignore[arg-type]
+                sentiment=classes[label],
                 p_negative=round(float(p[neg]), 4),
                 toxicity=round(float(t), 4),
                 offensive=bool(t >= self.offensive_threshold),
@@ -94,16 +94,16 @@ class ModelScorer:
         ]
 
     def _languages(self, x: object, plain: list[str], hints: list[str | None]) -> list[TextLanguage]:
-        predicted = self.lang.predict(x)  # type: ignore[arg-type]
+        predicted = self.lang.predict(x)
         out: list[TextLanguage] = []
         for hint, guess, text in zip(hints, predicted, plain, strict=True):
             code = (hint or "").split("-")[0].split("_")[0].lower()
             if code in ("de", "en"):
-                out.append(code)  # type: ignore[arg-type]
+                out.append(code)  # type: ignore[arg-type]  # `in ("de", "en")` does not narrow str to the Literal
             elif code and code not in ("und", "other", "unknown", "zxx", "qme", "qht") or not _has_words(text):
                 out.append("other")
             else:
-                out.append(str(guess))  # type: ignore[arg-type]
+                out.append(str(guess))  # type: ignore[arg-type]  # the language head's classes are de, en, other
         return out
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
@@ -109,14 +110,15 @@ def _train(settings: TrainSettings, say: Progress) -> dict[str, object]:
     save_bundle(bundle, path)
     metrics["artifact_bytes"] = path.stat().st_size
     metrics["train_seconds"] = round(time.perf_counter() - started, 1)
-    metrics["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()}
-    metrics["settings"].pop("data_dir")  # type: ignore[union-attr]
-    metrics["settings"].pop("out")  # type: ignore[union-attr]
+    settings_dict = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()}
+    settings_dict.pop("data_dir")
+    settings_dict.pop("out")
+    metrics["settings"] = settings_dict
     (settings.out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     return metrics
 
 
-def partial_class_weights(y: np.ndarray, power: float) -> dict[str, float] | None:
+def partial_class_weights(y: NDArray[np.str_], power: float) -> dict[str, float] | None:
     """``(n / (k * n_class)) ** power`` per class: 0 gives None (unweighted), 1 scikit-learn's "balanced"."""
     if power == 0:
         return None
@@ -124,7 +126,7 @@ def partial_class_weights(y: np.ndarray, power: float) -> dict[str, float] | Non
     return {str(c): float((len(y) / (len(classes) * n)) ** power) for c, n in zip(classes, counts, strict=True)}
 
 
-def _repeat_in_domain(idx: np.ndarray, corpus: np.ndarray, repeats: int) -> np.ndarray:
+def _repeat_in_domain(idx: NDArray[np.intp], corpus: NDArray[np.str_], repeats: int) -> NDArray[np.intp]:
     """Oversample GermEval 2017 rows (saga converges badly with large sample weights)."""
     in_domain = idx[corpus[idx] == "germeval2017"]
     return np.concatenate([idx, *([in_domain] * (repeats - 1))]) if repeats > 1 else idx
@@ -142,7 +144,7 @@ def _german_sentiment(
     in_domain = corpus == "germeval2017"
     x_fit = augment_domain(x, in_domain) if s.domain_adaptation else x
 
-    def fit(idx: np.ndarray) -> LinearHead:
+    def fit(idx: NDArray[np.intp]) -> LinearHead:
         idx = _repeat_in_domain(idx, corpus, s.germeval2017_repeats)
         weights = partial_class_weights(y[idx], s.class_weight_power_de)
         head = fit_head(x_fit[idx], y[idx], s.c_sentiment_de, class_weight=weights, seed=s.seed)
@@ -163,10 +165,9 @@ def _german_sentiment(
                 head = fit(np.concatenate([ge[tr], np.flatnonzero(corpus != "germeval2017")]))
                 proba[te] = head.predict_proba(x[ge[te]])
                 pred[te] = np.asarray(head.classes)[proba[te].argmax(axis=1)]
-            out["germeval2017_dev_cv"] = report(y[ge], list(pred), SENTIMENT).as_dict()
-            out["germeval2017_dev_cv"]["p_negative_ece"] = round(  # type: ignore[index]
-                expected_calibration_error(proba[:, 0], y[ge] == "negative"), 4
-            )
+            cv = report(y[ge], list(pred), SENTIMENT).as_dict()
+            cv["p_negative_ece"] = round(expected_calibration_error(proba[:, 0], y[ge] == "negative"), 4)
+            out["germeval2017_dev_cv"] = cv
         for name in ("sb10k", "potts"):
             say(f"German sentiment: {name} dev")
             dev = np.flatnonzero((corpus == name) & (split == "dev"))

@@ -51,7 +51,8 @@ def score_tsv(source: TextIO, sink: TextIO, scorer: Scorer, batch_size: int = DE
             "without tabs, one text per line"
         )
     out_fields = fields + [c for c in ADDED_COLUMNS if c not in fields]
-    writer = csv.DictWriter(sink, out_fields, dialect="excel-tab", lineterminator="\n")
+    # rows are keyed str | None (DictReader's restkey); the None key is popped before writing
+    writer: csv.DictWriter[str | None] = csv.DictWriter(sink, out_fields, dialect="excel-tab", lineterminator="\n")
     writer.writeheader()
     has_hint = "lang" in fields
     written = 0
@@ -73,6 +74,6 @@ def score_tsv(source: TextIO, sink: TextIO, scorer: Scorer, batch_size: int = DE
     return written
 
 
-def _batches(reader: Iterator[dict[str | None, str]], size: int) -> Iterator[list[dict]]:
+def _batches(reader: Iterator[dict[str | None, str]], size: int) -> Iterator[list[dict[str | None, str]]]:
     while batch := list(islice(reader, size)):
         yield batch

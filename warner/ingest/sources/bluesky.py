@@ -90,6 +90,7 @@ class BlueskySource:
     async def _search(self, query: str, state: _QueryState) -> tuple[_QueryState, list[dict[str, Any]], int]:
         """New posts for one query (well-formed ones), the state after them, and how many were malformed."""
         pages = self.config.max_pages
+        since: datetime | None  # a backlog may start open
         if state.newest is None:  # first sight: the latest page, nothing older
             fresh, _ = await self._pages(query, since=None, until=None, pages=1)
         else:
@@ -152,9 +153,9 @@ class BlueskySource:
 
     # --- reach ------------------------------------------------------------------------------
 
-    async def _followers(self, dids: set[str]) -> dict[str, int]:
+    async def _followers(self, dids: set[str]) -> dict[str | None, int]:
         """followersCount per DID, batched by 25; a failed lookup (other than 429) leaves reach unknown."""
-        counts: dict[str, int] = {}
+        counts: dict[str | None, int] = {}  # a profile without a did lands under None
         ordered = sorted(dids)
         for start in range(0, len(ordered), PROFILES_PER_REQUEST):
             batch = ordered[start : start + PROFILES_PER_REQUEST]
@@ -170,7 +171,7 @@ class BlueskySource:
                     counts[profile.get("did")] = min(max(profile["followersCount"], 0), MAX_FOLLOWERS)
         return counts
 
-    def _mention(self, post: dict[str, Any], followers: dict[str, int]) -> Mention | None:
+    def _mention(self, post: dict[str, Any], followers: dict[str | None, int]) -> Mention | None:
         record, author = post["record"], post.get("author") or {}
         uri: str = post["uri"]
         handle = author.get("handle") if isinstance(author.get("handle"), str) else None
@@ -298,7 +299,7 @@ class _QueryState:
     def load(cls, raw: Any) -> _QueryState:
         if not isinstance(raw, dict):
             return cls(None, {}, None)
-        raw_seen = raw.get("seen") if isinstance(raw.get("seen"), dict) else {}
+        raw_seen = given if isinstance(given := raw.get("seen"), dict) else {}
         seen = {uri: at for uri, text in raw_seen.items() if (at := _parse_time(text)) is not None}
         backlog = raw.get("backlog")
         until = _parse_time(backlog.get("until")) if isinstance(backlog, dict) else None
@@ -354,7 +355,7 @@ def _sort_at(post: Any) -> datetime | None:
     """The AppView's sort key: the earlier of createdAt and indexedAt (whichever parse)."""
     if not isinstance(post, dict):
         return None
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = given if isinstance(given := post.get("record"), dict) else {}
     times = [t for t in (_parse_time(record.get("createdAt")), _parse_time(post.get("indexedAt"))) if t is not None]
     return min(times) if times else None
 

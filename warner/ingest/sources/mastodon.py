@@ -27,7 +27,7 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 import aiohttp
@@ -216,7 +216,7 @@ class MastodonSource:
             missing.append("content")
         if missing:
             return None, f"missing {', '.join(missing)}"
-        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        account = given if isinstance(given := status.get("account"), dict) else {}
         text = html_to_text(status["content"])
         if spoiler := status.get("spoiler_text"):
             text = f"{spoiler}\n\n{text}" if text else str(spoiler)
@@ -280,6 +280,12 @@ class _TextParser(HTMLParser):
 def _id_order(status_id: str) -> tuple[int, str]:
     """Mastodon ids are decimal snowflakes, Pleroma's fixed-length flakes: both sort by (length, text)."""
     return len(status_id), status_id
+
+
+@overload
+def _newest(statuses: list[dict[str, Any]], current: str) -> str: ...
+@overload
+def _newest(statuses: list[dict[str, Any]], current: None) -> str | None: ...
 
 
 def _newest(statuses: list[dict[str, Any]], current: str | None) -> str | None:

@@ -130,7 +130,7 @@ class RssSource:
         if not entry_id or not text:
             self.log.warning("feed_entry_skipped", position=position, reason="no id, link or title, or no text")
             return None
-        stamp = next(
+        stamp: time.struct_time | None = next(
             (dict.__getitem__(entry, k) for k in ("published_parsed", "updated_parsed") if _has(entry, k)), None
         )
         created = datetime(*stamp[:6], tzinfo=UTC) if stamp else datetime.fromtimestamp(self.clock(), UTC)

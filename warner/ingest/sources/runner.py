@@ -13,8 +13,8 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
@@ -27,6 +27,9 @@ from warner.ingest.sources.state import SourceState
 from warner.metrics import Metrics
 from warner.store.streams import MentionStream
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -37,7 +40,7 @@ class SourceRunner:
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: IngestSettings,
         sources: Sequence[PullSource],
         metrics: Metrics,
@@ -161,5 +164,5 @@ class SourceRunner:
         """Exponential from ``sources.backoff``, capped, with equal jitter (half fixed, half random)."""
         base = self.config.sources.backoff.total_seconds()
         cap = self.config.sources.max_backoff.total_seconds()
-        full = min(cap, base * 2 ** min(failures - 1, 30))
+        full: float = min(cap, base * 2 ** min(failures - 1, 30))  # int ** int is typed Any
         return full / 2 + self.jitter() * full / 2

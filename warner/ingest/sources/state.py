@@ -8,12 +8,17 @@ what warner has (no gaps), and re-polled entries are dropped by the stream's ded
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
-import redis.asyncio as aioredis
 
 from warner.ingest.sources.base import Cursor
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT, FieldT
+
+    from warner.store.connection import RedisClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,7 @@ class SourceHealth:
 class SourceState:
     """Load and save cursors and health of pulled sources."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 
     async def cursor(self, name: str) -> Cursor:
@@ -47,7 +52,7 @@ class SourceState:
     ) -> None:
         """The poll's mentions are durable: store its cursor and mark the source healthy."""
         key = keys.source_state(name)
-        fields = {
+        fields: dict[FieldT, EncodableT] = {
             "cursor": orjson.dumps(cursor),
             "kind": kind,
             "last_success": at,
@@ -76,7 +81,7 @@ class SourceState:
         return int(await self.redis.hget(keys.source_state(name), "failures") or 0)
 
     async def health(self, name: str) -> SourceHealth:
-        raw = {k.decode(): v.decode() for k, v in (await self.redis.hgetall(keys.source_state(name))).items()}
+        raw = {_text(k): _text(v) for k, v in (await self.redis.hgetall(keys.source_state(name))).items()}
 
         def number(field: str) -> float | None:
             return float(raw[field]) if field in raw else None
@@ -93,3 +98,8 @@ class SourceState:
             mentions=int(raw.get("mentions", 0)),
             next_poll=number("next_poll"),
         )
+
+
+def _text(value: bytes | str) -> str:
+    """A hash field or value as text (the client answers bytes; its types allow str)."""
+    return value.decode() if isinstance(value, bytes) else value
