@@ -21,7 +21,6 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from rich.console import Console, Group
@@ -31,6 +30,7 @@ from rich.table import Table
 
 from warner.config.loading import parse_config
 from warner.config.root import Config
+from warner.core import BERLIN
 from warner.detect.counters import BucketCounter, BucketCounts
 from warner.incidents.model import Incident
 from warner.incidents.store import IncidentStore
@@ -43,9 +43,6 @@ from warner.service import build_worker, start_api
 from warner.store.connection import connect
 from warner.store.embedded import EmbeddedRedis
 from warner.store.streams import MentionStream
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
 
 # Who gets paged in the demo: Anna is on call, Ben is the next level. Pages go to the console.
 DEMO_PAGING = """

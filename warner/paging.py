@@ -159,7 +159,7 @@ class BotBackend:
             language,
             people=self.roster.recipient_or_none,
             brand_names={b.name: b.label for b in self.config.brands},
-            tz=ZoneInfo(self.config.escalation.timezone),
+            tz=ZoneInfo(self.config.escalation.time_zone),
             bucket_s=self.config.bucket.total_seconds(),
         )
 
@@ -364,7 +364,7 @@ def build_pager(
         IncidentStore(redis),
         roster.recipient_or_none,
         snooze=config.escalation.snooze,
-        timezone=config.escalation.timezone,
+        time_zone=config.escalation.time_zone,
     )
     application, alert_bot, backend = None, None, None
     routes: list[Callable[[web.Application], None]] = []

@@ -72,7 +72,7 @@ def preflight(
         errors += _port_problems(parsed, config, role)
     found.errors += [parsed.located(e) for e in errors if not parsed.is_broken(e.field)]
     found.errors.sort(key=issue_order)  # in the order of the file, whichever check found them
-    warnings = _secret_warnings(parsed, config)
+    warnings = _secret_warnings(parsed, config) + list(parsed.renamed)
     if probe and url and not parsed.is_broken("redis.url") and all(e.field != "redis.url" for e in found.errors):
         warnings += _redis_unreachable(parsed, url)
     if not parsed.issues:  # advice about defaults standing in for broken keys would mislead

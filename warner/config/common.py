@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 CROSS_SECTION = "cross_section"  # the error type of a name one section uses and another lacks
 WITHOUT_CROSS_CHECKS = "warner.config:without_cross_checks"  # validation context: leave them to the caller
@@ -91,6 +91,19 @@ class Section(BaseModel):
     """A config section: unknown keys are errors (a typo must not pass silently), values never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    renamed_keys: ClassVar[dict[str, str]] = {}
+    """A key's old name -> its new one. The old name is still read for one release (until 0.3), and
+    ``warner check-config`` warns about it (``warner.config.loading.renamed_key_issues``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_renamed_keys(cls, data: Any) -> Any:
+        if cls.renamed_keys and isinstance(data, dict):
+            for old, new in cls.renamed_keys.items():
+                if old in data and new not in data:  # both given: the old one is an unknown key, an error
+                    data = {(new if key == old else key): value for key, value in data.items()}
+        return data
 
 
 

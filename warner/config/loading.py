@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from warner.config.common import CHECKED_BY_CONFIG, CROSS_SECTION, WITHOUT_CROSS_CHECKS, Loc, format_loc
 from warner.config.locate import (
@@ -27,6 +27,7 @@ from warner.config.locate import (
     issue_order,
     line_of,
     locate_error,
+    members,
     parse_field,
 )
 from warner.config.root import Config, cross_section_problems
@@ -63,6 +64,7 @@ class ParsedConfig:
     issues: list[ConfigIssue]
     broken: frozenset[str] = frozenset()
     node: yaml.Node | None = None
+    renamed: tuple[ConfigIssue, ...] = ()  # keys written under an old name: read, and worth a warning
 
     def strict(self) -> Config:
         if self.issues or self.config is None:
@@ -120,8 +122,13 @@ def parse_config_fully(text: str, filename: str = "<string>") -> ParsedConfig:
     if not isinstance(data, dict):
         issue = ConfigIssue(filename, "(root)", 1, "the config must be a mapping of sections")
         return ParsedConfig(filename, None, [issue])
+    renamed = tuple(
+        locate_error(filename, node, {"loc": loc, "msg": f"now called {new}: rename it (read until 0.3)"})
+        for loc, new in renamed_keys_in(Config, data)
+    )
     try:
-        return ParsedConfig(filename, Config.model_validate(data, context={CHECKED_BY_CONFIG: True}), [], node=node)
+        config = Config.model_validate(data, context={CHECKED_BY_CONFIG: True})
+        return ParsedConfig(filename, config, [], node=node, renamed=renamed)
     except ValidationError as exc:
         errors = exc.errors()
     unreliable = _unreliable_id_lists(data, errors)
@@ -131,7 +138,24 @@ def parse_config_fully(text: str, filename: str = "<string>") -> ParsedConfig:
         for loc, message in cross_section_problems(config, frozenset(broken)):
             issues.append(locate_error(filename, node, {"loc": loc, "msg": message}))
     unique = sorted(dict.fromkeys(issues), key=issue_order)  # a key pydantic reports twice (each union member) once
-    return ParsedConfig(filename, config, unique, frozenset(broken), node)
+    return ParsedConfig(filename, config, unique, frozenset(broken), node, renamed)
+
+
+def renamed_keys_in(model: type[BaseModel], data: Any, at: Loc = ()) -> list[tuple[Loc, str]]:
+    """(location, new name) of every key in ``data`` written under the old name of a renamed key
+    (``Section.renamed_keys``), in the sections below ``model`` (lists of sections are not renamed in)."""
+    if not isinstance(data, dict):
+        return []
+    found: list[tuple[Loc, str]] = [
+        ((*at, old), new)
+        for old, new in getattr(model, "renamed_keys", {}).items()
+        if old in data and new not in data
+    ]
+    for name, field in model.model_fields.items():
+        for member in members(field.annotation):
+            if isinstance(member, type) and issubclass(member, BaseModel) and name in data:
+                found += renamed_keys_in(member, data[name], (*at, name))
+    return found
 
 
 # oncall lists whose ids other oncall keys name, and the message pydantic reports for a name not among them

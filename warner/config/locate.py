@@ -142,22 +142,22 @@ def _keys_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
             origin, args = typing.get_origin(kind), typing.get_args(kind)
             if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(part, str):
                 field = kind.model_fields.get(part)
-                inner += _members(field.annotation) if field is not None else []
+                inner += members(field.annotation) if field is not None else []
             elif origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
-                inner += _members(args[0])
+                inner += members(args[0])
             elif origin is dict and len(args) == 2:
-                inner += _members(args[1])
+                inner += members(args[1])
         kinds = inner
     keys = [k for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel) for k in kind.model_fields]
     return list(dict.fromkeys(keys))
 
 
-def _members(annotation: Any) -> list[Any]:
+def members(annotation: Any) -> list[Any]:
     """The types a value of ``annotation`` may have: Annotated unwrapped, unions split, None left out."""
     if typing.get_origin(annotation) is Annotated:
-        return _members(typing.get_args(annotation)[0])
+        return members(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+        return [m for arg in typing.get_args(annotation) for m in members(arg)]
     return [] if annotation is type(None) else [annotation]
 
 

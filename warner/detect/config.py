@@ -14,6 +14,8 @@ from warner.ingest.config import BrandConfig
 class DetectConfig(Section):
     """The storm detector. One default for every brand and every bucket width; see detect/."""
 
+    renamed_keys = {"timezone": "time_zone"}  # read until 0.3; check-config warns
+
     sensitivity: float = Field(
         5.0,
         gt=0,
@@ -58,7 +60,7 @@ class DetectConfig(Section):
         timedelta(hours=2),
         description="A new alert this soon after an episode continues it.",
     )
-    timezone: TimeZoneName = Field("Europe/Berlin", description="Hour-of-week profiles are in this local time.")
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Hour-of-week profiles are in this local time.")
     prior_per_day: float = Field(
         10.0,
         gt=0,

@@ -257,7 +257,7 @@ class Detector:
         self.config = config
         self.bucket_s = int(bucket.total_seconds())
         self.hours = self.bucket_s / 3600.0
-        self.tz = ZoneInfo(config.timezone)
+        self.tz = ZoneInfo(config.time_zone)
         self.baseline_settings = BaselineSettings()
         self.thresholds = SeverityThresholds(config.warning_at, config.critical_at)
         self.budget = budget_per_week if budget_per_week is not None else config.alert_budget_per_week

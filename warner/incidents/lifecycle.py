@@ -209,7 +209,7 @@ class IncidentResponder:
         listeners: Sequence[Listener] = (),
         may_act: Callable[[str, str], bool] | None = None,
         snooze: timedelta = timedelta(hours=1),
-        timezone: str = "Europe/Berlin",
+        time_zone: str = "Europe/Berlin",
     ) -> None:
         self.lifecycle = lifecycle
         self.incidents = incidents
@@ -217,7 +217,7 @@ class IncidentResponder:
         self.listeners = list(listeners)
         self.may_act = may_act
         self.snooze = snooze
-        self.tz = ZoneInfo(timezone)
+        self.tz = ZoneInfo(time_zone)
 
     async def act(self, incident_id: str, action: Action, person: str, via: str) -> str:
         """Apply ``action``; the state line is in ``person``'s language."""

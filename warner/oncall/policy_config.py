@@ -65,7 +65,7 @@ _RANGE = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]
 
 
 class OnlyIf(Section):
-    """Continue the escalation only at these times (local time of ``escalation.timezone``)."""
+    """Continue the escalation only at these times (local time of ``escalation.time_zone``)."""
 
     between: str | None = Field(None, description='"HH:MM-HH:MM", may wrap midnight ("22:00-07:00").')
     off_hours: bool | None = Field(None, description="true: only outside business hours; false: only within.")
@@ -198,7 +198,8 @@ class Flapping(Section):
 
 
 class EscalationConfig(Section):
-    timezone: TimeZoneName = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
+    renamed_keys = {"timezone": "time_zone"}  # read until 0.3; check-config warns
+    time_zone: TimeZoneName = Field("Europe/Berlin", description="Local time of only_if ranges and state lines.")
     policies: list[Policy] = Field(default_factory=list, description="Named chains of steps; routes choose one.")
     routes: list[Route] = Field(default_factory=list, description="No route for a severity = digest only.")
     group_wait: dict[Severity, Duration] = Field(

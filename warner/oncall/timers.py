@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 
 from warner.core import Clock
 from warner.store import keys
+from warner.store.values import as_text
 
 FIRED_RETENTION = 7 * 86400
 
@@ -136,7 +137,7 @@ class TimerStore:
         out = []
         for i in range(0, len(raw), 4):
             body = orjson.loads(raw[i + 2])
-            out.append(Timer(_text(raw[i]), float(raw[i + 1]), body["owner"], body["payload"], int(raw[i + 3])))
+            out.append(Timer(as_text(raw[i]), float(raw[i + 1]), body["owner"], body["payload"], int(raw[i + 3])))
         return out
 
     async def complete(self, timer: Timer) -> None:
@@ -184,7 +185,7 @@ class TimerStore:
         for raw in ids:
             score = await self.redis.zscore(keys.TIMERS_DUE, raw)
             if score is not None:
-                out.append((_text(raw), float(score)))
+                out.append((as_text(raw), float(score)))
         return sorted(out, key=lambda t: t[1])
 
     async def next_due(self) -> float | None:
@@ -205,6 +206,3 @@ class TimerStore:
             due, overdue, claimed, expired, beat = await pipe.execute()
         return TimerStats(due, overdue, claimed, expired, None if beat is None else now - float(beat))
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
+from warner.core import BERLIN
 from warner.incidents.model import Incident
 from warner.ingest.config import BrandConfig
 from warner.respond.config import LANGS, Contact, RespondConfig
@@ -25,7 +25,7 @@ from warner.respond.schema import Playbook, PlaybookError, PlaybookIssue, Source
 SHORT_LIMIT = PLATFORM_LIMITS["X"]
 LONG_WARNING = PLATFORM_LIMITS["Mastodon"]
 
-_ZONE = ZoneInfo("Europe/Berlin")
+_ZONE = BERLIN
 SAMPLE_TIMES = {
     "business hours": datetime(2026, 11, 23, 10, 30, tzinfo=_ZONE),  # Monday morning
     "off-hours": datetime(2026, 11, 21, 20, 14, tzinfo=_ZONE),  # Saturday evening

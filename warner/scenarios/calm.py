@@ -12,19 +12,11 @@ from datetime import datetime
 
 import holidays
 
+from warner.core import BERLIN
 from warner.scenarios import brands
 from warner.scenarios.background import surroundings
 from warner.scenarios.records import Post, RecordLog
-from warner.scenarios.rhythm import (
-    BERLIN,
-    BREWERY,
-    CRAFT,
-    GROCERY,
-    TRAVEL,
-    boost,
-    expected_per_minute,
-    minute_of,
-)
+from warner.scenarios.rhythm import BREWERY, CRAFT, GROCERY, TRAVEL, boost, expected_per_minute, minute_of
 from warner.scenarios.scenario import BRAND, Scenario
 from warner.scenarios.texts import BERGBLICK, HOFMANN, KESSELBERG, SONNENHOF
 

@@ -12,16 +12,11 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from warner.core import BERLIN
 from warner.scenarios import brands
 from warner.scenarios.background import surroundings
 from warner.scenarios.records import Post, RecordLog
-from warner.scenarios.rhythm import (
-    BERLIN,
-    BREWERY,
-    GROCERY,
-    expected_per_minute,
-    minute_of,
-)
+from warner.scenarios.rhythm import BREWERY, GROCERY, expected_per_minute, minute_of
 from warner.scenarios.scenario import EVENT, Scenario
 from warner.scenarios.texts import KESSELBERG, SONNENHOF
 

@@ -48,7 +48,8 @@ from typing import Literal
 
 import numpy as np
 
-from warner.scenarios.rhythm import BERLIN, BREWERY, CRAFT, GROCERY, TRAVEL, Rhythm
+from warner.core import BERLIN
+from warner.scenarios.rhythm import BREWERY, CRAFT, GROCERY, TRAVEL, Rhythm
 
 BUCKET_S = 300
 HISTORY = timedelta(days=14)

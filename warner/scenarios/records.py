@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from warner.scenarios.rhythm import BERLIN, followers, poisson
+from warner.core import BERLIN
+from warner.scenarios.rhythm import followers, poisson
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,8 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from warner.core import BERLIN
 
 Shape = tuple[float, ...]  # 24 values, one per local hour
 

@@ -18,10 +18,11 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from warner.core import BERLIN
 from warner.scenarios import brands
 from warner.scenarios.background import surroundings
 from warner.scenarios.records import Post, RecordLog
-from warner.scenarios.rhythm import BERLIN, BREWERY, GROCERY, TRAVEL, expected_per_minute, minute_of
+from warner.scenarios.rhythm import BREWERY, GROCERY, TRAVEL, expected_per_minute, minute_of
 from warner.scenarios.scenario import EVENT, Scenario
 from warner.scenarios.texts import BERGBLICK, KESSELBERG, SONNENHOF
 

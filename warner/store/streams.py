@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 from redis.exceptions import ResponseError
 
 from warner.store import keys
+from warner.store.values import as_text
 
 if TYPE_CHECKING:
     from redis.typing import XPendingRangeEntry
@@ -116,7 +117,7 @@ class MentionStream:
         entry id's first part is the acceptance time in ms.
         """
         oldest = cast("list[_Entry] | None", await self.redis.xrange(keys.MENTION_STREAM, count=1))
-        return int(_text(oldest[0][0]).split("-", 1)[0]) // 1000 if oldest else None
+        return int(as_text(oldest[0][0]).split("-", 1)[0]) // 1000 if oldest else None
 
     async def ensure_group(self) -> None:
         try:
@@ -148,13 +149,13 @@ class MentionStream:
         pending = await self.redis.xpending_range(
             keys.MENTION_STREAM, keys.WORKER_GROUP, min="-", max="+", count=count, idle=min_idle_ms
         )
-        return [_text(eid) for eid, times in map(_pending, pending) if times >= max_deliveries]
+        return [as_text(eid) for eid, times in map(_pending, pending) if times >= max_deliveries]
 
     async def forget_idle_consumers(self, idle_ms: int, keep: str) -> list[str]:
         """Remove consumers that hold no entries and were idle for ``idle_ms`` (dead processes)."""
         removed = []
         for info in await self.redis.xinfo_consumers(keys.MENTION_STREAM, keys.WORKER_GROUP):
-            name = _text(info["name"])
+            name = as_text(info["name"])
             if name != keep and int(info["pending"]) == 0 and int(info["idle"]) >= idle_ms:
                 await self.redis.xgroup_delconsumer(keys.MENTION_STREAM, keys.WORKER_GROUP, name)
                 removed.append(name)
@@ -186,9 +187,6 @@ class MentionStream:
         return moved
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
 
 def _pending(entry: XPendingRangeEntry) -> tuple[bytes, int]:
     """(id, times delivered) of an XPENDING entry; redis-py types each field as bytes | str | int."""
@@ -196,4 +194,4 @@ def _pending(entry: XPendingRangeEntry) -> tuple[bytes, int]:
 
 
 def _entry(entry_id: bytes | str, fields: dict[bytes, bytes]) -> StreamEntry:
-    return StreamEntry(_text(entry_id), fields.get(b"m", b""), int(fields.get(b"t", b"0")))
+    return StreamEntry(as_text(entry_id), fields.get(b"m", b""), int(fields.get(b"t", b"0")))

@@ -14,6 +14,7 @@ import orjson
 
 from warner.ingest.sources.base import Cursor
 from warner.store import keys
+from warner.store.values import as_text
 
 if TYPE_CHECKING:
     from redis.typing import EncodableT, FieldT
@@ -81,7 +82,7 @@ class SourceState:
         return int(await self.redis.hget(keys.source_state(name), "failures") or 0)
 
     async def health(self, name: str) -> SourceHealth:
-        raw = {_text(k): _text(v) for k, v in (await self.redis.hgetall(keys.source_state(name))).items()}
+        raw = {as_text(k): as_text(v) for k, v in (await self.redis.hgetall(keys.source_state(name))).items()}
 
         def number(field: str) -> float | None:
             return float(raw[field]) if field in raw else None
@@ -99,7 +100,3 @@ class SourceState:
             next_poll=number("next_poll"),
         )
 
-
-def _text(value: bytes | str) -> str:
-    """A hash field or value as text (the client answers bytes; its types allow str)."""
-    return value.decode() if isinstance(value, bytes) else value

@@ -31,6 +31,7 @@ from warner.store.keys import ack_code as ack_code_key
 from warner.store.keys import ack_incident_codes as ack_incident_codes_key
 from warner.store.keys import ack_issued as ack_issued_key
 from warner.store.keys import ack_used as ack_used_key
+from warner.store.values import as_text
 
 __all__ = [
     "CODE_DIGITS",
@@ -152,7 +153,7 @@ class AckCodes:
         index = ack_incident_codes_key(incident_id)
         taken = 0
         for _ in range(100):
-            existing = _text(await self._redis.get(issued) or "")
+            existing = as_text(await self._redis.get(issued) or "")
             digits = min(self._digits + taken // 10, MAX_DIGITS)
             candidate = f"{self._draw(10**digits):0{digits}d}"
             current = ack_code_key(existing) if existing else ack_code_key(candidate)
@@ -160,9 +161,9 @@ class AckCodes:
                 keys=[ack_code_key(candidate), ack_used_key(candidate), issued, index, current],
                 args=[incident_id, person, candidate, self._ttl, existing],
             )
-            outcome = _text(result[0])
+            outcome = as_text(result[0])
             if outcome in ("existing", "new"):
-                return _text(result[1])
+                return as_text(result[1])
             if outcome == "taken":
                 taken += 1  # candidate held by another page or a tombstone: draw again, longer after 10
         raise RuntimeError("no free ack code after 100 tries: are codes piling up without a TTL?")
@@ -173,15 +174,15 @@ class AckCodes:
         result = await self._claim(
             keys=[ack_code_key(code), ack_used_key(code)], args=[person or "", self._tombstone_ttl]
         )
-        outcome = _text(result[0])
+        outcome = as_text(result[0])
         if outcome == "wrong":
             return Claim("wrong")
-        return Claim(outcome, _text(result[1]), _text(result[2]))  # type: ignore[arg-type]
+        return Claim(outcome, as_text(result[1]), as_text(result[2]))  # type: ignore[arg-type]
 
     async def retire(self, incident_id: str, reason: str) -> int:
         """Retire every live code of the incident (its page is over); how many were listed."""
         index = ack_incident_codes_key(incident_id)
-        entries = {_text(k): _text(v) for k, v in (await self._redis.hgetall(index)).items()}
+        entries = {as_text(k): as_text(v) for k, v in (await self._redis.hgetall(index)).items()}
         for code, person in entries.items():
             await self._retire(
                 keys=[ack_code_key(code), ack_used_key(code), ack_issued_key(incident_id, person)],
@@ -191,6 +192,3 @@ class AckCodes:
             await self._redis.hdel(index, *entries)
         return len(entries)
 
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value

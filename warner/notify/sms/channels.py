@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from warner.core import Recipient
+from warner.core import BERLIN, Recipient
 from warner.notify.base import Delivery, Page
 from warner.notify.sms.config import HttpGatewayConfig, SmsConfig, TwilioConfig, template_environment
-from warner.notify.sms.text import BERLIN, sms_text
+from warner.notify.sms.text import sms_text
 
 _ERROR_BODY_CHARS = 200
 
@@ -187,7 +187,7 @@ def sms_channel(
 ) -> HttpSmsChannel | TwilioSmsChannel:
     """The channel the config asks for; raises ``MissingSecretError`` naming an unset variable."""
     timeout = config.timeout.total_seconds()
-    tz = ZoneInfo(config.timezone)
+    tz = ZoneInfo(config.time_zone)
     if config.provider == "twilio":
         assert config.twilio is not None
         return TwilioSmsChannel(config.twilio, name=name, timeout=timeout, labels=labels, tz=tz)

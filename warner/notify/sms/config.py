@@ -190,11 +190,13 @@ class SmsInboundConfig(Section):
 class SmsConfig(Section):
     """The SMS channel: provider and its section, timeout, replies."""
 
+    renamed_keys = {"timezone": "time_zone"}  # read until 0.3; check-config warns
+
     provider: Literal["http", "twilio"] = Field(description="Which gateway: the `http` or the `twilio` section.")
     http: HttpGatewayConfig | None = Field(None, description="Required with provider http.")
     twilio: TwilioConfig | None = Field(None, description="Required with provider twilio.")
     timeout: Duration = Field(timedelta(seconds=10), description="Whole request, connect to last byte.")
-    timezone: TimeZoneName = Field(
+    time_zone: TimeZoneName = Field(
         "Europe/Berlin", description="Times in the text ('seit 19:50') are local to this zone."
     )
     inbound: SmsInboundConfig | None = Field(None, description="Replies acknowledge (none = replies are ignored).")

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
-from warner.core import Language
+from warner.core import BERLIN, Language
 from warner.notify.base import Page
 
 SMS_LIMIT = 160
-BERLIN = ZoneInfo("Europe/Berlin")
 
 # GSM 03.38 default alphabet (ESC 0x1B excluded) and its extension table (2 septets each).
 GSM7_BASIC = frozenset(

@@ -32,12 +32,12 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from warner.core import Recipient
+from warner.core import BERLIN, Recipient
 from warner.notify.base import Delivery, Page
 from warner.notify.telegram.config import TelegramConfig
 from warner.notify.telegram.errors import bot_start_problem
 from warner.notify.telegram.keyboard import CallbackSigner, incident_keyboard
-from warner.notify.telegram.render import BERLIN, BUCKET_S, render_page
+from warner.notify.telegram.render import BUCKET_S, render_page
 
 log = structlog.get_logger(__name__)
 

@@ -15,14 +15,13 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from warner.core import Language
+from warner.core import BERLIN, Language
 from warner.incidents.model import Incident, TopMention
 from warner.notify.base import Page
 from warner.notify.telegram import texts
 
 MAX_MESSAGE = 4096
 BUCKET_S = 60.0  # the default counting bucket (config.bucket); an incident spans at least one bucket
-BERLIN = ZoneInfo("Europe/Berlin")
 MENTION_CHARS = 220
 TOP_MENTIONS = 3
 _SPACE = re.compile(r"\s+")

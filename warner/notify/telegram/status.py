@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from warner.core import Language, Recipient
+from warner.core import BERLIN, Language, Recipient
 from warner.incidents.lifecycle import Response, state_line
 from warner.incidents.model import Incident
 from warner.notify.telegram import texts
-from warner.notify.telegram.render import BERLIN, BUCKET_S, format_day, volume_line
+from warner.notify.telegram.render import BUCKET_S, format_day, volume_line
 
 LOOKAHEAD = timedelta(days=14)  # how far /oncall looks for the next shift when nobody is on call
 

@@ -84,7 +84,7 @@ class EscalationEngine:
         self.ack_code = ack_code
         self.poll = poll
         self.audit_every = audit_every
-        self.tz = ZoneInfo(config.timezone)
+        self.tz = ZoneInfo(config.time_zone)
         self.incidents = IncidentStore(redis)
         self.lifecycle = IncidentLifecycle(redis, clock)
         self.timers = TimerStore(redis, clock, lease=lease)

@@ -20,6 +20,7 @@ import orjson
 from warner.core import Recipient
 from warner.notify.base import PageKind
 from warner.oncall.policy_config import EscalationStep, Policy
+from warner.store.values import as_text
 
 # -- the escalation hash (keys.escalation): field names --------------------------------------
 GEN = "gen"  # bumped by a start, an ack, a snooze: timers of an older generation do nothing
@@ -36,10 +37,6 @@ SENT_PREFIX = "sent:"  # sent:<timer id>:<recipient id> -> when that timer paged
 PAGED_PREFIX = "paged:"  # paged:<recipient id> -> PagedTarget, for reminders
 
 Text = bytes | str
-
-
-def text(value: Text) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def encode_number(value: float) -> bytes:
@@ -118,7 +115,7 @@ class EscalationState:
 
     @classmethod
     def from_redis(cls, raw: Mapping[Text, Text]) -> EscalationState:
-        fields = {text(k): text(v) for k, v in raw.items()}
+        fields = {as_text(k): as_text(v) for k, v in raw.items()}
         picks, sent, paged, other = {}, {}, {}, {}
         for name, value in fields.items():
             if name.startswith(PICK_PREFIX):

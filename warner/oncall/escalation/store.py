@@ -31,11 +31,11 @@ from warner.oncall.escalation.state import (
     TimerPayload,
     encode_number,
     frozen_policy_fields,
-    text,
 )
 from warner.oncall.policy_config import Policy
 from warner.oncall.timers import TimerStore
 from warner.store import keys
+from warner.store.values import as_text
 
 
 def escalation_key(iid: str) -> str:
@@ -98,7 +98,7 @@ class EscalationStore:
             picked = await self.redis.hget(escalation_key(iid), field)
         if picked is None:  # only if the hash vanished in between
             raise LookupError(f"no pick for {mark}")
-        return text(picked)
+        return as_text(picked)
 
     async def schedule(self, iid: str, payload: TimerPayload, suffix: str, due: float) -> None:
         await self.timers.schedule(f"{iid}|{suffix}", due, iid, payload.to_payload())

@@ -37,7 +37,7 @@ class MessageUpdates:
         self.clock = clock
         self.store = store
         self.timeline = timeline
-        self.tz = ZoneInfo(config.timezone)
+        self.tz = ZoneInfo(config.time_zone)
 
     async def incident_changed(self, inc: Incident, resp: Response, state: EscalationState) -> None:
         """Edit now if the last round is a group_interval ago, else schedule one round (once)."""
