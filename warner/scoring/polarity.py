@@ -11,6 +11,9 @@ The lists are the project's own (German and English, a few hundred words, writte
 customer feedback), spelt as ``normalise`` spells them (casefolded, ``ä`` -> ``ae``,
 ``ß`` -> ``ss``). Inflected forms are matched by stripping a German ending
 (``ekelhafte`` -> ``ekelhaft``). No third-party lexicon is used.
+
+Its length is the word lists (one word a line, so a diff shows each word added); the code is
+under 60 lines.
 """
 
 from __future__ import annotations
