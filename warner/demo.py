@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
@@ -43,6 +43,9 @@ from warner.service import build_worker, start_api
 from warner.store.connection import connect
 from warner.store.embedded import EmbeddedRedis
 from warner.store.streams import MentionStream
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 # Who gets paged in the demo: Anna is on call, Ben is the next level. Pages go to the console.
 DEMO_PAGING = """
@@ -103,7 +106,7 @@ class DemoState:
     scenario_now: datetime | None = None
     buckets: dict[str, list[BucketCounts]] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
-    timelines: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    timelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # JSON, from IncidentStore.timeline
 
 
 async def run_demo(console: Console, *, seconds: float = 20.0, seed: int = 7, live: bool = True) -> DemoState:
@@ -123,7 +126,16 @@ async def run_demo(console: Console, *, seconds: float = 20.0, seed: int = 7, li
     return state
 
 
-async def _run(console, config, redis, scenario: Scenario, speed, token, state: DemoState, live: bool) -> None:
+async def _run(
+    console: Console,
+    config: Config,
+    redis: RedisClient,
+    scenario: Scenario,
+    speed: float,
+    token: str,
+    state: DemoState,
+    live: bool,
+) -> None:
     metrics = Metrics()
     api = await start_api(config, redis, metrics, port=0)
     stop = asyncio.Event()
@@ -211,7 +223,7 @@ async def _second_level_answers(pager: Pager, console: Console, stop: asyncio.Ev
         await asyncio.sleep(0.05)
 
 
-async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
+async def _digest(config: Config, redis: RedisClient, scenario: Scenario) -> Panel:
     """The Monday digest of the scenario's week, as the team lead would read it."""
     from rich.markdown import Markdown
 
@@ -223,7 +235,7 @@ async def _digest(config: Config, redis: Any, scenario: Scenario) -> Any:
     return Panel(Markdown(render_markdown(digest.figures, "de")), title="Wochenbericht (warner digest)")
 
 
-async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
+async def _drafts(config: Config, redis: RedisClient, incident: Incident) -> Group:
     """The three drafts the on-call person gets behind "Entwürfe", ten minutes into the storm."""
     from warner.respond.render import Responder
     from warner.respond.schema import PURPOSE_LABELS
@@ -232,7 +244,9 @@ async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
     recent = await IncidentStore(redis).recent_mentions(incident.brand, incident.started_at - 3600, limit=300)
     texts = [m.text for m in recent]
     drafts = Responder.from_config(config).rank_drafts(incident, texts, "de", at, top=3)
-    parts: list[object] = [f"[bold]Entwürfe für {incident.id}[/bold], {at:%a %H:%M} (außerhalb der Geschäftszeit):"]
+    parts: list[RenderableType] = [
+        f"[bold]Entwürfe für {incident.id}[/bold], {at:%a %H:%M} (außerhalb der Geschäftszeit):"
+    ]
     for n, d in enumerate(drafts, start=1):
         purpose = PURPOSE_LABELS["de"][d.purpose]
         warn = f"\n[yellow]länger als: {', '.join(d.exceeds)}[/yellow]" if d.exceeds else ""
@@ -240,7 +254,7 @@ async def _drafts(config: Config, redis: Any, incident: Incident) -> Group:
     return Group(*parts)
 
 
-def _describe(entry: dict[str, object]) -> str:
+def _describe(entry: dict[str, Any]) -> str:
     """One timeline entry in words: the detector's numbers, a page, or a person's answer."""
     kind = entry.get("kind")
     if kind == "delivery":
@@ -250,9 +264,15 @@ def _describe(entry: dict[str, object]) -> str:
         return f"{entry.get('state')} by {entry.get('by')} via {entry.get('via')}"
     if kind == "escalation":
         return str(entry.get("event"))
-    mentions, negatives = int(entry.get("mentions", 0)), int(entry.get("negatives", 0))  # type: ignore[call-overload]
+    mentions, negatives = int(entry.get("mentions", 0)), int(entry.get("negatives", 0))
     share = f", {negatives / mentions:.0%} negative" if mentions else ""
     return f"{entry.get('severity')}: {mentions} mentions (expected {entry.get('expected')}){share}"
+
+
+def _label(config: Config, brand: str) -> str:
+    """The brand's display name (its name when the config does not know it)."""
+    known = config.brand(brand)
+    return known.label if known is not None else brand
 
 
 def _bar(value: int, scale: int, width: int = 40) -> str:
@@ -261,7 +281,7 @@ def _bar(value: int, scale: int, width: int = 40) -> str:
 
 def _view(config: Config, scenario: Scenario, state: DemoState) -> Group:
     rows = state.buckets.get(scenario.brand, [])[-12:]
-    table = Table(title=f"{config.brand(scenario.brand).label} — mentions per minute (last 12)", expand=False)
+    table = Table(title=f"{_label(config, scenario.brand)} — mentions per minute (last 12)", expand=False)
     for column in ("time", "mentions", "negative", "toxic", "reach", ""):
         table.add_column(column, justify="right" if column not in ("", "time") else "left")
     scale = max((r.mentions for r in rows), default=1)
@@ -290,20 +310,20 @@ def _incidents(config: Config, scenario: Scenario, state: DemoState) -> Group | 
     """What the detector made of it: each incident, how soon it opened, and its timeline."""
     if not state.incidents:
         return "[bold]No incident[/bold]: the detector saw nothing unusual."
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     for i in state.incidents:
         opened = datetime.fromtimestamp(i.started_at, BERLIN)
         lead = ""
         if scenario.onset is not None and i.brand == scenario.brand:
             lead = f", {(i.started_at - scenario.onset.timestamp()) / 60:.0f} min after the first storm post"
         table = Table(
-            title=f"Incident {i.id} — {config.brand(i.brand).label}: opened {opened:%H:%M}{lead}",
+            title=f"Incident {i.id} — {_label(config, i.brand)}: opened {opened:%H:%M}{lead}",
             title_justify="left",
         )
         for column in ("time", "event", "what"):
             table.add_column(column)
-        for entry in sorted(state.timelines.get(i.id, []), key=lambda e: float(e["at"])):  # type: ignore[arg-type]
-            at = datetime.fromtimestamp(float(entry["at"]), BERLIN)  # type: ignore[arg-type]
+        for entry in sorted(state.timelines.get(i.id, []), key=lambda e: float(e["at"])):
+            at = datetime.fromtimestamp(float(entry["at"]), BERLIN)
             table.add_row(f"{at:%H:%M}", str(entry.get("kind")), _describe(entry))
         parts.append(table)
         for m in i.top[:3]:
@@ -321,14 +341,14 @@ def _summary(config: Config, scenario: Scenario, state: DemoState) -> Group:
         peak = max(rows, key=lambda r: r.mentions, default=None)
         busiest = f"{datetime.fromtimestamp(peak.start, BERLIN):%H:%M} ({peak.mentions})" if peak else "—"
         totals.add_row(
-            config.brand(brand).label,
+            _label(config, brand),
             str(mentions),
             f"{negatives / mentions:.0%}" if mentions else "—",
             str(sum(r.toxic for r in rows)),
             f"{sum(r.reach for r in rows):,}",
             busiest,
         )
-    curve = Table(title=f"{config.brand(scenario.brand).label}: mentions per 15 minutes", show_header=False, box=None)
+    curve = Table(title=f"{_label(config, scenario.brand)}: mentions per 15 minutes", show_header=False, box=None)
     per_quarter: dict[int, list[int]] = {}
     for r in state.buckets.get(scenario.brand, []):
         slot = per_quarter.setdefault(r.start - r.start % 900, [0, 0])

@@ -105,7 +105,7 @@ def _redis(config: Config) -> list[str]:
             parts, hosts = urlsplit(first), [host for host, _ in nodes]
         else:
             parts = urlsplit(url)
-            hosts = [parts.hostname]
+            hosts = [] if parts.hostname is None else [parts.hostname]  # no host: localhost
         password = parts.password
     except ValueError:
         return []
@@ -156,7 +156,7 @@ def _reachable(person: Person, channels: list[str], configured: set[str]) -> boo
 
 def config_secrets(config: Config) -> list[str]:
     """The values of every environment variable the config names as a secret (set ones only)."""
-    names: list[str | None] = [s.token_env for s in config.ingest.sources] + [config.ingest.metrics_token_env]
+    names: list[str | None] = [*(s.token_env for s in config.ingest.sources), config.ingest.metrics_token_env]
     telegram = config.notify.telegram
     if telegram is not None:
         names += [telegram.token_env, telegram.secret_token_env, telegram.callback_secret_env]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from warner.detect.config import DetectConfig
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     detect = subparsers.add_parser(
         "detect",
         help="print the storm episodes the detector finds in a file, and each rise of their severity "

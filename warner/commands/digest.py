@@ -18,9 +18,15 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warner.config.root import Config
+    from warner.digest.weekly import Digest
+    from warner.store.connection import RedisClient
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     digest = subparsers.add_parser(
         "digest",
         help="the weekly digest: incidents, MTTA/MTTR, false alarms, pages, mentions, a chart",
@@ -76,7 +82,7 @@ def _quiet() -> None:
     logging.getLogger("telegram").setLevel(logging.CRITICAL)
 
 
-def _say_where(config) -> None:  # type: ignore[no-untyped-def]
+def _say_where(config: Config) -> None:
     """Tell once where the figures come from when it is not the running warner's Redis."""
     from warner.store.embedded import default_data_dir, running_url
 
@@ -85,7 +91,7 @@ def _say_where(config) -> None:  # type: ignore[no-untyped-def]
         print(f"warner is not running; reading its data dir {data_dir}", file=sys.stderr)
 
 
-async def _run(args: argparse.Namespace, config, week: str) -> int:  # type: ignore[no-untyped-def]
+async def _run(args: argparse.Namespace, config: Config, week: str) -> int:
     from warner.digest.weekly import build_digest
     from warner.store.connection import open_redis
 
@@ -97,7 +103,7 @@ async def _run(args: argparse.Namespace, config, week: str) -> int:  # type: ign
     return _print(args, config, week, digest)
 
 
-async def _send(redis, config, week: str) -> int:  # type: ignore[no-untyped-def]
+async def _send(redis: RedisClient, config: Config, week: str) -> int:
     from warner.digest.failures import DigestFailure, recipient_hint
     from warner.digest.schedule import mark_sent
     from warner.digest.weekly import recipients, send_weekly_digest
@@ -126,7 +132,7 @@ async def _send(redis, config, week: str) -> int:  # type: ignore[no-untyped-def
     return 1 if sent.failed else 0
 
 
-def _print(args: argparse.Namespace, config, week: str, digest) -> int:  # type: ignore[no-untyped-def]
+def _print(args: argparse.Namespace, config: Config, week: str, digest: Digest) -> int:
     from warner.digest.preview import telegram_preview
     from warner.digest.report import render_html, render_markdown
 

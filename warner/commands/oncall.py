@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 LOOKAHEAD = timedelta(days=14)  # how far `who` looks for the next shift when nobody is on call
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     oncall = subparsers.add_parser("oncall", help="who is on call; the on-call schedule as iCal")
     commands = oncall.add_subparsers(dest="oncall_command", required=True, metavar="COMMAND")
 

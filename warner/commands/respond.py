@@ -16,9 +16,11 @@ from warner.core import Language
 
 if TYPE_CHECKING:
     from warner.config.root import Config
+    from warner.incidents.model import Incident
+    from warner.respond.render import Draft
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     playbooks = subparsers.add_parser("playbooks", help="check crisis playbooks; draft first public answers")
     commands = playbooks.add_subparsers(dest="playbooks_command", required=True, metavar="COMMAND")
 
@@ -114,7 +116,7 @@ def run_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_incident(config: Config, wanted: str):  # -> Incident | None
+def _read_incident(config: Config, wanted: str) -> Incident | None:
     from warner.incidents.store import IncidentStore
     from warner.store.connection import open_redis
 
@@ -123,7 +125,7 @@ def _read_incident(config: Config, wanted: str):  # -> Incident | None
         print(f"error: --incident wants BRAND:NUMBER, e.g. kesselberg:7, got {wanted!r}", file=sys.stderr)
         return None
 
-    async def read():
+    async def read() -> Incident | None:
         async with open_redis(config.redis, owner=False) as redis:
             return await IncidentStore(redis).get(brand, int(number))
 
@@ -145,7 +147,7 @@ def _language(texts: Sequence[str], fallback: Language) -> Language:
     return "de" if counts["de"] > counts["en"] else "en"
 
 
-def _print_drafts(drafts, language: Language) -> None:
+def _print_drafts(drafts: Sequence[Draft], language: Language) -> None:
     de = language == "de"
     shown_checklists: set[str] = set()
     for number, draft in enumerate(drafts, 1):

@@ -13,7 +13,7 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path("../shared/data")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``train``, ``eval`` and ``score`` to ``subparsers``."""
     train = subparsers.add_parser("train", help="train the scoring models from the shared data")
     train.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: ../shared/data")
@@ -86,6 +86,7 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     scores = load_scorer(args.models_dir).score([e.text for e in examples])
     truth = [e.label for e in examples]
+    predicted: list[str]
     if args.task == "sentiment":
         predicted = [s.sentiment for s in scores]
         labels = ["negative", "neutral", "positive"]

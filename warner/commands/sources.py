@@ -8,12 +8,11 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import redis.asyncio as aioredis
-
     from warner.config.root import Config
+    from warner.store.connection import RedisClient
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sources = subparsers.add_parser("sources", help="pulled sources (RSS/Atom, Mastodon, Bluesky)")
     sub = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     status = sub.add_parser(
@@ -39,7 +38,7 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-async def status_lines(redis: aioredis.Redis, config: Config, now: float) -> list[str]:
+async def status_lines(redis: RedisClient, config: Config, now: float) -> list[str]:
     """A table, one row per configured pulled source."""
     from warner.ingest.sources.state import SourceState
 

@@ -40,7 +40,9 @@ _WHIT_MONDAY = (
 )
 
 # Pfingstmontag (Whit Monday) 2026: a public holiday in every German state.
-HOLIDAY = next(d for d, name in holidays.Germany(years=2026, language="en_US").items() if name == "Pentecost Monday")
+HOLIDAY = next(
+    d for d, name in holidays.country_holidays("DE", years=2026, language="en_US").items() if name == "Pentecost Monday"
+)
 HOLIDAY_SHARE = 0.32  # of a normal Monday's volume
 
 
@@ -71,7 +73,11 @@ def quiet_week(seed: int = 17) -> Scenario:
         busier = list(normal)
         boost(busier, start, begin, until, factor)
         extra = [b - n for b, n in zip(busier, normal, strict=True)]
-        log.emit(start, extra, lambda rng, minute, texts=texts: Post(rng.choice(texts), BRAND))
+
+        def post(rng: random.Random, minute: int, texts: tuple[str, ...] = texts) -> Post:
+            return Post(rng.choice(texts), BRAND)
+
+        log.emit(start, extra, post)
     return Scenario(
         name="quiet_week",
         description="Brauerei Kesselberg: two ordinary weeks with a TV ad and a cup match, no event",

@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from warner.core import BERLIN
 from warner.scenarios.rhythm import BREWERY, CRAFT, GROCERY, TRAVEL, Rhythm
@@ -469,7 +470,7 @@ def draw(family: str, seed: int, *, history: timedelta = HISTORY) -> FamilyDraw:
     normal = _seasonal(rhythm, per_day, start, n, rng, holiday)
     negative_share = rng.uniform(0.08, 0.2)
 
-    def zeros():
+    def zeros() -> NDArray[np.int64]:
         return np.zeros(n, dtype=np.int64)
 
     canvas = _Canvas(rng, start, n, normal, zeros(), zeros(), zeros(), zeros(), zeros(), zeros(), np.zeros(n))

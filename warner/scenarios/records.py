@@ -37,8 +37,9 @@ class RecordLog:
     def add(self, epoch: int, post: Post) -> str:
         """Record ``post`` as created at ``epoch``; return its id."""
         n = len(self._rows)
+        record_id = f"{self._prefix}-{n:06d}"
         record: dict[str, Any] = {
-            "id": f"{self._prefix}-{n:06d}",
+            "id": record_id,
             "source": "webhook",
             "text": post.text,
             "created_at": datetime.fromtimestamp(epoch, BERLIN).isoformat(timespec="seconds"),
@@ -51,8 +52,8 @@ class RecordLog:
         if post.reply_to:
             record["reply_to"] = post.reply_to
         self._rows.append((epoch, record))
-        self.kinds[record["id"]] = post.kind
-        return record["id"]
+        self.kinds[record_id] = post.kind
+        return record_id
 
     def emit(self, start: datetime, per_minute: Sequence[float], post: Callable[[random.Random, int], Post]) -> None:
         """A Poisson number of posts in each minute from ``start``; ``post(rng, minute)`` writes each."""

@@ -147,7 +147,7 @@ def _storm_rate(minute: datetime, spark: datetime, peak: datetime) -> float:
         elapsed = (minute - spark).total_seconds() / 60
         total = (peak - spark).total_seconds() / 60
         return 45 * math.exp(4.2 * (elapsed / total - 1))
-    return 45 * 0.5 ** ((minute - peak).total_seconds() / 60 / 25)
+    return 45 * math.pow(0.5, (minute - peak).total_seconds() / 60 / 25)
 
 
 def _storm_post(rng: random.Random) -> tuple[str, int]:
