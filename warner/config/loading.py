@@ -127,8 +127,8 @@ def parse_config_fully(text: str, filename: str = "<string>") -> ParsedConfig:
         for loc, new in renamed_keys_in(Config, data)
     )
     try:
-        config = Config.model_validate(data, context={CHECKED_BY_CONFIG: True})
-        return ParsedConfig(filename, config, [], node=node, renamed=renamed)
+        valid = Config.model_validate(data, context={CHECKED_BY_CONFIG: True})
+        return ParsedConfig(filename, valid, [], node=node, renamed=renamed)
     except ValidationError as exc:
         errors = exc.errors()
     unreliable = _unreliable_id_lists(data, errors)

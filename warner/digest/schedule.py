@@ -63,7 +63,7 @@ TRIES_TTL_S = 14 * 86400
 Send = Callable[[str], Awaitable[object]]
 
 
-def due_week(now: float, config: DigestConfig) -> str | None:
+def due_week(now: float, config: DigestConfig) -> str:
     """The ISO week whose digest is due at ``now`` (the last complete one once its send time passed)."""
     tz = ZoneInfo(config.time_zone)
     local = datetime.fromtimestamp(now, tz)
@@ -120,8 +120,6 @@ class DigestScheduler:
         """
         now = self.clock.now()
         week = due_week(now, self.config)
-        if week is None:
-            return None
         key = keys.digest_sent(week)
         marker = await self.redis.get(key)
         if marker is not None:
