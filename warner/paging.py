@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 from redis.exceptions import LockError, RedisError
@@ -43,9 +42,11 @@ from warner.store import keys
 
 if TYPE_CHECKING:  # loaded where used: Telegram and the playbooks only when configured and asked
     from warner.notify.sms.config import SmsConfig, SmsInboundConfig
+    from warner.notify.telegram.bot import BotApplication
     from warner.notify.telegram.drafts import ChosenDraft, DraftOption
     from warner.notify.telegram.status import ScheduleNow
     from warner.respond.render import Draft, Responder
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
 
@@ -226,7 +227,7 @@ class Pager:
     responder: IncidentResponder
     notifier: Notifier
     roster: RosterView
-    application: Any = None  # python-telegram-bot Application, when Telegram is configured
+    application: BotApplication | None = None  # when Telegram is configured
     webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
     poll_lease_s: float = POLL_LEASE_S
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
@@ -292,10 +293,14 @@ class Pager:
         """
         from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S, start_polling, start_webhook
 
+        application = self.application
+        assert application is not None  # only called with a bot
         if self.webhook is not None:
-            await start_webhook(self.application, *self.webhook)
+            await start_webhook(application, *self.webhook)
             await stop.wait()
             return
+        updater = application.updater
+        assert updater is not None  # Application.builder() always builds one
         lock = self.engine.redis.lock(keys.TELEGRAM_POLLER, timeout=self.poll_lease_s)
         polling = False
         try:
@@ -306,15 +311,15 @@ class Pager:
                             await lock.reacquire()
                         except LockError:
                             log.warning("telegram_poller_lost_lease")
-                            await self.application.updater.stop()
+                            await updater.stop()
                             polling = False
                     elif await lock.acquire(blocking=False):
-                        if self.application.running:  # polling again after having lost the lease
-                            await self.application.updater.start_polling(
+                        if application.running:  # polling again after having lost the lease
+                            await updater.start_polling(
                                 timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
                             )
                         else:
-                            await start_polling(self.application)
+                            await start_polling(application)
                         polling = True
                         log.info("telegram_poller_elected")
                 except RedisError as exc:
@@ -340,7 +345,7 @@ class Pager:
 
 def build_pager(
     config: Config,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     metrics: Metrics | None = None,
     *,
     clock: Clock | None = None,
@@ -399,7 +404,7 @@ def build_pager(
 def _sms_reply_routes(
     sms: SmsConfig,
     inbound_config: SmsInboundConfig,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     codes: AckCodes,
     responder: IncidentResponder,
     roster: RosterView,

@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
@@ -26,6 +25,9 @@ from warner.scoring.stage import ScoreStage
 from warner.store.streams import MentionStream
 from warner.worker import Worker
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 log = structlog.get_logger(__name__)
 
 Role = Literal["all", "api", "worker"]
@@ -33,7 +35,7 @@ Role = Literal["all", "api", "worker"]
 
 def build_stages(
     config: Config,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     metrics: Metrics,
     scorer: Scorer | None = None,
     hooks: Sequence[IncidentHook] = (),
@@ -55,7 +57,7 @@ def build_stages(
 
 def build_worker(
     config: Config,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     metrics: Metrics,
     scorer: Scorer | None = None,
     hooks: Sequence[IncidentHook] = (),
@@ -104,7 +106,7 @@ def connection_limits(config: Config) -> ConnectionLimits:
 
 async def start_api(
     config: Config,
-    redis: aioredis.Redis,
+    redis: RedisClient,
     metrics: Metrics,
     *,
     port: int | None = None,
@@ -148,7 +150,7 @@ async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> R
 
 
 async def weekly_digests(
-    config: Config, redis: aioredis.Redis, stop: asyncio.Event, metrics: Metrics | None = None
+    config: Config, redis: RedisClient, stop: asyncio.Event, metrics: Metrics | None = None
 ) -> None:
     """Every Monday morning (``digest:``), last week's digest — once, whichever worker gets there.
 
@@ -165,7 +167,7 @@ async def weekly_digests(
     await DigestScheduler(redis, config.digest, send, SystemClock(), metrics=metrics, brands=brands).run(stop)
 
 
-async def pull_sources(config: Config, redis: aioredis.Redis, metrics: Metrics, stop: asyncio.Event) -> None:
+async def pull_sources(config: Config, redis: RedisClient, metrics: Metrics, stop: asyncio.Event) -> None:
     """Poll the pulled sources (``sources:``) into the mention stream, each on its own task."""
     from warner.ingest.brands import BrandMatcher
     from warner.ingest.sources.factory import build_sources
@@ -177,7 +179,7 @@ async def pull_sources(config: Config, redis: aioredis.Redis, metrics: Metrics, 
     await SourceRunner(redis, config, sources, metrics, matcher=matcher).run(stop)
 
 
-async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio.Event) -> None:
+async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     metrics = Metrics()
     # Every role builds the pager: workers escalate; the API serves SMS replies and, in webhook
@@ -206,8 +208,8 @@ async def serve(config: Config, redis: aioredis.Redis, role: Role, stop: asyncio
         waiter = asyncio.create_task(stop.wait())
         pending = {waiter} | ({worker_task} if worker_task else set())
         done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        if worker_task in done and worker_task.exception():
-            raise worker_task.exception()  # type: ignore[misc]
+        if worker_task in done and (failure := worker_task.exception()) is not None:
+            raise failure
     finally:
         stop.set()
         if api:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    field_validator,
+    model_validator,
+)
 
 from warner.config.common import (
     WEEKDAYS,
@@ -307,9 +315,9 @@ class OffHours(Section):
     def _german_state(cls, state: str | None) -> str | None:
         if state is None:
             return None
-        import holidays
+        from holidays.countries.germany import Germany
 
-        states = holidays.Germany.subdivisions
+        states = Germany.subdivisions
         for known in states:
             if known.upper() == state.strip().upper():
                 return known
@@ -330,7 +338,7 @@ class OncallConfig(Section):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _check_references(cls, data: Any, handler: Any) -> OncallConfig:
+    def _check_references(cls, data: Any, handler: ModelWrapValidatorHandler[OncallConfig]) -> OncallConfig:
         with _known_ids(data):
             return handler(data)
 

@@ -35,7 +35,8 @@ def shift_calendar(shifts: Iterable[Shift], labels: dict[str, str], stamp: datet
         event.add("description", _description(shift))
         calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar is untyped
+    return ical
 
 
 def _description(shift: Shift) -> str:

@@ -177,6 +177,10 @@ def policy_problems(policy: Policy, at: Loc = ()) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _default_group_wait() -> dict[Severity, timedelta]:
+    return {"critical": timedelta(0), "warning": timedelta(seconds=30)}
+
+
 class Route(Section):
     """Which policy an incident follows; the first matching route wins."""
 
@@ -203,7 +207,7 @@ class EscalationConfig(Section):
     policies: list[Policy] = Field(default_factory=list, description="Named chains of steps; routes choose one.")
     routes: list[Route] = Field(default_factory=list, description="No route for a severity = digest only.")
     group_wait: dict[Severity, Duration] = Field(
-        default_factory=lambda: {"critical": timedelta(0), "warning": timedelta(seconds=30)},
+        default_factory=_default_group_wait,
         description="Wait this long after an incident opens before the first page (per severity).",
     )
     group_interval: Duration = Field(timedelta(minutes=2), description="At least this long between message updates.")

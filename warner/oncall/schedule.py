@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from warner.oncall.config import WEEKDAYS, Layer, OncallConfig, Person, Schedule, Team
+from warner.config.common import WEEKDAYS
+from warner.oncall.config import Layer, OncallConfig, Person, Schedule, Team
 
 UTC = ZoneInfo("UTC")
 OffHoursReason = Literal["holiday", "weekend", "night"]

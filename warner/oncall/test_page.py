@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from rich.console import Console
@@ -25,6 +25,9 @@ from warner.incidents.model import Incident
 from warner.notify.base import Delivery, Page
 from warner.oncall.config import PagingSettings
 from warner.oncall.schedule import Roster
+
+if TYPE_CHECKING:
+    from warner.notify.sms.channels import HttpSmsChannel, TwilioSmsChannel
 
 log = structlog.get_logger(__name__)
 
@@ -184,7 +187,7 @@ class _SmsTestPage:
     this instance — built for the test page only, never the pager's — says the test text.
     """
 
-    def __init__(self, channel: Any) -> None:
+    def __init__(self, channel: HttpSmsChannel | TwilioSmsChannel) -> None:
         self._channel = channel
         self.name = channel.name
 
@@ -193,7 +196,7 @@ class _SmsTestPage:
         from warner.notify.sms.text import SMS_LIMIT, to_gsm7, truncate_gsm7
 
         words = TEXT[recipient.language]["sms"].format(name=recipient.name)
-        self._channel.text = lambda page: truncate_gsm7(to_gsm7(words), SMS_LIMIT)
+        self._channel.text = lambda page: truncate_gsm7(to_gsm7(words), SMS_LIMIT)  # type: ignore[method-assign]  # this instance only sends the test text
         return await self._channel.send(_carrier(recipient))
 
     async def close(self) -> None:

@@ -15,14 +15,18 @@ All keys share the ``{timers}`` hash tag (one cluster slot) so each script is at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import redis.asyncio as aioredis
 
 from warner.core import Clock
 from warner.store import keys
 from warner.store.values import as_text
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT
+
+    from warner.store.connection import RedisClient
 
 FIRED_RETENTION = 7 * 86400
 
@@ -108,7 +112,7 @@ class TimerStats:
 
 
 class TimerStore:
-    def __init__(self, redis: aioredis.Redis, clock: Clock, *, lease: float = 120.0) -> None:
+    def __init__(self, redis: RedisClient, clock: Clock, *, lease: float = 120.0) -> None:
         self.redis = redis
         self.clock = clock
         self.lease = lease
@@ -121,7 +125,7 @@ class TimerStore:
     async def schedule(self, timer_id: str, due: float, owner: str, payload: dict[str, Any]) -> bool:
         """Add a timer; False if that id is already pending, claimed or has fired."""
         body = orjson.dumps({"owner": owner, "payload": payload})
-        args = [timer_id, repr(float(due)), body]
+        args: list[EncodableT] = [timer_id, repr(float(due)), body]
         done = await self._schedule(
             keys=[keys.TIMERS_DUE, keys.TIMERS_PAYLOAD, keys.TIMERS_FIRED, keys.timers_of(owner)], args=args
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
@@ -115,7 +116,7 @@ def _check_templates(playbook: Playbook, source: Source, responder: Responder, r
 
 
 def _render_issue(
-    source: Source, loc: tuple[str | int, ...], template: str, variables: dict, label: str
+    source: Source, loc: tuple[str | int, ...], template: str, variables: dict[str, Any], label: str
 ) -> PlaybookIssue | None:
     try:
         render_text(template, variables)

@@ -88,12 +88,12 @@ class RespondConfig(Section):
     def _german_state(cls, state: str | None) -> str | None:
         if state is None:
             return None
-        import holidays
+        from holidays.countries.germany import Germany
 
-        for known in holidays.Germany.subdivisions:
+        for known in Germany.subdivisions:
             if known.upper() == state.strip().upper():
                 return known
-        raise ValueError(f"unknown German federal state {state!r}; one of {', '.join(holidays.Germany.subdivisions)}")
+        raise ValueError(f"unknown German federal state {state!r}; one of {', '.join(Germany.subdivisions)}")
 
     @field_validator("reply_within")
     @classmethod

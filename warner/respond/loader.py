@@ -7,6 +7,7 @@ A file named ``generic.yaml`` in the directory replaces the built-in one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ class PlaybookSet:
     def __len__(self) -> int:
         return len(self.playbooks)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Playbook]:
         return iter(self.playbooks.values())
 
     def get(self, playbook_id: str) -> Playbook | None:

@@ -177,7 +177,7 @@ class AckCodes:
         outcome = as_text(result[0])
         if outcome == "wrong":
             return Claim("wrong")
-        return Claim(outcome, as_text(result[1]), as_text(result[2]))  # type: ignore[arg-type]
+        return Claim(outcome, as_text(result[1]), as_text(result[2]))  # type: ignore[arg-type]  # _CLAIM answers wrong, claimed or closed
 
     async def retire(self, incident_id: str, reason: str) -> int:
         """Retire every live code of the incident (its page is over); how many were listed."""

@@ -233,7 +233,7 @@ async def twilio_reply(request: web.Request) -> web.Response:
         log.warning("sms_reply_refused", reason="unreadable_form", via="twilio", client=request.remote)
         return web.Response(status=400, text="unreadable form")
     params = {k: v for k, v in form.items() if isinstance(v, str)}
-    expected = twilio_signature(ctx.twilio_auth_token, ctx.twilio_url, form)  # type: ignore[arg-type]
+    expected = twilio_signature(ctx.twilio_auth_token, ctx.twilio_url, form)  # type: ignore[arg-type]  # Twilio posts a url-encoded form: str values only
     presented = request.headers.get("X-Twilio-Signature", "")
     if not same_secret(expected, presented):
         log.warning("sms_reply_refused", reason="bad_signature", via="twilio", client=request.remote)

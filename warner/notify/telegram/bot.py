@@ -17,15 +17,15 @@ stale button, unknown user) is answered, so the client stops spinning, and logge
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias
 
 import structlog
 from telegram import BotCommand, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode, UpdateType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ExtBot, JobQueue
 
 from warner.core import Action, Language
 from warner.notify.base import IncidentActions
@@ -38,6 +38,15 @@ from warner.notify.telegram.render import with_state_line
 
 log = structlog.get_logger(__name__)
 
+# what ``Application.builder().build()`` returns: PTB's default bot, context and data types
+BotApplication: TypeAlias = Application[
+    ExtBot[None],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 VIA = "telegram"
 ALLOWED_UPDATES = [UpdateType.MESSAGE, UpdateType.CALLBACK_QUERY]
 _TERMINAL: frozenset[Action] = frozenset({"resolve", "false_alarm"})  # the alert loses its buttons
@@ -108,7 +117,7 @@ def build_application(
     callback_key: bytes | None = None,
     clock: Callable[[], float] = time.time,
     edits: EditedMessages | None = None,
-) -> Application:
+) -> BotApplication:
     """The python-telegram-bot Application with warner's handlers; start it with start_polling or start_webhook.
 
     ``callback_key`` signs the buttons (``TelegramConfig.secrets().callback_key``); default: derived from the token.
@@ -135,7 +144,7 @@ def build_application(
     return application
 
 
-async def start_polling(application: Application, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
+async def start_polling(application: BotApplication, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
     """Start handling updates by long polling (removes any webhook first)."""
     await application.initialize()
     await application.start()
@@ -145,7 +154,7 @@ async def start_polling(application: Application, poll_timeout_s: int = POLL_TIM
     log.info("telegram_polling_started", bot=application.bot.username)
 
 
-async def start_webhook(application: Application, url: str, secret_token: str) -> None:
+async def start_webhook(application: BotApplication, url: str, secret_token: str) -> None:
     """Start handling updates that the webhook route puts on the update queue; tell Telegram the URL."""
     await application.initialize()
     await application.start()
@@ -154,10 +163,11 @@ async def start_webhook(application: Application, url: str, secret_token: str) -
     log.info("telegram_webhook_started", bot=application.bot.username, url=url)
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: BotApplication) -> None:
     """The command menu: German for everyone, English for English apps. A failure only costs the menu."""
     try:
-        for language, code in (("de", None), ("en", "en")):
+        languages: tuple[tuple[Language, str | None], ...] = (("de", None), ("en", "en"))
+        for language, code in languages:
             commands = [BotCommand(name, description) for name, description in texts.COMMANDS[language]]
             await application.bot.set_my_commands(commands, language_code=code)
     except TelegramError as exc:
@@ -166,7 +176,7 @@ async def register_commands(application: Application) -> None:
     log.info("telegram_commands_registered", commands=[name for name, _ in texts.COMMANDS["de"]])
 
 
-async def stop(application: Application) -> None:
+async def stop(application: BotApplication) -> None:
     """Stop polling (if polling), stop handling updates and release the HTTP clients."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
@@ -227,7 +237,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _drafts(
-    deps: _Deps, query: CallbackQuery, press: Press, person: str, lang: Language, where: dict[str, object]
+    deps: _Deps, query: CallbackQuery, press: Press, person: str, lang: Language, where: Mapping[str, object]
 ) -> str:
     """Send the drafts list (Drafts button) or the chosen draft (a draft button) to the chat; the answer text."""
     if query.message is None:  # pressed in an inline message: no chat to write to
@@ -271,10 +281,11 @@ async def on_ack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if person is None:
         await message.reply_text(texts.text(lang, "refused_command"))
         return
-    if len(context.args or []) != 1:
+    args = context.args or []
+    if len(args) != 1:
         await message.reply_text(texts.text(lang, "ack_usage"))
         return
-    incident_id = context.args[0]
+    incident_id = args[0]
     where = {"user_id": update.effective_user.id if update.effective_user else None, "chat_id": message.chat_id}
     try:
         state_line = await _act(deps, incident_id, "ack", person, where)
@@ -337,17 +348,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram_handler_failed", error=repr(context.error), update_id=getattr(update, "update_id", None))
 
 
-async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[Language], object]) -> None:
+async def _reply(update: Update, deps: _Deps, command: str, text_for: Callable[[Language], Awaitable[str]]) -> None:
     message, lang = update.effective_message, _language(update, deps)
     if message is None:
         return
     if _authorised(update, deps, command) is None:
         await message.reply_text(texts.text(lang, "refused_command"))
         return
-    await message.reply_text(str(await text_for(lang))[:_MESSAGE_CHARS])  # type: ignore[misc]
+    await message.reply_text(str(await text_for(lang))[:_MESSAGE_CHARS])
 
 
-async def _act(deps: _Deps, incident_id: str, action: Action, person: str, where: dict[str, object]) -> str:
+async def _act(deps: _Deps, incident_id: str, action: Action, person: str, where: Mapping[str, object]) -> str:
     """The new state line; LookupError (unknown incident) and PermissionError (may not act) are logged and raised."""
     try:
         state_line = await deps.actions.act(incident_id, action, person, VIA)

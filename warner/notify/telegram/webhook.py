@@ -11,8 +11,8 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
+from warner.notify.telegram.bot import BotApplication
 from warner.secret_digest import same_secret
 
 log = structlog.get_logger(__name__)
@@ -21,7 +21,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024
 
 
-def add_webhook_route(app: web.Application, application: Application, *, path: str, secret_token: str) -> None:
+def add_webhook_route(app: web.Application, application: BotApplication, *, path: str, secret_token: str) -> None:
     """Serve Telegram's webhook at ``path`` of ``app`` (e.g. the ingest server)."""
     if not secret_token:
         raise ValueError("the webhook needs a secret token")
@@ -32,14 +32,14 @@ def add_webhook_route(app: web.Application, application: Application, *, path: s
     app.router.add_post(path, handle)
 
 
-def create_webhook_app(application: Application, *, path: str, secret_token: str) -> web.Application:
+def create_webhook_app(application: BotApplication, *, path: str, secret_token: str) -> web.Application:
     """An aiohttp app serving only the webhook (when it should not share a port with ingest)."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     add_webhook_route(app, application, path=path, secret_token=secret_token)
     return app
 
 
-async def receive_update(request: web.Request, application: Application, secret_token: str) -> web.Response:
+async def receive_update(request: web.Request, application: BotApplication, secret_token: str) -> web.Response:
     """Check the secret header, parse the Update, queue it."""
     given = request.headers.get(SECRET_HEADER)
     if not same_secret(secret_token, given):

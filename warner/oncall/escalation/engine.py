@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import redis.asyncio as aioredis
 import structlog
 
 from warner.core import LEVELS, Clock, Severity
@@ -55,6 +55,9 @@ from warner.oncall.escalation.updates import MessageUpdates
 from warner.oncall.policy_config import NOTIFY_KINDS, EscalationConfig, EscalationStep, Policy
 from warner.oncall.timers import Timer, TimerStore
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5  # a timer that failed this often is dropped (and logged), not retried forever
@@ -65,7 +68,7 @@ _RANK: dict[str, int] = {severity: i for i, severity in enumerate(LEVELS)}
 class EscalationEngine:
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: RedisClient,
         config: EscalationConfig,
         roster: Roster,
         sender: Sender,

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from warner.core import Recipient
 from warner.incidents.lifecycle import Response
@@ -24,6 +22,9 @@ from warner.oncall.escalation.protocols import Roster
 from warner.oncall.escalation.store import EscalationStore
 from warner.oncall.policy_config import EscalationStep
 from warner.store import keys
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ class HourlyCeiling:
 
     name = "ceiling"
 
-    def __init__(self, redis: aioredis.Redis, limit: int) -> None:
+    def __init__(self, redis: RedisClient, limit: int) -> None:
         self.limit = limit
         self._take = redis.register_script(_CEILING)
 

@@ -9,8 +9,8 @@ once, a ``pick:`` mark keeps a re-driven rotation step on the same person.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
 from warner.core import Clock
@@ -37,6 +37,9 @@ from warner.oncall.timers import TimerStore
 from warner.store import keys
 from warner.store.values import as_text
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 
 def escalation_key(iid: str) -> str:
     return keys.escalation(*split_id(iid))
@@ -44,7 +47,7 @@ def escalation_key(iid: str) -> str:
 
 class EscalationStore:
     def __init__(
-        self, redis: aioredis.Redis, timers: TimerStore, clock: Clock, *, poll: float, wake: asyncio.Event
+        self, redis: RedisClient, timers: TimerStore, clock: Clock, *, poll: float, wake: asyncio.Event
     ) -> None:
         self.redis = redis
         self.timers = timers

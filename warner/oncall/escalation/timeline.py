@@ -8,9 +8,8 @@ the incident edit it instead of sending a new one. Every decision of the escalat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as aioredis
 import structlog
 
 from warner.core import Clock
@@ -21,11 +20,14 @@ from warner.notify.base import Delivery, Page
 from warner.oncall.escalation.state import SentMessage
 from warner.store import keys
 
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
+
 log = structlog.get_logger(__name__)
 
 
 class Timeline:
-    def __init__(self, redis: aioredis.Redis, incidents: IncidentStore, clock: Clock) -> None:
+    def __init__(self, redis: RedisClient, incidents: IncidentStore, clock: Clock) -> None:
         self.redis = redis
         self.incidents = incidents
         self.clock = clock
