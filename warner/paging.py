@@ -1,218 +1,49 @@
 """Everything that turns an incident into pages, built once from the config.
 
 The detect stage hands incident events to the ``EscalationEngine`` (a hook); the engine
-asks the ``Roster`` who to reach and the ``Notifier`` to reach them over Telegram, SMS or
+asks the ``ConfigDirectory`` who to reach and the ``Notifier`` to reach them over Telegram, SMS or
 the console; a button, a command or an SMS reply goes through the ``IncidentResponder``,
 which tells the engine to stop. This module only wires those parts together.
 
 It is the composition layer beside ``service.py``: it may import oncall, notify, incidents
 and respond, so that none of those has to import another across its edge — the bot's
 answers (``BotBackend``) read the schedules and the playbooks here, the on-call schedules
-reach the bot through ``RosterView``, and the channels come from ``notify/factory.py``.
+reach the bot through ``ConfigDirectory``, and the channels come from ``notify/factory.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
 from redis.exceptions import LockError, RedisError
 from rich.console import Console
 
+from warner.bot_backend import BotBackend
 from warner.config.root import Config
-from warner.core import Clock, Language, Recipient, SystemClock
+from warner.core import Clock, SystemClock
+from warner.directory import ConfigDirectory
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.model import IncidentEvent
 from warner.incidents.store import IncidentStore
 from warner.metrics import Metrics
-from warner.notify.base import Channel
 from warner.notify.delivery import Notifier
 from warner.notify.factory import AlertBot, build_notifier
 from warner.notify.sms.ack_codes import AckCodes
 from warner.oncall.escalation import EscalationEngine
-from warner.oncall.schedule import Roster
 from warner.store import keys
 
 if TYPE_CHECKING:  # loaded where used: Telegram and the playbooks only when configured and asked
     from warner.notify.sms.config import SmsConfig, SmsInboundConfig
     from warner.notify.telegram.bot import BotApplication
-    from warner.notify.telegram.drafts import ChosenDraft, DraftOption
-    from warner.notify.telegram.status import ScheduleNow
-    from warner.respond.render import Draft, Responder
     from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
-
-
-class RosterView:
-    """The schedule ``Roster`` in the shape the escalation engine and the bot ask questions."""
-
-    def __init__(self, config: Config) -> None:
-        self.roster = Roster(config.oncall)
-        self._by_telegram = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id}
-        self._by_phone = {p.phone: p.id for p in config.oncall.people if p.phone}
-
-    def recipient(self, person_id: str) -> Recipient:
-        p = self.roster.person(person_id)  # LookupError for an unknown id
-        return Recipient(p.id, p.name, p.language, p.telegram_id, p.phone)
-
-    def recipient_or_none(self, person_id: str) -> Recipient | None:
-        """A configured person, or a member of an allowed Telegram group (``telegram:<user id>``).
-
-        The bot only passes ``telegram:<id>`` for users pressing a button in a group chat
-        the config allows, so they may act; anyone else is unknown here.
-        """
-        if person_id.startswith("telegram:") and person_id[9:].lstrip("-").isdigit():
-            return Recipient(person_id, f"Telegram {person_id[9:]}", "de", int(person_id[9:]))
-        try:
-            return self.recipient(person_id)
-        except LookupError:
-            return None
-
-    def on_call(self, schedule_id: str, at: datetime) -> list[str]:
-        return [p.id for p in self.roster.on_call(schedule_id, at)]
-
-    def team_chat(self, team_id: str) -> Recipient | None:
-        team = self.roster.team(team_id)
-        if team.telegram_chat_id is None:
-            return None
-        return Recipient(f"chat:{team.telegram_chat_id}", team.label, "de", team.telegram_chat_id)
-
-    def is_off_hours(self, at: datetime) -> bool:
-        return self.roster.is_off_hours(at)
-
-    def in_quiet_hours(self, person_id: str, at: datetime) -> bool:
-        return self.roster.in_quiet_hours(person_id, at)
-
-    def person_for_telegram(self, user_id: int) -> str | None:
-        return self._by_telegram.get(user_id)
-
-    def person_for_phone(self, phone: str) -> str | None:
-        return self._by_phone.get(phone)
-
-    def who_is_on_call(self, now: datetime, lookahead: timedelta) -> list[ScheduleNow]:
-        """Per schedule: who is on call until when, else who comes next within ``lookahead`` (the bot's /oncall)."""
-        from warner.notify.telegram.status import ScheduleNow
-
-        schedules = []
-        for schedule in self.roster.schedules:
-            zone = ZoneInfo(schedule.time_zone)
-            shift = self.roster.shift(schedule.id, now)
-            if shift is not None:
-                schedules.append(ScheduleNow(schedule.label, (shift.person.name, shift.end.astimezone(zone))))
-                continue
-            upcoming = self.roster.shifts(schedule.id, now, now + lookahead)
-            nxt = (upcoming[0].person.name, upcoming[0].start.astimezone(zone)) if upcoming else None
-            schedules.append(ScheduleNow(schedule.label, None, nxt))
-        return schedules
-
-
-class BotBackend:
-    """What the Telegram bot's commands show: who is on call, open incidents, drafts; and its test page."""
-
-    def __init__(
-        self,
-        roster: RosterView,
-        incidents: IncidentStore,
-        lifecycle: IncidentLifecycle,
-        clock: Clock,
-        config: Config,
-        channels: Mapping[str, Channel] | None = None,
-    ):
-        self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
-        self.config = config
-        self.channels = channels if channels is not None else {}  # the pager's, reused by /test
-        self._responder: Responder | None = None
-
-    def person_for_telegram(self, user_id: int) -> str | None:
-        return self.roster.person_for_telegram(user_id)
-
-    def language_for(self, person: str) -> Language | None:
-        recipient = None if person.startswith("telegram:") else self.roster.recipient_or_none(person)
-        return recipient.language if recipient is not None else None
-
-    async def test_page(self, person: str, language: Language) -> str:
-        from warner.oncall.test_page import report, send_test_page
-
-        recipient, answers = await send_test_page(self.config, person, reuse=self.channels)
-        return report(recipient, answers, language)
-
-    async def oncall_text(self, language: Language) -> str:
-        from warner.notify.telegram.status import oncall_text
-
-        return oncall_text(self.roster.who_is_on_call, datetime.fromtimestamp(self.clock.now(), UTC), language)
-
-    async def incidents_text(self, language: Language) -> str:
-        from warner.notify.telegram.status import incidents_text
-
-        recent = await self.incidents.recent(limit=10)
-        # ``responses`` skips incidents without one (never paged): match by id, not by position
-        responses = {r.incident_id: r for r in await self.lifecycle.responses([i.id for i in recent])}
-        return incidents_text(
-            [(i, responses.get(i.id)) for i in recent],
-            language,
-            people=self.roster.recipient_or_none,
-            brand_names={b.name: b.label for b in self.config.brands},
-            tz=ZoneInfo(self.config.escalation.time_zone),
-            bucket_s=self.config.bucket.total_seconds(),
-        )
-
-    async def drafts(self, incident_id: str, language: Language) -> list[DraftOption]:
-        """The three best drafts for the incident, from the playbooks matched to its mentions."""
-        from warner.notify.telegram import texts
-        from warner.notify.telegram.drafts import DraftOption
-        from warner.respond.schema import PURPOSE_LABELS
-
-        return [
-            DraftOption(
-                str(n),
-                texts.text(language, "draft_title", title=d.title, purpose=PURPOSE_LABELS[language][d.purpose]),
-                d.reason,
-            )
-            for n, d in enumerate(await self._ranked(incident_id, language))
-        ]
-
-    async def choose_draft(self, incident_id: str, key: str, language: Language, person: str) -> ChosenDraft:
-        """The chosen draft's text; who chose which draft goes into the incident's timeline."""
-        from warner.notify.telegram import texts
-        from warner.notify.telegram.drafts import ChosenDraft
-
-        ranked = await self._ranked(incident_id, language)
-        if not key.isdigit() or int(key) >= len(ranked):
-            raise LookupError(f"no draft {key!r} for {incident_id}")
-        d = ranked[int(key)]
-        await self.incidents.note(
-            incident_id,
-            {"kind": "draft", "at": self.clock.now(), "by": person, "playbook": d.playbook_id, "purpose": d.purpose},
-        )
-        warnings = [texts.text(language, "draft_too_long", platform=p) for p in d.exceeds]
-        return ChosenDraft(d.text, d.short_text, list(d.checklist), warnings)
-
-    async def _ranked(self, incident_id: str, language: Language) -> list[Draft]:
-        from warner.incidents.lifecycle import split_id
-
-        try:
-            brand, number = split_id(incident_id)
-        except ValueError as exc:
-            raise LookupError(str(exc)) from None
-        incident = await self.incidents.get(brand, number)
-        if incident is None:
-            raise LookupError(f"unknown incident {incident_id}")
-        recent = await self.incidents.recent_mentions(brand, incident.started_at - 3600, limit=300)
-        texts = [m.text for m in recent or incident.top]
-        if self._responder is None:
-            from warner.respond.render import Responder
-
-            self._responder = Responder.from_config(self.config)
-        now = datetime.fromtimestamp(self.clock.now(), UTC)
-        return self._responder.rank_drafts(incident, texts, language, now, top=3)
 
 
 AUDIT_EVERY_S = 30.0
@@ -226,7 +57,7 @@ class Pager:
     engine: EscalationEngine
     responder: IncidentResponder
     notifier: Notifier
-    roster: RosterView
+    roster: ConfigDirectory
     application: BotApplication | None = None  # when Telegram is configured
     webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
     poll_lease_s: float = POLL_LEASE_S
@@ -360,7 +191,7 @@ def build_pager(
     if not config.escalation.routes:
         return None
     clock = clock or SystemClock()
-    roster = RosterView(config)
+    roster = ConfigDirectory(config.oncall)
     tg = config.notify.telegram
     secrets = tg.secrets() if tg is not None else None
     lifecycle = IncidentLifecycle(redis, clock)
@@ -407,7 +238,7 @@ def _sms_reply_routes(
     redis: RedisClient,
     codes: AckCodes,
     responder: IncidentResponder,
-    roster: RosterView,
+    roster: ConfigDirectory,
 ) -> Callable[[web.Application], None]:
     """What mounts the SMS reply webhooks on the API app.
 

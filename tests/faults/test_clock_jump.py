@@ -24,10 +24,10 @@ from support import CONFIG_YAML, replay
 from warner.config.loading import parse_config
 from warner.core import ManualClock
 from warner.detect.detector import Detector, Observation
+from warner.directory import ConfigDirectory
 from warner.incidents.model import Incident, IncidentEvent
 from warner.notify.base import Delivery, Page
 from warner.oncall.escalation import EscalationEngine
-from warner.paging import RosterView
 from warner.store import keys
 
 pytestmark = pytest.mark.timeout(60)
@@ -98,7 +98,8 @@ def oncall_config(tokens):
 
 
 def engine_for(redis, config, clock, sender) -> EscalationEngine:
-    return EscalationEngine(redis, config.escalation, RosterView(config), sender, clock, lease=60, poll=0.01)
+    directory = ConfigDirectory(config.oncall)
+    return EscalationEngine(redis, config.escalation, directory, sender, clock, lease=60, poll=0.01)
 
 
 async def open_incident(redis, engine, clock) -> None:
@@ -131,7 +132,7 @@ async def test_a_wait_across_the_dst_change_lasts_five_real_minutes_and_fires_on
 
 @pytest.mark.parametrize("change", [MARCH_CHANGE, OCTOBER_CHANGE], ids=["march", "october"])
 def test_a_handover_at_an_hour_the_change_skips_or_repeats_happens_once_without_gap(oncall_config, change):
-    roster = RosterView(oncall_config).roster
+    roster = ConfigDirectory(oncall_config.oncall).roster
     start, end = change - timedelta(days=2), change + timedelta(days=2)
     shifts = roster.shifts("night", start.astimezone(BERLIN), end.astimezone(BERLIN))
     assert all(a.end == b.start for a, b in pairwise(shifts))  # no gap, no overlap
@@ -149,7 +150,7 @@ def test_a_handover_at_an_hour_the_change_skips_or_repeats_happens_once_without_
 
 @pytest.mark.parametrize("change", [MARCH_CHANGE, OCTOBER_CHANGE], ids=["march", "october"])
 def test_quiet_hours_and_off_hours_follow_local_time_across_the_change(oncall_config, change):
-    roster = RosterView(oncall_config)
+    roster = ConfigDirectory(oncall_config.oncall)
     day = change.astimezone(BERLIN).date()
 
     def at(hour: int, minute: int) -> datetime:

@@ -29,6 +29,6 @@ Like Alertmanager's notify pipeline, one module per concern:
 
 from warner.oncall.escalation.engine import MAX_ATTEMPTS, EscalationEngine
 from warner.oncall.escalation.gates import PageRequest
-from warner.oncall.escalation.protocols import AckCode, Roster, Sender
+from warner.oncall.escalation.protocols import AckCode, Directory, Sender
 
-__all__ = ["MAX_ATTEMPTS", "AckCode", "EscalationEngine", "PageRequest", "Roster", "Sender"]
+__all__ = ["MAX_ATTEMPTS", "AckCode", "EscalationEngine", "PageRequest", "Directory", "Sender"]

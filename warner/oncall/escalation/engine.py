@@ -31,7 +31,7 @@ from warner.oncall.escalation.gates import (
     StillOpen,
 )
 from warner.oncall.escalation.paging import PageDispatcher
-from warner.oncall.escalation.protocols import AckCode, Roster, Sender, incident_id_as_code
+from warner.oncall.escalation.protocols import AckCode, Directory, Sender, incident_id_as_code
 from warner.oncall.escalation.state import (
     EscalationState,
     HeldTimer,
@@ -70,7 +70,7 @@ class EscalationEngine:
         self,
         redis: RedisClient,
         config: EscalationConfig,
-        roster: Roster,
+        roster: Directory,
         sender: Sender,
         clock: Clock,
         *,

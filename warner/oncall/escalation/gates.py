@@ -18,7 +18,7 @@ from warner.core import Recipient
 from warner.incidents.lifecycle import Response
 from warner.incidents.model import Incident
 from warner.notify.base import PageKind
-from warner.oncall.escalation.protocols import Roster
+from warner.oncall.escalation.protocols import Directory
 from warner.oncall.escalation.store import EscalationStore
 from warner.oncall.policy_config import EscalationStep
 from warner.store import keys
@@ -81,7 +81,7 @@ class QuietHours:
 
     name = "quiet_hours"
 
-    def __init__(self, roster: Roster, local: Callable[[float], datetime], recheck: timedelta) -> None:
+    def __init__(self, roster: Directory, local: Callable[[float], datetime], recheck: timedelta) -> None:
         self.roster = roster
         self.local = local
         self.recheck_s = recheck.total_seconds()

@@ -16,7 +16,7 @@ from warner.core import Clock, Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Page
 from warner.oncall.escalation.gates import PageGate, PageRequest, Verdict
-from warner.oncall.escalation.protocols import AckCode, Roster, Sender
+from warner.oncall.escalation.protocols import AckCode, Directory, Sender
 from warner.oncall.escalation.state import HeldTimer, PagedTarget
 from warner.oncall.escalation.steps import known_people, targets_for
 from warner.oncall.escalation.store import EscalationStore
@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 class PageDispatcher:
     def __init__(
         self,
-        roster: Roster,
+        roster: Directory,
         sender: Sender,
         ack_code: AckCode,
         clock: Clock,

@@ -1,7 +1,7 @@
 """What the escalation needs from the rest of warner, as protocols: people, delivery, ack codes.
 
 The engine and its stages depend on these shapes, not on the on-call config or the channels,
-so each stage can be built and tested with a small roster and a recording sender.
+so each stage can be built and tested with a small directory and a recording sender.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from warner.core import Recipient
 from warner.notify.base import Delivery, Page
 
 
-class Roster(Protocol):
-    """Who people are and who is on call (built from the on-call config)."""
+class Directory(Protocol):
+    """What escalation asks about people: who someone is and how to reach them, who is on call, whether
+    it is off-hours or someone's quiet hours. ``warner.directory.ConfigDirectory`` answers from the config,
+    with ``oncall.schedule.Roster`` (the compiled schedules) for who is on call."""
 
     def recipient(self, person_id: str) -> Recipient:
         """Raises LookupError for an unknown person."""

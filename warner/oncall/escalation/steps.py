@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from warner.core import Recipient
 from warner.notify.base import PageKind
-from warner.oncall.escalation.protocols import Roster
+from warner.oncall.escalation.protocols import Directory
 from warner.oncall.policy_config import NOTIFY_KINDS, EscalationStep, OnlyIf, Policy
 
 
@@ -141,7 +141,7 @@ class Targets:
     rotation: tuple[str, ...] = ()
 
 
-def targets_for(step: EscalationStep, roster: Roster, at: datetime) -> Targets:
+def targets_for(step: EscalationStep, roster: Directory, at: datetime) -> Targets:
     if step.notify_persons:
         return Targets(people=tuple(step.notify_persons))
     if step.notify_on_call:
@@ -153,7 +153,7 @@ def targets_for(step: EscalationStep, roster: Roster, at: datetime) -> Targets:
     return Targets()
 
 
-def known_people(ids: tuple[str, ...] | list[str], roster: Roster) -> tuple[list[Recipient], list[str]]:
+def known_people(ids: tuple[str, ...] | list[str], roster: Directory) -> tuple[list[Recipient], list[str]]:
     """The recipients of ``ids`` the roster knows, and the ids it does not (in order)."""
     found: list[Recipient] = []
     unknown: list[str] = []

@@ -14,7 +14,7 @@ from warner.core import Clock, Recipient
 from warner.incidents.lifecycle import Response, state_line
 from warner.incidents.model import Incident
 from warner.notify.base import Page, PageKind
-from warner.oncall.escalation.protocols import Roster, Sender
+from warner.oncall.escalation.protocols import Directory, Sender
 from warner.oncall.escalation.state import EscalationState, UpdateTimer
 from warner.oncall.escalation.store import EscalationStore
 from warner.oncall.escalation.timeline import Timeline
@@ -25,7 +25,7 @@ class MessageUpdates:
     def __init__(
         self,
         config: EscalationConfig,
-        roster: Roster,
+        roster: Directory,
         sender: Sender,
         clock: Clock,
         store: EscalationStore,
