@@ -43,6 +43,7 @@ from warner.config.common import (
     parse_time_of_day,
     reject_repeated,
 )
+from warner.core import Language
 from warner.ingest.config import BrandConfig
 from warner.notify.config import NotifyConfig
 
@@ -167,7 +168,7 @@ class Person(Section):
     name: str = Field(min_length=1, description="Name shown in pages and in /oncall.")
     telegram_id: int | None = Field(None, description="Telegram user id (the bot must have been started by them).")
     phone: Phone | None = Field(None, description="For SMS, E.164: +4915112345678.")
-    language: Literal["de", "en"] = Field("de", description="Language of the pages and messages this person gets.")
+    language: Language = Field("de", description="Language of the pages and messages this person gets.")
     quiet_hours: LocalRange | None = Field(
         None, description="Local HH:MM-HH:MM during which only critical pages may reach this person."
     )

@@ -25,13 +25,16 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from warner.store.keys import ack_code as ack_code_key
 from warner.store.keys import ack_incident_codes as ack_incident_codes_key
 from warner.store.keys import ack_issued as ack_issued_key
 from warner.store.keys import ack_used as ack_used_key
 from warner.store.values import as_text
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 __all__ = [
     "CODE_DIGITS",
@@ -129,7 +132,7 @@ class AckCodes:
 
     def __init__(
         self,
-        redis: Any,
+        redis: RedisClient,
         *,
         ttl: timedelta = timedelta(hours=24),
         tombstone_ttl: timedelta = timedelta(hours=24),

@@ -33,11 +33,14 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from warner.store.keys import sms_reply_failures
+
+if TYPE_CHECKING:
+    from warner.store.connection import RedisClient
 
 log = structlog.get_logger(__name__)
 
@@ -145,7 +148,7 @@ class ReplyLockout:
 
     def __init__(
         self,
-        redis: Any,
+        redis: RedisClient,
         *,
         max_wrong: int = MAX_WRONG,
         window: timedelta = WINDOW,
