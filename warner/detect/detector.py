@@ -26,7 +26,7 @@ Per closed bucket, strictly in time order and using nothing after it:
 The state is plain data (``to_dict``/``from_dict``) so the service keeps it in Redis and
 ``warner detect`` runs exactly this code over a file.
 
-Why one module of ~570 lines: steps 1-4 run per bucket on one state, in an order that matters
+Why ~570 lines in one module: steps 1-4 run per bucket on one state, in an order that matters
 (evidence before learning, episodes before severity), and reading them top to bottom is how the
 order is checked. The parts with an idea of their own already live beside it (``baseline``,
 ``bar``, ``windows``, ``stats``, ``severity``, ``config``).
