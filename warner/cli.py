@@ -12,7 +12,7 @@ from warner import __version__
 # models. Each command imports what it needs when it runs (see tests/test_cli_startup.py).
 
 
-HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_port", "redis.data_dir"})
+HOST_CHECKED = frozenset({"ingest.port", "ingest.metrics_port", "worker.metrics_port", "web.port", "redis.data_dir"})
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -158,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the ingest API and the worker")
     run.add_argument(
         "--role",
-        choices=["all", "api", "worker"],
+        choices=["all", "api", "worker", "web"],
         default="all",
-        help="all (default), only the HTTP API, or only a worker",
+        help="all (default), only the HTTP API, only a worker, or only the web console",
     )
     run.set_defaults(func=cmd_run)
 
@@ -188,7 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("path", nargs="?", help="config file (default: as --config)")
     check.add_argument(
-        "--role", choices=["all", "api", "worker"], default="all", help="check as `warner run --role` (default all)"
+        "--role",
+        choices=["all", "api", "worker", "web"],
+        default="all",
+        help="check as `warner run --role` (default all)",
     )
     check.add_argument(
         "--offline",

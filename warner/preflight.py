@@ -29,7 +29,7 @@ from warner.config.root import Config
 from warner.config.secrets import check_runtime_secrets, security_warnings, telegram_secret_issues
 from warner.store.config import REDIS_URL_ENV, check_redis_url
 
-Role = Literal["all", "api", "worker"]
+Role = Literal["all", "api", "worker", "web"]
 REDIS_PROBE_TIMEOUT = 1.5  # seconds; a Redis further away than that is not one warner can work with anyway
 
 
@@ -162,11 +162,17 @@ def _port_problems(parsed: ParsedConfig, config: Config, role: Role) -> list[Con
         del ports["ingest.metrics_port"]
     if parsed.is_broken("ingest.host"):
         return problems
+    if role == "web":
+        ports = {}
     for key, port in ports.items():
         if port:  # None: not served; 0: any free port
             problem = bind_problem(config.ingest.host, port)
             if problem:
                 problems.append(parsed.issue(key, problem))
+    if role in ("all", "web") and config.web.port and not parsed.is_broken("web.host"):
+        problem = bind_problem(config.web.host, config.web.port)
+        if problem:
+            problems.append(parsed.issue("web.port", problem.replace("ingest.host", "web.host")))
     return problems
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-Role = Literal["all", "api", "worker"]
+Role = Literal["all", "api", "worker", "web"]
 
 
 def build_stages(
@@ -189,6 +189,11 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
         api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
+    console = None
+    if role in ("all", "web") and config.web.port is not None:
+        from warner.web.serve import start_web
+
+        console = await start_web(config, redis, connection_limits(config), pager.responder if pager else None)
     worker_task = ticker = paging = digests = pulling = None
     if role in ("all", "worker"):
         worker = build_worker(config, redis, metrics, hooks=pager.hooks if pager else ())
@@ -214,6 +219,8 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         stop.set()
         if api:
             await api.close()
+        if console:
+            await console.close()
         if worker_task:
             await asyncio.gather(worker_task, return_exceptions=True)
         if ticker:

@@ -35,6 +35,7 @@ from warner.oncall.config import OncallConfig
 from warner.oncall.policy_config import EscalationConfig, escalation_problems, policy_problems
 from warner.respond.config import RespondConfig
 from warner.store.config import RedisConfig, RetentionConfig
+from warner.web.config import WebConfig
 
 
 class WorkerConfig(Section):
@@ -96,6 +97,7 @@ class Config(Section):
     sources: SourcesConfig = Field(
         SourcesConfig(), description="Pulled sources (RSS/Atom, Mastodon, Bluesky) and how failures are retried."
     )
+    web: WebConfig = Field(WebConfig(), description="The web console for responders: incidents, posts, drafts.")
 
     @model_validator(mode="after")
     def _sections_agree(self, info: ValidationInfo) -> Config:

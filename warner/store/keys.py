@@ -244,3 +244,24 @@ def source_state(source: str) -> str:
 
 
 TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that polls getUpdates
+
+WEB_TAG = "{web}"
+WEB_SECRET = f"{PREFIX}:{WEB_TAG}:secret"  # string: the key that signs session cookies (made once, kept)
+
+
+def web_link(token_digest: str) -> str:
+    """String: the person a single-use sign-in link is for (TTL web.link_ttl); deleted when used."""
+    return f"{PREFIX}:{WEB_TAG}:link:{token_digest}"
+
+
+def web_session(session_id: str) -> str:
+    """String (JSON): a signed-in person, their CSRF token and when they signed in (TTL web.session_ttl)."""
+    return f"{PREFIX}:{WEB_TAG}:session:{session_id}"
+
+
+def web_sessions_of(person: str) -> str:
+    """Set: the session ids of a person, so that all can be revoked at once."""
+    return f"{PREFIX}:{WEB_TAG}:sessions:{person}"
+
+
+WEB_EVENTS = f"{PREFIX}:{WEB_TAG}:events"  # pub/sub channel: an incident opened or changed (its id)
