@@ -55,13 +55,13 @@ class WebContext:
 
 
 CONTEXT = web.AppKey("web_context", WebContext)
-SESSION = "warner_web_session"
+SESSION = web.RequestKey("warner_web_session", Session)
 
 
 def language_of(request: web.Request) -> Language:
     """The signed-in person's configured language; before sign-in, the browser's (German by default)."""
     ctx = request.app[CONTEXT]
-    session: Session | None = request.get(SESSION)
+    session = request.get(SESSION)
     if session is not None:
         person = ctx.directory.recipient_or_none(session.person)
         if person is not None:
@@ -73,7 +73,7 @@ def language_of(request: web.Request) -> Language:
 def render(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
     """A page from ``templates/``, with the person, their language, the CSRF token and ``t`` for texts."""
     ctx = request.app[CONTEXT]
-    session: Session | None = request.get(SESSION)
+    session = request.get(SESSION)
     language = language_of(request)
     person = ctx.directory.recipient_or_none(session.person) if session else None
     body = ctx.templates.get_template(template).render(
@@ -89,8 +89,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
 
 def current_session(request: web.Request) -> Session:
     """The session of a request that passed the middleware (every non-open route)."""
-    session: Session = request[SESSION]
-    return session
+    return request[SESSION]
 
 
 @web.middleware
@@ -136,7 +135,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         log.warning("web_login_refused")
         return render(request, "login.html", status=403, refused=True)
     log.info("web_login", person=session.person)
-    response = web.HTTPSeeOther("/incidents")
+    response = web.Response(status=303, headers={"Location": "/incidents"})
     response.set_cookie(
         COOKIE,
         await ctx.sessions.cookie_value(session),
@@ -154,7 +153,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     session = current_session(request)
     await ctx.sessions.end(session)
     log.info("web_logout", person=session.person)
-    response = web.HTTPSeeOther("/login")
+    response = web.Response(status=303, headers={"Location": "/login"})
     response.del_cookie(COOKIE, path="/")
     return response
 
