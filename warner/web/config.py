@@ -15,7 +15,7 @@ from warner.notify.config import NotifyConfig
 from warner.oncall.config import OncallConfig
 from warner.oncall.policy_config import EscalationConfig
 from warner.respond.config import RespondConfig
-from warner.store.config import RetentionConfig
+from warner.store.config import RedisConfig, RetentionConfig
 
 
 class WebConfig(Section):
@@ -87,6 +87,9 @@ class WebSettings(Protocol):
 
     @property
     def digest(self) -> DigestConfig: ...
+
+    @property
+    def redis(self) -> RedisConfig: ...  # its data_dir: where the digest keeps its reports by default
 
     @property
     def bucket(self) -> timedelta: ...
