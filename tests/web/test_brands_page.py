@@ -25,10 +25,6 @@ from warner.web.sparkline import HEIGHT, PAD, WIDTH, points, sparkline
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 21, 21, 0, tzinfo=BERLIN).timestamp()  # Saturday evening, on the hour
 HOUR = 3600
-pytestmark = [  # the skeleton's app.py warns twice until it changes (see test_oncall_page.py)
-    pytest.mark.filterwarnings("ignore:returning HTTPException object is deprecated:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
-]
 
 CONFIG_YAML = """
 brands:

@@ -21,11 +21,6 @@ from warner.digest.report import save_reports
 from warner.web.app import create_web_app
 from warner.web.serve import build_context
 
-pytestmark = [  # the skeleton's app.py warns twice until it changes (see test_oncall_page.py)
-    pytest.mark.filterwarnings("ignore:returning HTTPException object is deprecated:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
-]
-
 CONFIG_YAML = """
 brands:
   - name: kesselberg

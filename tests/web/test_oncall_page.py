@@ -17,12 +17,6 @@ from warner.web.app import WebContext, create_web_app
 from warner.web.serve import build_context
 
 BERLIN = ZoneInfo("Europe/Berlin")
-# Two warnings of the skeleton's app.py, until it changes: /login returns its redirect instead of raising it,
-# and the session is stored on the request under a str key instead of a web.RequestKey.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:returning HTTPException object is deprecated:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
-]
 
 # Weekly turns from Monday 1 June 2026, 09:00 (anna, ben, anna …): ben has the week of 21 Dec, anna the next.
 # cem covers Christmas Eve evening to Boxing Day morning. The state is Bavaria: Heilige Drei Könige on 6 Jan.
