@@ -13,7 +13,8 @@ from warner.directory import ConfigDirectory
 from warner.http_server import ConnectionLimits, serve_guarded
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.store import IncidentStore
-from warner.web.app import WebContext, create_web_app, templates
+from warner.web.app import create_web_app
+from warner.web.base import WebContext, templates
 from warner.web.sessions import Sessions
 
 if TYPE_CHECKING:

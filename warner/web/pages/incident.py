@@ -38,12 +38,12 @@ from warner.incidents.lifecycle import Response, split_id
 from warner.scoring.lexicon import LexiconScorer
 from warner.store import keys
 from warner.web import chart
-from warner.web.app import CONTEXT, current_session, language_of, render
+from warner.web.base import CONTEXT, current_session, language_of, render
 from warner.web.texts import add_texts, text
 
 if TYPE_CHECKING:
     from warner.incidents.model import Incident, TopMention
-    from warner.web.app import WebContext
+    from warner.web.base import WebContext
 
 PER_PAGE = 50
 BEFORE_S = 3600  # the chart starts an hour before the incident

@@ -38,7 +38,7 @@ from warner.detect.counters import BucketCounter, BucketCounts
 from warner.notify.telegram.render import format_day
 from warner.oncall.config import Schedule
 from warner.oncall.schedule import Roster, Shift
-from warner.web.app import CONTEXT, WebContext, language_of, render
+from warner.web.base import CONTEXT, WebContext, language_of, render
 from warner.web.sparkline import sparkline
 from warner.web.texts import add_texts, text
 from warner.weeks import parse_week
