@@ -44,6 +44,18 @@ _OVER_CAPACITY = (
 )
 
 
+DEADLINE = web.RequestKey("warner_http_deadline", asyncio.Timeout)  # the request's body deadline (``lift_deadline``)
+
+
+def lift_deadline(request: web.Request) -> None:
+    """A handler that streams for long (server-sent events) lifts its request's body deadline, once it has
+    answered the headers: a GET without a body has nothing left to read slowly, and the stream ends when the
+    client goes or the server shuts down."""
+    deadline = request.get(DEADLINE)
+    if deadline is not None:
+        deadline.reschedule(None)
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
     """What one server tolerates from its clients; seconds."""
@@ -194,6 +206,7 @@ class ConnectionGuard:
             connection.request_started()
         try:
             deadline = asyncio.timeout(self.limits.body_timeout)
+            request[DEADLINE] = deadline
             try:
                 async with deadline:
                     return await handler(request)

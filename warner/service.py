@@ -181,10 +181,14 @@ async def pull_sources(config: Config, redis: RedisClient, metrics: Metrics, sto
 
 async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
+    from warner.web.events import incident_publisher, response_publisher
+
     metrics = Metrics()
     # Every role builds the pager: workers escalate; the API serves SMS replies and, in webhook
     # mode, Telegram's updates (so split roles lose neither).
     pager = build_pager(config, redis, metrics)
+    if pager is not None:  # a response given in this process (button, SMS, console) reaches every open page
+        pager.responder.listeners.append(response_publisher(redis))
     extra = pager.add_routes if pager and role in ("all", "api") else None
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
@@ -196,7 +200,9 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         console = await start_web(config, redis, connection_limits(config), pager.responder if pager else None)
     worker_task = ticker = paging = digests = pulling = None
     if role in ("all", "worker"):
-        worker = build_worker(config, redis, metrics, hooks=pager.hooks if pager else ())
+        # The open console pages hear of every incident event first (a page to send must not delay them).
+        hooks = [incident_publisher(redis), *(pager.hooks if pager else ())]
+        worker = build_worker(config, redis, metrics, hooks=hooks)
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
         ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
         if pager is not None:

@@ -15,6 +15,7 @@ from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.store import IncidentStore
 from warner.web.app import create_web_app
 from warner.web.base import WebContext, templates
+from warner.web.events import EventFanout, response_publisher
 from warner.web.sessions import Sessions
 
 if TYPE_CHECKING:
@@ -29,8 +30,10 @@ class RunningWeb:
     runner: web.AppRunner
     port: int
     context: WebContext
+    events: EventFanout
 
     async def close(self) -> None:
+        await self.events.close()  # ends the open event streams too: cleanup need not wait for them
         await self.runner.cleanup()
 
 
@@ -38,7 +41,9 @@ def build_context(
     config: WebSettings, redis: RedisClient, responder: IncidentResponder | None = None, clock: Clock | None = None
 ) -> WebContext:
     """The console's context; ``responder`` is the pager's when there is one, so an ack on the web stops the
-    escalation and edits the Telegram alerts exactly as a button press does."""
+    escalation and edits the Telegram alerts exactly as a button press does. Without one, the console's own
+    responder publishes its responses for the open pages (``events.py``); the pager's has that listener from
+    ``warner.service``."""
     clock = clock or SystemClock()
     directory = ConfigDirectory(config.oncall)
     lifecycle = responder.lifecycle if responder is not None else IncidentLifecycle(redis, clock)
@@ -49,6 +54,7 @@ def build_context(
             directory.recipient_or_none,
             snooze=config.escalation.snooze,
             time_zone=config.escalation.time_zone,
+            listeners=[response_publisher(redis)],
         )
     sessions = Sessions(
         redis,
@@ -64,11 +70,17 @@ def build_context(
 async def start_web(
     config: WebSettings, redis: RedisClient, limits: ConnectionLimits, responder: IncidentResponder | None = None
 ) -> RunningWeb:
-    """Listen on ``web.host:web.port`` until ``close``."""
+    """Listen on ``web.host:web.port`` until ``close``; the one subscription to the live events runs as long."""
     assert config.web.port is not None
     context = build_context(config, redis, responder)
     app = create_web_app(context)
-    runner, site, _ = await serve_guarded(app, config.web.host, config.web.port, limits)
+    events = EventFanout(redis, context.listeners)
+    events.start()
+    try:
+        runner, site, _ = await serve_guarded(app, config.web.host, config.web.port, limits)
+    except BaseException:
+        await events.close()
+        raise
     context.base_url = config.web.base_url(site.bound_port)
     log.info("web_listening", host=config.web.host, port=site.bound_port, url=context.base_url)
-    return RunningWeb(runner, site.bound_port, context)
+    return RunningWeb(runner, site.bound_port, context, events)
