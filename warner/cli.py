@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.commands.sources import register as register_sources
 
     register_sources(sub)
+    from warner.commands.web import register as register_web
+
+    register_web(sub)
     try:
         from warner.commands.score import register as register_scoring
     except ImportError:
