@@ -1,4 +1,4 @@
-"""What the Telegram bot's commands show — who is on call, open incidents, drafts — and its test page.
+"""What the Telegram bot's commands show — who is on call, open incidents, drafts — its test page and sign-in links.
 
 The bot (``notify/telegram/bot.py``) asks a ``TelegramBackend``; this is warner's, built in
 ``paging.py``. It reads the schedules, the incidents and the playbooks, which the notify package
@@ -22,10 +22,12 @@ from warner.notify.base import Channel
 if TYPE_CHECKING:
     from warner.notify.telegram.drafts import ChosenDraft, DraftOption
     from warner.respond.render import Draft, Responder
+    from warner.web.sessions import LinkIssuer
 
 
 class BotBackend:
-    """What the Telegram bot's commands show: who is on call, open incidents, drafts; and its test page."""
+    """What the Telegram bot's commands show: who is on call, open incidents, drafts; its test page; and the
+    web console's sign-in links (``sign_in``; None when the console is off)."""
 
     def __init__(
         self,
@@ -35,9 +37,11 @@ class BotBackend:
         clock: Clock,
         config: Config,
         channels: Mapping[str, Channel] | None = None,
+        sign_in: LinkIssuer | None = None,
     ):
         self.roster, self.incidents, self.lifecycle, self.clock = roster, incidents, lifecycle, clock
         self.config = config
+        self.sign_in = sign_in
         self.channels = channels if channels is not None else {}  # the pager's, reused by /test
         self._responder: Responder | None = None
 
@@ -53,6 +57,15 @@ class BotBackend:
 
         recipient, answers = await send_test_page(self.config, person, reuse=self.channels)
         return report(recipient, answers, language)
+
+    def login_link_seconds(self) -> int | None:
+        return self.sign_in.ttl_seconds if self.sign_in is not None else None
+
+    async def login_link(self, person: str) -> str:
+        """A single-use sign-in link for ``person`` (LookupError for anyone not in ``oncall.people``)."""
+        if self.sign_in is None:
+            raise LookupError("the web console is off (web.port)")
+        return await self.sign_in.link(person)
 
     async def oncall_text(self, language: Language) -> str:
         from warner.notify.telegram.status import oncall_text

@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     from warner.commands.incidents import register as register_incidents
 
     register_incidents(sub)
+    from warner.commands.web import register as register_web
+
+    register_web(sub)
     try:
         from warner.commands.score import register as register_scoring
     except ImportError:

@@ -209,8 +209,9 @@ def build_pager(
         from warner.notify.telegram.bot import build_application
         from warner.notify.telegram.channel import EditedMessages
         from warner.notify.telegram.webhook import add_webhook_route
+        from warner.web.sessions import link_issuer
 
-        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config)
+        backend = BotBackend(roster, IncidentStore(redis), lifecycle, clock, config, sign_in=link_issuer(config, redis))
         edits = EditedMessages()  # the channel's edits, so a pressed alert is edited once, not twice
         application = build_application(
             tg, secrets.token, responder, backend, callback_key=secrets.callback_key, edits=edits

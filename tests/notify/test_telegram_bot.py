@@ -295,7 +295,8 @@ async def test_a_known_user_s_start_lists_the_commands(api, bot):
 
 async def test_the_command_menu_is_registered_in_german_and_english_when_the_bot_starts(api, bot):
     de, en = api.commands[""], api.commands["en"]
-    assert [c["command"] for c in de] == [c["command"] for c in en] == ["oncall", "incidents", "ack", "test", "help"]
+    menu = ["oncall", "incidents", "ack", "test", "login", "help"]
+    assert [c["command"] for c in de] == [c["command"] for c in en] == menu
     assert de[0]["description"] == "Wer hat Bereitschaft, bis wann"
     assert en[0]["description"] == "Who is on call, until when"
 

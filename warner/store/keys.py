@@ -78,6 +78,17 @@ warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, s
                                                mentions are in the stream) and health: kind,
                                                last_success, last_error(_at), errors, failures
                                                (consecutive), lag, mentions, next_poll
+warner:{web}:secret                    string  the key that signs console session cookies (made once)
+warner:{web}:link:<sha256>             string  person of an unused sign-in link (TTL web.link_ttl;
+                                               stored by digest, deleted when used)
+warner:{web}:links:<person>            set     digests of a person's unused links (what revoke ends)
+warner:{web}:session:<id>              string  JSON of a console session: person, CSRF token, start
+                                               (TTL web.session_ttl)
+warner:{web}:sessions:<person>         set     session ids of a person (what logout/revoke end)
+warner:{web}:passwords                 hash    person -> argon2id hash (optional password sign-in)
+warner:{web}:login-failures:<hash>     string  wrong passwords for one person id (hash = SHA-256
+                                               prefix); TTL = the lockout window
+warner:{web}:events                    pubsub  an incident opened or changed (its id)
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
@@ -247,6 +258,7 @@ TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that 
 
 WEB_TAG = "{web}"
 WEB_SECRET = f"{PREFIX}:{WEB_TAG}:secret"  # string: the key that signs session cookies (made once, kept)
+WEB_ADDRESS = f"{PREFIX}:{WEB_TAG}:address"  # string: where the running console answers (no web.public_url)
 
 
 def web_link(token_digest: str) -> str:
@@ -262,6 +274,19 @@ def web_session(session_id: str) -> str:
 def web_sessions_of(person: str) -> str:
     """Set: the session ids of a person, so that all can be revoked at once."""
     return f"{PREFIX}:{WEB_TAG}:sessions:{person}"
+
+
+def web_links_of(person: str) -> str:
+    """Set: the digests of a person's unused sign-in links, so that revoking ends them too."""
+    return f"{PREFIX}:{WEB_TAG}:links:{person}"
+
+
+WEB_PASSWORDS = f"{PREFIX}:{WEB_TAG}:passwords"  # hash: person -> argon2id hash (`warner web set-password`)
+
+
+def web_login_failures(person_digest: str) -> str:
+    """Counter: wrong passwords for one person id (SHA-256 prefix) in the window; locked at the limit."""
+    return f"{PREFIX}:{WEB_TAG}:login-failures:{person_digest}"
 
 
 WEB_EVENTS = f"{PREFIX}:{WEB_TAG}:events"  # pub/sub channel: an incident opened or changed (its id)

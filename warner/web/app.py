@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from warner.web.base import CONTEXT, STATIC, WebContext, healthz, home, login, logout, security
+from warner.web.base import (
+    CONTEXT,
+    STATIC,
+    WebContext,
+    healthz,
+    home,
+    login,
+    login_with_password,
+    logout,
+    security,
+)
 from warner.web.pages import PAGES
 
 
@@ -14,6 +24,7 @@ def create_web_app(ctx: WebContext) -> web.Application:
     app[CONTEXT] = ctx
     app.router.add_get("/", home)
     app.router.add_get("/login", login)
+    app.router.add_post("/login", login_with_password)
     app.router.add_post("/logout", logout)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC, append_version=True)

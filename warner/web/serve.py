@@ -13,6 +13,7 @@ from warner.directory import ConfigDirectory
 from warner.http_server import ConnectionLimits, serve_guarded
 from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
 from warner.incidents.store import IncidentStore
+from warner.store import keys
 from warner.web.app import create_web_app
 from warner.web.base import WebContext, templates
 from warner.web.events import EventFanout, response_publisher
@@ -82,5 +83,7 @@ async def start_web(
         await events.close()
         raise
     context.base_url = config.web.base_url(site.bound_port)
+    if config.web.public_url is None:  # sign-in links made elsewhere (the bot, `warner web link`) point here
+        await redis.set(keys.WEB_ADDRESS, context.base_url)
     log.info("web_listening", host=config.web.host, port=site.bound_port, url=context.base_url)
     return RunningWeb(runner, site.bound_port, context, events)

@@ -13,7 +13,10 @@ delegates — to ``IncidentActions`` for what happens to an incident and to a
 ``TelegramBackend`` for who someone is and what to tell them. Every refusal (forged or
 stale button, unknown user) is answered, so the client stops spinning, and logged.
 
-Why ~430 lines in one module: one short handler per button and command, all registered in
+``/login`` sends a known person, in a private chat only, a link that signs them in to the web
+console once, within minutes; the backend issues it (``TelegramBackend.login_link``).
+
+Why ~490 lines in one module: one short handler per button and command, all registered in
 ``build_application``, so that everything the bot answers to is in one file; the texts, the
 keyboard, the rendering and the drafts list live in their own modules beside it.
 """
@@ -101,6 +104,17 @@ class TelegramBackend(Protocol):
         """
         ...
 
+    def login_link_seconds(self) -> int | None:
+        """How long a sign-in link to the web console works; None when there is no console (``web.port``)."""
+        ...
+
+    async def login_link(self, person: str) -> str:
+        """A link that signs ``person`` in to the web console once, within ``login_link_seconds()``.
+
+        Raises ``LookupError`` when ``person`` is no configured person.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Deps:
@@ -143,6 +157,7 @@ def build_application(
     application.add_handler(CommandHandler("oncall", on_oncall))
     application.add_handler(CommandHandler("incidents", on_incidents))
     application.add_handler(CommandHandler("test", on_test))
+    application.add_handler(CommandHandler("login", on_login))
     application.add_handler(CommandHandler(["help", "start"], on_help))
     application.add_error_handler(on_error)
     return application
@@ -345,6 +360,50 @@ async def on_test(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.info("telegram_test_page", person=person, user_id=user.id, chat_id=message.chat_id)
     await message.reply_text(report[:_MESSAGE_CHARS])
+
+
+async def on_login(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/login: a single-use sign-in link to the web console; only for a configured person, only in a private chat."""
+    deps: _Deps = context.bot_data[_DEPS]
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    lang = _language(update, deps)
+    if chat.type != ChatType.PRIVATE:  # a link in a group would sign in whoever clicks it first
+        log.info("telegram_login_refused", reason="group", user_id=user.id, chat_id=chat.id)
+        await message.reply_text(texts.text(lang, "login_private_only"))
+        return
+    person = deps.backend.person_for_telegram(user.id)  # a configured person: group members get no link
+    if person is None:
+        await _refuse_login(message, user.id, lang)
+        return
+    seconds = deps.backend.login_link_seconds()
+    if seconds is None:
+        await message.reply_text(texts.text(lang, "login_no_console"))
+        return
+    try:
+        url = await deps.backend.login_link(person)
+    except LookupError:  # no longer configured
+        await _refuse_login(message, user.id, lang)
+        return
+    log.info("telegram_login_link", person=person, user_id=user.id, valid_s=seconds)  # never the link itself
+    await message.reply_text(
+        texts.text(lang, "login_link", url=url, valid=_duration(lang, seconds)),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),  # a preview fetch would use the link up
+        protect_content=True,  # no forwarding
+    )
+
+
+async def _refuse_login(message: Message, user_id: int, lang: Language) -> None:
+    log.warning("telegram_command_refused", reason="unauthorised", command="login", user_id=user_id,
+                chat_id=message.chat_id)  # fmt: skip
+    await message.reply_text(texts.text(lang, "refused_command"))
+
+
+def _duration(language: Language, seconds: int) -> str:
+    if seconds % 60 == 0:
+        return texts.counted(language, "minute", seconds // 60, str(seconds // 60))
+    return texts.counted(language, "second", seconds, str(seconds))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

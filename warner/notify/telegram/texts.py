@@ -63,6 +63,7 @@ COMMANDS: dict[Language, tuple[tuple[str, str], ...]] = {
         ("incidents", "Letzte Vorfälle und ihr Stand"),
         ("ack", "Vorfall übernehmen: /ack <ID>"),
         ("test", "Testalarm an mich über alle meine Kanäle"),
+        ("login", "Anmeldelink für die Web-Konsole"),
         ("help", "Was der Bot kann"),
     ),
     "en": (
@@ -70,6 +71,7 @@ COMMANDS: dict[Language, tuple[tuple[str, str], ...]] = {
         ("incidents", "Recent incidents and their state"),
         ("ack", "Acknowledge an incident: /ack <id>"),
         ("test", "Test page to me through all my channels"),
+        ("login", "Sign-in link for the web console"),
         ("help", "What the bot does"),
     ),
 }
@@ -101,6 +103,7 @@ TEXT: dict[Language, dict[str, str]] = {
             "/incidents – letzte Vorfälle und ihr Stand\n"
             "/ack <ID> – Vorfall übernehmen\n"
             "/test – Testalarm an dich über alle deine Kanäle\n"
+            "/login – Anmeldelink für die Web-Konsole (im privaten Chat)\n"
             "/help – diese Hilfe\n\n"
             "Die Knöpfe unter einer Meldung: Übernehmen, Entwürfe (Antwortvorschläge), "
             "Gelöst, Fehlalarm, 1 h stumm."
@@ -132,6 +135,15 @@ TEXT: dict[Language, dict[str, str]] = {
         "failed": "Das hat nicht geklappt. Bitte gleich noch einmal versuchen.",
         "draft_title": "{title} · {purpose}",
         "draft_too_long": "länger als {platform}",
+        "login_link": (
+            "Dein Anmeldelink für die warner-Web-Konsole:\n{url}\n\n"
+            "Er funktioniert nur einmal und nur {valid} lang. Gib ihn nicht weiter: er meldet dich an."
+        ),
+        "login_private_only": (
+            "/login nur im privaten Chat mit mir: der Link meldet dich an und gehört in keine Gruppe. "
+            "Schreib mir direkt."
+        ),
+        "login_no_console": "Die Web-Konsole ist nicht eingerichtet (web.port in der warner-Konfiguration).",
     },
     "en": {
         "volume": "{mentions} in {span}, usually about {usual}",
@@ -159,6 +171,7 @@ TEXT: dict[Language, dict[str, str]] = {
             "/incidents – recent incidents and their state\n"
             "/ack <id> – acknowledge an incident\n"
             "/test – a test page to you through all your channels\n"
+            "/login – a sign-in link for the web console (in a private chat)\n"
             "/help – this help\n\n"
             "The buttons under an alert: Acknowledge, Drafts (suggested replies), "
             "Resolve, False alarm, Snooze 1 h."
@@ -190,6 +203,15 @@ TEXT: dict[Language, dict[str, str]] = {
         "failed": "That did not work. Please try again in a moment.",
         "draft_title": "{title} · {purpose}",
         "draft_too_long": "longer than {platform}",
+        "login_link": (
+            "Your sign-in link for the warner web console:\n{url}\n\n"
+            "It works once, for {valid}. Do not pass it on: it signs you in."
+        ),
+        "login_private_only": (
+            "/login only works in a private chat with me: the link signs you in and does not belong in a group. "
+            "Message me directly."
+        ),
+        "login_no_console": "The web console is not set up (web.port in the warner config).",
     },
 }
 
