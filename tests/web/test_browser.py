@@ -194,6 +194,7 @@ async def test_a_responder_s_saturday_night_in_the_console(tmp_path: Path, teleg
         await page.goto(f"{page.url.split('/incidents')[0]}/incidents/{incident_id}")
         timeline = await page.locator("#timeline").inner_text()
         assert "Anna" in timeline and "über die Konsole" in timeline  # via web, in the person's German
+        assert "Übernommen" in timeline and "Antwortentwurf gewählt" in timeline and "Antwort gepostet" in timeline
         await shot(page, "07-timeline")
 
         phone = await browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")

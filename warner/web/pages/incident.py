@@ -219,6 +219,10 @@ add_texts(
         "incident_draft_chosen": {"de": "Antwortentwurf gewählt: {what}", "en": "Reply draft chosen: {what}"},
         "incident_draft_other": {"de": "Antwortentwurf ({kind}): {what}", "en": "Reply draft ({kind}): {what}"},
         "incident_entry_other": {"de": "{kind}", "en": "{kind}"},
+        "incident_reply_posted": {
+            "de": "Antwort gepostet auf {platform}: „{text}“",
+            "en": "Reply posted on {platform}: “{text}”",
+        },
     }
 )
 
@@ -562,6 +566,13 @@ def _entry(e: dict[str, Any], lang: Language, ctx: WebContext, when: Any) -> Ent
             via = _via(lang, "policy")
     elif kind == "note":
         what, who = str(e.get("text", "")), _name(ctx, e.get("by"))
+    elif kind == "reply_posted":
+        posted = str(e.get("text", ""))
+        posted = posted if len(posted) <= 140 else posted[:139] + "…"
+        what = text(lang, "incident_reply_posted", platform=e.get("platform", "?"), text=posted)
+        if e.get("url"):
+            what += f" ({e['url']})"
+        who = _name(ctx, e.get("by"))
     elif kind.startswith("draft"):
         what_bits = [str(e[k]) for k in ("playbook", "purpose", "platform", "title") if e.get(k)]
         what = text(
