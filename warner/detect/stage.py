@@ -308,5 +308,6 @@ def _recent_member(e: Envelope) -> bytes:
             "author": m.author,
             "url": m.url,
             "sentiment": e.score.sentiment if e.score else None,
+            "lang": e.score.lang if e.score else None,
         }
     )

@@ -28,6 +28,7 @@ class TopMention:
     author: str | None = None
     url: str | None = None
     sentiment: str | None = None
+    lang: str | None = None  # the scorer's: de, en or other (None for mentions kept before it was stored)
 
 
 @dataclass(slots=True)

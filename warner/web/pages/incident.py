@@ -135,7 +135,7 @@ add_texts(
             "it counts all of them).",
         },
         "incident_author": {"de": "Autor", "en": "Author"},
-        "incident_language": {"de": "Sprache (geschätzt)", "en": "Language (guessed)"},
+        "incident_language": {"de": "Sprache", "en": "Language"},
         "incident_sentiment": {"de": "Stimmung", "en": "Sentiment"},
         "incident_post": {"de": "Beitrag", "en": "Post"},
         "incident_time": {"de": "Zeit", "en": "Time"},
@@ -276,7 +276,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     svg, table = await _chart(ctx, incident, end, markers, lang, when)
     sort = "loud" if request.query.get("sort") == "loud" else "new"
     mentions, listed, page, pages = await _mentions(ctx, incident, end, sort, request.query.get("page", "1"))
-    guessed = LexiconScorer().score([m.text for m in mentions])
+    languages = _languages(mentions)
     brand = ctx.config.brand(incident.brand)
     answer = _verified_answer(request)
     return render(
@@ -299,7 +299,7 @@ async def show(request: web.Request) -> web.StreamResponse:
         chart_svg=Markup(svg),
         chart_table=table,
         markers=markers,
-        mentions=[_mention_row(m, g.lang, lang, when) for m, g in zip(mentions, guessed, strict=True)],
+        mentions=[_mention_row(m, code, lang, when) for m, code in zip(mentions, languages, strict=True)],
         listed=listed,
         sort=sort,
         page=page,
@@ -482,12 +482,20 @@ async def _mentions(
     return mentions[(page - 1) * PER_PAGE : page * PER_PAGE], len(mentions), page, pages
 
 
+def _languages(mentions: list[TopMention]) -> list[str]:
+    """Each post's language as the scorer saw it; guessed with the lexicon only for posts kept before the
+    detect stage stored it (their cell says so)."""
+    unknown = [m.text for m in mentions if m.lang is None]
+    guesses = iter(s.lang + "?" for s in LexiconScorer().score(unknown)) if unknown else iter(())
+    return [m.lang if m.lang is not None else next(guesses) for m in mentions]
+
+
 def _mention_row(m: TopMention, guessed: str, lang: Language, when: Any) -> dict[str, Any]:
     url = m.url if m.url and m.url.startswith(("https://", "http://")) else None
     return {
         "author": m.author or text(lang, "incident_unknown"),
         "reach": _number(m.reach, lang),
-        "language": text(lang, f"incident_lang_{guessed}"),
+        "language": text(lang, f"incident_lang_{guessed.rstrip('?')}") + (" (?)" if guessed.endswith("?") else ""),
         "sentiment": text(lang, f"incident_sentiment_{m.sentiment}")
         if m.sentiment in ("negative", "positive", "neutral")
         else text(lang, "incident_unknown"),
