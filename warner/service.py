@@ -189,6 +189,8 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
     pager = build_pager(config, redis, metrics)
     if pager is not None:  # a response given in this process (button, SMS, console) reaches every open page
         pager.responder.listeners.append(response_publisher(redis))
+        # and so do the engine's own changes: a snooze that ran out, a resolve by policy
+        pager.engine.lifecycle.listeners.append(response_publisher(redis))
     extra = pager.add_routes if pager and role in ("all", "api") else None
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:

@@ -147,6 +147,9 @@ class IncidentLifecycle:
         self.redis = redis
         self.clock = clock
         self._transition = redis.register_script(_TRANSITION)
+        # Told of every change this object makes, whoever asked for it (a person, a snooze that ran out, a
+        # policy): the web console's live list listens here for what no responder sees.
+        self.listeners: list[Listener] = []
 
     async def get(self, incident_id: str) -> Response | None:
         brand, number = split_id(incident_id)
@@ -171,6 +174,12 @@ class IncidentLifecycle:
         t = Transition(_response(incident_id, raw), bool(changed), step, by, via, now)
         if t.changed and step != "open":
             log.info("incident_" + t.response.state, incident=incident_id, step=step, by=by, via=via)
+        if t.changed:
+            for listener in self.listeners:
+                try:
+                    await listener(t)
+                except Exception:  # a listener's failure must not undo or hide the transition
+                    log.exception("lifecycle_listener_failed", incident=incident_id, step=step)
         return t
 
     async def reopens_since(self, incident_id: str, since: float) -> int:
