@@ -26,6 +26,7 @@ COMPOSE = DEPLOY / "compose.yaml"
 PRODUCTION = DEPLOY / "warner.production.yaml"
 API_UNIT = DEPLOY / "systemd" / "warner-api.service"
 WORKER_UNIT = DEPLOY / "systemd" / "warner-worker@.service"
+WEB_UNIT = DEPLOY / "systemd" / "warner-web.service"
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|AUTH", re.IGNORECASE)
 HARDENING = {
     "NoNewPrivileges": "yes",
@@ -348,7 +349,7 @@ def test_docker_image_builds():
 # -- systemd ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [API_UNIT, WORKER_UNIT], ids=["api", "worker"])
+@pytest.mark.parametrize("path", [API_UNIT, WORKER_UNIT, WEB_UNIT], ids=["api", "worker", "web"])
 def test_systemd_unit_is_hardened_and_restarts(path):
     service = unit(path)["Service"]
     assert service["User"] not in ("root", "0")
@@ -360,6 +361,16 @@ def test_systemd_unit_is_hardened_and_restarts(path):
     assert service["StateDirectory"] == "warner"
     assert unit(path)["Install"]["WantedBy"] == "multi-user.target"
     assert not any(SECRET_NAME.search(v.split("=", 1)[0]) for v in unit_values(path, "Service", "Environment"))
+
+
+def test_the_console_runs_as_its_own_role_in_compose_and_under_systemd(compose, production):
+    web = compose["services"]["web"]
+    assert web["command"] == ["run", "--role", "web"]
+    assert web["ports"] == [f"127.0.0.1:{production['web']['port']}:8090"]
+    assert f"127.0.0.1:{production['web']['port']}/healthz" in web["healthcheck"]["test"][-1]
+    assert web["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert unit(WEB_UNIT)["Service"]["ExecStart"].endswith("warner run --role web")
+    assert production["web"]["public_url"].startswith("https://")  # cookies only over TLS
 
 
 def test_systemd_roles():
