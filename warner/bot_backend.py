@@ -128,8 +128,7 @@ class BotBackend:
         incident = await self.incidents.get(brand, number)
         if incident is None:
             raise LookupError(f"unknown incident {incident_id}")
-        recent = await self.incidents.recent_mentions(brand, incident.started_at - 3600, limit=300)
-        texts = [m.text for m in recent or incident.top]
+        texts = await self.incidents.texts_to_answer(incident)
         if self._responder is None:
             from warner.respond.render import Responder
 

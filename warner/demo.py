@@ -241,8 +241,7 @@ async def _drafts(config: Config, redis: RedisClient, incident: Incident) -> Gro
     from warner.respond.schema import PURPOSE_LABELS
 
     at = datetime.fromtimestamp(incident.started_at + 600, BERLIN)
-    recent = await IncidentStore(redis).recent_mentions(incident.brand, incident.started_at - 3600, limit=300)
-    texts = [m.text for m in recent]
+    texts = await IncidentStore(redis).texts_to_answer(incident)
     drafts = Responder.from_config(config).rank_drafts(incident, texts, "de", at, top=3)
     parts: list[RenderableType] = [
         f"[bold]Entwürfe für {incident.id}[/bold], {at:%a %H:%M} (außerhalb der Geschäftszeit):"

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from warner.store.connection import RedisClient, RedisPipeline
 
 TOP_MENTIONS = 5
+DRAFT_LEAD_S = 3600  # drafts read the posts from an hour before the incident began
+DRAFT_TEXTS = 300
 
 
 class IncidentStore:
@@ -47,6 +49,12 @@ class IncidentStore:
             ),
         )
         return [TopMention(**orjson.loads(m)) for m in members]
+
+    async def texts_to_answer(self, incident: Incident) -> list[str]:
+        """What the drafts of ``incident`` are matched against: the brand's posts from an hour before it began
+        (at most ``DRAFT_TEXTS``), else its top mentions. The same for the bot, the console and the demo."""
+        recent = await self.recent_mentions(incident.brand, incident.started_at - DRAFT_LEAD_S, limit=DRAFT_TEXTS)
+        return [m.text for m in recent or incident.top]
 
     async def recent(self, limit: int = 50) -> list[Incident]:
         """Newest incidents across brands."""
