@@ -22,12 +22,14 @@ from jinja2 import PackageLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from warner.core import Clock, Language
+from warner.incidents.lifecycle import split_id
 from warner.web import texts
 from warner.web.sessions import COOKIE, MAX_PERSON_ID, Locked, Session, Sessions, same_csrf
 
 if TYPE_CHECKING:
     from warner.directory import ConfigDirectory
     from warner.incidents.lifecycle import IncidentLifecycle, IncidentResponder
+    from warner.incidents.model import Incident
     from warner.incidents.store import IncidentStore
     from warner.store.connection import RedisClient
     from warner.web.config import WebSettings
@@ -269,3 +271,17 @@ def templates() -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     return env
+
+
+async def incident_of(request: web.Request) -> Incident | None:
+    """The incident the path's ``{id}`` (``brand:number``) names; None for a malformed or unknown id."""
+    try:
+        brand, number = split_id(request.match_info["id"])
+    except ValueError:
+        return None
+    return await request.app[CONTEXT].incidents.get(brand, number)
+
+
+def not_found(request: web.Request) -> web.Response:
+    """The 404 page, in the person's language."""
+    return render(request, "error.html", status=404, message=texts.text(language_of(request), "not_found"))

@@ -34,11 +34,11 @@ from markupsafe import Markup
 from warner.core import Action, Language
 from warner.detect.counters import BucketCounter
 from warner.detect.detector import BrandDetector, Detector
-from warner.incidents.lifecycle import Response, split_id
+from warner.incidents.lifecycle import Response
 from warner.scoring.lexicon import LexiconScorer
 from warner.store import keys
 from warner.web import chart
-from warner.web.base import CONTEXT, current_session, language_of, render
+from warner.web.base import CONTEXT, current_session, incident_of, language_of, not_found, render
 from warner.web.texts import add_texts, text
 
 if TYPE_CHECKING:
@@ -253,9 +253,9 @@ def add_routes(app: web.Application) -> None:
 async def show(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     lang = language_of(request)
-    incident = await _incident(request)
+    incident = await incident_of(request)
     if incident is None:
-        return _not_found(request, lang)
+        return not_found(request)
     tz = ZoneInfo(ctx.config.escalation.time_zone)
     response = await ctx.lifecycle.get(incident.id)
     timeline = await ctx.incidents.timeline(incident.brand, incident.number)
@@ -310,18 +310,6 @@ async def show(request: web.Request) -> web.StreamResponse:
         answer=answer,
         note_max=NOTE_MAX,
     )
-
-
-async def _incident(request: web.Request) -> Incident | None:
-    try:
-        brand, number = split_id(request.match_info["id"])
-    except ValueError:
-        return None
-    return await request.app[CONTEXT].incidents.get(brand, number)
-
-
-def _not_found(request: web.Request, lang: Language) -> web.Response:
-    return render(request, "error.html", status=404, message=text(lang, "not_found"))
 
 
 def _iso(at: float) -> str:
@@ -626,9 +614,9 @@ def _verified_answer(request: web.Request) -> str | None:
 async def act(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     lang = language_of(request)
-    incident = await _incident(request)
+    incident = await incident_of(request)
     if incident is None:
-        return _not_found(request, lang)
+        return not_found(request)
     form = await request.post()
     action = str(form.get("action", ""))
     if action not in get_args(Action) or action == "drafts":
@@ -637,7 +625,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     try:
         answer = await ctx.responder.act(incident.id, cast("Action", action), person, via="web")
     except LookupError:
-        return _not_found(request, lang)
+        return not_found(request)
     except PermissionError:
         return render(request, "error.html", status=403, message=text(lang, "incident_not_allowed"))
     raise _back(request, incident.id, answer)
@@ -646,9 +634,9 @@ async def act(request: web.Request) -> web.StreamResponse:
 async def note(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     lang = language_of(request)
-    incident = await _incident(request)
+    incident = await incident_of(request)
     if incident is None:
-        return _not_found(request, lang)
+        return not_found(request)
     form = await request.post()
     words = str(form.get("text", "")).strip()
     if not words:

@@ -24,11 +24,10 @@ import structlog
 from aiohttp import web
 
 from warner.core import Language
-from warner.incidents.lifecycle import split_id
 from warner.respond.render import Draft, Responder
 from warner.respond.schema import PURPOSE_LABELS, PURPOSES
 from warner.web import lengths
-from warner.web.base import CONTEXT, WebContext, current_session, language_of, render
+from warner.web.base import CONTEXT, WebContext, current_session, incident_of, language_of, not_found, render
 from warner.web.texts import add_texts, text
 
 if TYPE_CHECKING:
@@ -43,7 +42,6 @@ BRANDED = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "instagram": 
 COUNTERS: tuple[tuple[str, str], ...] = (("x", "X"), ("bluesky", "Bluesky"), ("mastodon", "Mastodon"), ("sms", "SMS"))
 MAX_TEXT = 10_000
 MAX_URL = 2_000
-MENTIONS_BEFORE = 3600  # the mentions drafting reads start an hour before the incident, as in Telegram
 
 add_texts(
     {
@@ -164,19 +162,6 @@ def _field(form: MultiDictProxy[Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _incident(request: web.Request) -> Incident | None:
-    ctx = request.app[CONTEXT]
-    try:
-        brand, number = split_id(request.match_info["id"])
-    except ValueError:
-        return None
-    return await ctx.incidents.get(brand, number)
-
-
-def _not_found(request: web.Request) -> web.Response:
-    return render(request, "error.html", status=404, message=text(language_of(request), "not_found"))
-
-
 class Drafts:
     """The ranked drafts of one incident now, and any draft by key."""
 
@@ -195,8 +180,7 @@ class Drafts:
     @classmethod
     async def of(cls, request: web.Request, incident: Incident) -> Drafts:
         ctx = request.app[CONTEXT]
-        recent = await ctx.incidents.recent_mentions(incident.brand, incident.started_at - MENTIONS_BEFORE, limit=300)
-        mentions = [m.text for m in recent or incident.top]
+        mentions = await ctx.incidents.texts_to_answer(incident)
         now = datetime.fromtimestamp(ctx.clock.now(), UTC)
         return cls(request.app[DRAFTING].responder, incident, mentions, language_of(request), now)
 
@@ -293,18 +277,18 @@ async def _posted_before(ctx: WebContext, incident: Incident, language: Language
 
 
 async def replies(request: web.Request) -> web.StreamResponse:
-    incident = await _incident(request)
+    incident = await incident_of(request)
     if incident is None:
-        return _not_found(request)
+        return not_found(request)
     return await _page(request, incident, key=request.query.get("draft", ""), variant=request.query.get("variant", ""))
 
 
 async def mark_posted(request: web.Request) -> web.StreamResponse:
     """Who posted which text where (and from which draft), into the incident's timeline; back to the page."""
     ctx = request.app[CONTEXT]
-    incident = await _incident(request)
+    incident = await incident_of(request)
     if incident is None:
-        return _not_found(request)
+        return not_found(request)
     language = language_of(request)
     form = await request.post()
     body = (_field(form, "editor_text") or _field(form, "text")).strip()
