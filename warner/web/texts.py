@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from warner.core import Language
 
@@ -46,3 +48,20 @@ def add_texts(more: dict[str, dict[Language, str]]) -> None:
     if clash:
         raise ValueError(f"texts defined twice: {sorted(clash)}")
     TEXTS.update(more)
+
+
+def number(value: float, language: Language, decimals: int | None = None) -> str:
+    """1.234,5 (de) or 1,234.5 (en). ``decimals`` None: whole numbers and anything from 100 up without a
+    fraction, smaller ones with one place."""
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() or abs(value) >= 100 else 1
+    english = f"{value:,.{decimals}f}"
+    return english.translate(str.maketrans(",.", ".,")) if language == "de" else english
+
+
+def local_time(at: float, zone: ZoneInfo, language: Language, *, with_date: bool = True) -> str:
+    """A moment as people on call read it: 21.11.2026 19:50 (de), 2026-11-21 19:50 (en), or only 19:50."""
+    moment = datetime.fromtimestamp(at, zone)
+    if not with_date:
+        return moment.strftime("%H:%M")
+    return moment.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")

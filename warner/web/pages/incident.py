@@ -39,7 +39,7 @@ from warner.scoring.lexicon import LexiconScorer
 from warner.store import keys
 from warner.web import chart
 from warner.web.base import CONTEXT, current_session, incident_of, language_of, not_found, render
-from warner.web.texts import add_texts, text
+from warner.web.texts import add_texts, local_time, number, text
 
 if TYPE_CHECKING:
     from warner.incidents.model import Incident, TopMention
@@ -265,10 +265,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     end = min(end, incident.started_at + MAX_CHART_S)
 
     def when(at: float, with_date: bool = False) -> str:
-        local = datetime.fromtimestamp(at, tz)
-        if with_date:
-            return local.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
-        return local.strftime("%H:%M")
+        return local_time(at, tz, lang, with_date=with_date)
 
     entries = [_entry(e, lang, ctx, when) for e in timeline]
     entries.sort(key=lambda e: e.at)
@@ -292,10 +289,10 @@ async def show(request: web.Request) -> web.StreamResponse:
         started_iso=_iso(incident.started_at),
         ended=when(incident.ended_at, True) if incident.ended_at is not None else None,
         ratio=f"{incident.volume_ratio:.1f}",
-        expected=_number(incident.expected, lang),
+        expected=number(incident.expected, lang),
         negative_share=f"{incident.negative_share * 100:.0f}",
         peak_at=when(incident.peak_at) if incident.peak_at else "–",
-        number=lambda n: _number(n, lang),
+        number=lambda n: number(n, lang),
         chart_svg=Markup(svg),
         chart_table=table,
         markers=markers,
@@ -314,12 +311,6 @@ async def show(request: web.Request) -> web.StreamResponse:
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
-
-
-def _number(n: float, lang: Language) -> str:
-    """1234567 -> "1.234.567" (de) / "1,234,567" (en); fractions to one place."""
-    formatted = f"{n:,.0f}" if float(n).is_integer() or abs(n) >= 100 else f"{n:,.1f}"
-    return formatted.translate(str.maketrans(",.", ".,")) if lang == "de" else formatted
 
 
 # -- the chart ---------------------------------------------------------------------------------
@@ -344,7 +335,7 @@ async def _chart(
         inside = max(1, math.ceil(((incident.ended_at or incident.updated_at) - incident.started_at) / width) + 1)
         spread = incident.expected / inside
         normal = [(spread, None, None)] * len(starts)
-        normal_words = text(lang, "incident_normal_spread", expected=_number(incident.expected, lang))
+        normal_words = text(lang, "incident_normal_spread", expected=number(incident.expected, lang))
     else:
         normal_words = text(lang, "incident_normal_baseline")
     points = []
@@ -358,14 +349,14 @@ async def _chart(
         title=text(
             lang,
             "incident_chart_title",
-            minutes=_number(shown_width / 60, lang),
+            minutes=number(shown_width / 60, lang),
             start=when(start, True),
             end=when(end, True),
         ),
         description=text(
             lang,
             "incident_chart_desc",
-            mentions=_number(sum(p.mentions for p in points), lang),
+            mentions=number(sum(p.mentions for p in points), lang),
             peak=peak.mentions if peak else 0,
             peak_at=when(peak.start) if peak else "–",
             normal=normal_words,
@@ -378,9 +369,9 @@ async def _chart(
     table = [
         {
             "at": when(p.start),
-            "mentions": _number(p.mentions, lang),
+            "mentions": number(p.mentions, lang),
             "negative": f"{p.negatives / p.mentions:.0%}" if p.mentions else "–",
-            "expected": _number(p.expected, lang) if p.expected is not None else "–",
+            "expected": number(p.expected, lang) if p.expected is not None else "–",
         }
         for p in rows
         if p.mentions or p.expected
@@ -482,7 +473,7 @@ def _mention_row(m: TopMention, guessed: str, lang: Language, when: Any) -> dict
     url = m.url if m.url and m.url.startswith(("https://", "http://")) else None
     return {
         "author": m.author or text(lang, "incident_unknown"),
-        "reach": _number(m.reach, lang),
+        "reach": number(m.reach, lang),
         "language": text(lang, f"incident_lang_{guessed.rstrip('?')}") + (" (?)" if guessed.endswith("?") else ""),
         "sentiment": text(lang, f"incident_sentiment_{m.sentiment}")
         if m.sentiment in ("negative", "positive", "neutral")
@@ -522,8 +513,8 @@ def _entry(e: dict[str, Any], lang: Language, ctx: WebContext, when: Any) -> Ent
             lang,
             f"incident_ev_{kind}",
             severity=text(lang, f"incident_severity_{e.get('severity', 'info')}"),
-            mentions=_number(e.get("mentions", 0), lang),
-            expected=_number(e.get("expected", 0), lang),
+            mentions=number(e.get("mentions", 0), lang),
+            expected=number(e.get("expected", 0), lang),
         )
         via = _via(lang, "detector")
     elif kind == "response":

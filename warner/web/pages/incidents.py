@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from warner.core import Language
 from warner.incidents.lifecycle import FINAL, Response
 from warner.incidents.model import Incident
 from warner.web import events
 from warner.web.base import CONTEXT, language_of, render
-from warner.web.texts import add_texts
+from warner.web.texts import add_texts, local_time
 from warner.weeks import parse_week, week_of
 
 if TYPE_CHECKING:
@@ -140,11 +139,6 @@ async def incident_rows(
     if filters.state == "open":
         rows = [r for r in rows if still_open(r.incident, r.response)]
     return rows
-
-
-def local_time(at: float, zone: ZoneInfo, language: Language) -> str:
-    moment = datetime.fromtimestamp(at, zone)
-    return moment.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
 
 
 async def incidents_page(request: web.Request) -> web.Response:

@@ -40,7 +40,7 @@ from warner.oncall.config import Schedule
 from warner.oncall.schedule import Roster, Shift
 from warner.web.base import CONTEXT, WebContext, language_of, render
 from warner.web.sparkline import sparkline
-from warner.web.texts import add_texts, text
+from warner.web.texts import add_texts, number, text
 from warner.weeks import parse_week
 
 SHIFT_DAYS = 7  # the shifts shown ahead
@@ -326,13 +326,13 @@ def brand_row(label: str, buckets: list[BucketCounts], now: float, days: int, la
     words = text(
         language,
         "brands_spark",
-        values=", ".join(number(v, language) for v in per_hour),
-        total=number(sum(per_hour), language),
-        peak=number(max(per_hour), language),
+        values=", ".join(number(v, language, 0) for v in per_hour),
+        total=number(sum(per_hour), language, 0),
+        peak=number(max(per_hour), language, 0),
     )
     return {
         "label": label,
-        "mentions": number(mentions, language),
+        "mentions": number(mentions, language, 0),
         "mean": number(mean, language, 1),
         "ratio": f"{mentions / mean:.1f}×".replace(".", "," if language == "de" else ".") if mean else "",
         "louder": mean > 0 and mentions > 2 * mean,
@@ -341,14 +341,8 @@ def brand_row(label: str, buckets: list[BucketCounts], now: float, days: int, la
     }
 
 
-def number(value: float, language: Language, decimals: int = 0) -> str:
-    """1.234,5 (de) or 1,234.5 (en)."""
-    english = f"{value:,.{decimals}f}"
-    return english.translate(str.maketrans(",.", ".,")) if language == "de" else english
-
-
 def percent(share: float, language: Language) -> str:
-    return f"{number(share * 100, language)} %" if language == "de" else f"{number(share * 100, language)}%"
+    return f"{number(share * 100, language, 0)} %" if language == "de" else f"{number(share * 100, language, 0)}%"
 
 
 # -- /digests
