@@ -23,8 +23,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from warner.core import Clock, Language
 from warner.incidents.lifecycle import split_id
+from warner.store.failures import Locked
 from warner.web import texts
-from warner.web.sessions import COOKIE, MAX_PERSON_ID, Locked, Session, Sessions, same_csrf
+from warner.web.sessions import COOKIE, MAX_PERSON_ID, Session, Sessions, same_csrf
 
 if TYPE_CHECKING:
     from warner.directory import ConfigDirectory

@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from warner.store import keys
+from warner.store.failures import FailureCounters, Locked, seconds
 from warner.store.values import as_text
 
 if TYPE_CHECKING:
@@ -62,13 +63,6 @@ class Session:
     person: str
     csrf: str
     started_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Locked:
-    """Too many wrong passwords for this person id; try again after ``retry_after`` seconds."""
-
-    retry_after: int
 
 
 def _digest(token: str) -> str:
@@ -205,34 +199,6 @@ def link_issuer(config: WebSettings, redis: RedisClient) -> LinkIssuer | None:
     return LinkIssuer(sessions_for(config, redis), config.web.base_url(), announced=config.web.public_url is None)
 
 
-# KEYS: the person id's counter. ARGV: max_wrong, window ms, lockout ms. A counter holding max_wrong
-# attempts is locked: {0, its remaining lock in ms}; otherwise the attempt is counted: {1, 0}.
-_RESERVE = """
-local max = tonumber(ARGV[1])
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= max then
-  local left = redis.call('PTTL', KEYS[1])
-  if left < 0 then
-    redis.call('PEXPIRE', KEYS[1], ARGV[3])
-    left = tonumber(ARGV[3])
-  end
-  return {0, left}
-end
-if redis.call('INCR', KEYS[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return {1, 0}
-"""
-
-# The reserved attempt was wrong: it stays counted; at max_wrong the id is locked for the lockout from now.
-_WRONG = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-
-
 class Passwords:
     """Optional passwords: argon2id hashes in one Redis hash, and the lockout after wrong ones."""
 
@@ -249,11 +215,7 @@ class Passwords:
         self.redis = redis
         self.allowed = allowed
         self.hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-        self.max_wrong = max_wrong
-        self.window_ms = max(int(window.total_seconds() * 1000), 1)
-        self.lockout_ms = max(int(lockout.total_seconds() * 1000), 1)
-        self._reserve = redis.register_script(_RESERVE)
-        self._wrong = redis.register_script(_WRONG)
+        self.counters = FailureCounters(redis, max_wrong=max_wrong, window=window, lockout=lockout)
         self._dummy: str | None = None
         self._hashing = asyncio.Semaphore(2)  # each check takes ~64 MiB and a core for a moment
 
@@ -279,24 +241,24 @@ class Passwords:
     async def check(self, person: str, password: str) -> bool | Locked:
         """True for ``person``'s right password; False for a wrong one; ``Locked`` after too many wrong ones."""
         counter = keys.web_login_failures(hashlib.sha256(person.encode("utf-8", "surrogatepass")).hexdigest()[:32])
-        outcome, wait_ms = await self._reserve(keys=[counter], args=[self.max_wrong, self.window_ms, self.lockout_ms])
-        if int(outcome) == 0:
-            return Locked(_seconds(wait_ms))
+        attempt = await self.counters.reserve(counter)
+        if isinstance(attempt, Locked):
+            return attempt
         raw = await self.redis.hget(keys.WEB_PASSWORDS, person) if person in self.allowed else None
         stored = as_text(raw) if raw is not None else None
         if await self._verify(stored, password):
-            await self.redis.delete(counter)  # its owner proved it: the count starts afresh
+            await self.counters.right(attempt)  # its owner proved it: the count starts afresh
             if stored is not None and self.hasher.check_needs_rehash(stored):  # the parameters changed since
                 await self.redis.hset(keys.WEB_PASSWORDS, person, await asyncio.to_thread(self.hasher.hash, password))
             return True
-        if int(await self._wrong(keys=[counter], args=[self.max_wrong, self.lockout_ms])):
+        if (await self.counters.wrong(attempt))[0]:
             log.warning(
                 "web_login_locked",
                 person=person if person in self.allowed else "(unknown id)",
-                wrong_passwords=self.max_wrong,
-                lockout_s=self.lockout_ms // 1000,
+                wrong_passwords=self.counters.max_wrong,
+                lockout_s=self.counters.lockout_ms // 1000,
             )
-            return Locked(_seconds(self.lockout_ms))
+            return Locked(seconds(self.counters.lockout_ms))
         return False
 
     async def _verify(self, stored: str | None, password: str) -> bool:
@@ -317,5 +279,3 @@ def same_csrf(session: Session, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(session.csrf.encode(), (sent or "").encode())
 
 
-def _seconds(ms: int | bytes) -> int:
-    return max(math.ceil(int(ms) / 1000), 1)

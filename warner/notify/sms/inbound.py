@@ -45,9 +45,10 @@ from multidict import MultiMapping
 from warner.core import Language
 from warner.notify.base import IncidentActions
 from warner.notify.sms.ack_codes import AckCodes
-from warner.notify.sms.lockout import Attempt, Locked, ReplyLockout
+from warner.notify.sms.lockout import Attempt, ReplyLockout
 from warner.notify.sms.text import to_gsm7
 from warner.secret_digest import same_secret
+from warner.store.failures import Locked
 
 if TYPE_CHECKING:
     from warner.incidents.lifecycle import IncidentResponder, Response, Transition
