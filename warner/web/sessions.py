@@ -36,6 +36,7 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from warner.secret_digest import same_secret, secret_digest
 from warner.store import keys
 from warner.store.failures import FailureCounters, Locked, seconds
 from warner.store.values import as_text
@@ -67,7 +68,7 @@ class Session:
 
 def _digest(token: str) -> str:
     """Links are stored by digest: a copy of Redis holds no usable link."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return secret_digest(token).hex()
 
 
 class Sessions:
@@ -240,7 +241,7 @@ class Passwords:
 
     async def check(self, person: str, password: str) -> bool | Locked:
         """True for ``person``'s right password; False for a wrong one; ``Locked`` after too many wrong ones."""
-        counter = keys.web_login_failures(hashlib.sha256(person.encode("utf-8", "surrogatepass")).hexdigest()[:32])
+        counter = keys.web_login_failures(secret_digest(person).hex()[:32])
         attempt = await self.counters.reserve(counter)
         if isinstance(attempt, Locked):
             return attempt
@@ -276,6 +277,6 @@ class Passwords:
 
 
 def same_csrf(session: Session, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(session.csrf.encode(), (sent or "").encode())
+    return bool(sent) and same_secret(session.csrf, sent)
 
 
