@@ -49,11 +49,13 @@ class TextScore:
 class Recipient:
     """A person (from the on-call config) or a Telegram group chat."""
 
-    id: str  # person id from config, or "chat:<chat id>" for a group
+    id: str  # person id from config, "chat:<chat id>" for a team's Telegram group, "team:<team id>" without one
     name: str
     language: Language = "de"
     telegram_id: int | None = None  # user id (private chat) or group chat id
-    phone: str | None = None  # E.164, e.g. +4915112345678
+    phone: str | None = None  # E.164, e.g. +4915112345678 (SMS and calls)
+    email: str | None = None  # pages by e-mail, and the digest
+    team: str | None = None  # a team's announcement target: team chat channels (Teams, Slack) post to its webhook
 
 
 class Clock(Protocol):

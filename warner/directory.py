@@ -29,7 +29,7 @@ class ConfigDirectory:
 
     def recipient(self, person_id: str) -> Recipient:
         p = self.roster.person(person_id)  # LookupError for an unknown id
-        return Recipient(p.id, p.name, p.language, p.telegram_id, p.phone)
+        return Recipient(p.id, p.name, p.language, p.telegram_id, p.phone, p.email)
 
     def recipient_or_none(self, person_id: str) -> Recipient | None:
         """A configured person, or a member of an allowed Telegram group (``telegram:<user id>``).
@@ -48,10 +48,13 @@ class ConfigDirectory:
         return [p.id for p in self.roster.on_call(schedule_id, at)]
 
     def team_chat(self, team_id: str) -> Recipient | None:
+        """The team's announcement target (its Telegram group, Teams or Slack channel); None when it has none."""
         team = self.roster.team(team_id)
-        if team.telegram_chat_id is None:
+        if not team.announcement_channels:
             return None
-        return Recipient(f"chat:{team.telegram_chat_id}", team.label, "de", team.telegram_chat_id)
+        if team.telegram_chat_id is None:
+            return Recipient(f"team:{team.id}", team.label, "de", team=team.id)
+        return Recipient(f"chat:{team.telegram_chat_id}", team.label, "de", team.telegram_chat_id, team=team.id)
 
     def is_off_hours(self, at: datetime) -> bool:
         return self.roster.is_off_hours(at)

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from warner.config.common import (
+    ENV_NAME,
     WEEKDAYS,
     Duration,
     Section,
@@ -95,6 +96,27 @@ def _phone(value: Any) -> Any:
 
 
 Phone = Annotated[str, BeforeValidator(_phone)]
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def _email(value: Any) -> Any:
+    if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+        raise ValueError(f"expected an e-mail address like anna@example.de, got {value!r}")
+    return value.strip()
+
+
+Email = Annotated[str, BeforeValidator(_email)]
+"""A plain address (no display name): the SMTP server decides whether it exists; a refusal is a failed page."""
+
+
+class ContactChannel(Section):
+    """One way to reach a person, and when it must stay silent."""
+
+    channel: Literal["telegram", "sms", "call", "email", "console"] = Field(description="A channel name.")
+    quiet_hours: LocalRange | None = Field(
+        None, description="Local HH:MM-HH:MM during which this channel carries only critical pages (in time_zone)."
+    )
 
 
 def _whole_day_as_midnight(value: Any) -> Any:
@@ -173,6 +195,32 @@ class Person(Section):
         None, description="Local HH:MM-HH:MM during which only critical pages may reach this person."
     )
     time_zone: TimeZoneName = Field("Europe/Berlin", description="Where quiet_hours are read.")
+    email: Email | None = Field(None, description="For pages by e-mail and the weekly digest.")
+    contact: list[ContactChannel] = Field(
+        default_factory=list,
+        description="How to reach this person, in failover order, for steps that name no channels "
+        "(e.g. [telegram, sms, call]); each may have its own quiet_hours.",
+    )
+
+    @field_validator("contact", mode="before")
+    @classmethod
+    def _channel_names(cls, value: Any) -> Any:
+        """``contact: [telegram, {channel: call, quiet_hours: "23:00-07:00"}]``: a bare name is a channel."""
+        if isinstance(value, list):
+            return [{"channel": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("contact")
+    @classmethod
+    def _no_repeats(cls, value: list[ContactChannel]) -> list[ContactChannel]:
+        names = [c.channel for c in value]
+        if len(set(names)) != len(names):
+            raise ValueError("a channel appears twice in contact")
+        return value
+
+    @property
+    def contact_order(self) -> list[str]:
+        return [c.channel for c in self.contact]
 
 
 class Team(Section):
@@ -185,10 +233,30 @@ class Team(Section):
     )
     schedule: ScheduleRef | None = Field(None, description="Schedule (id) whose on-call person is paged for the team.")
     telegram_chat_id: int | None = Field(None, description="The team's Telegram group.")
+    teams_webhook_env: str | None = Field(
+        None, pattern=ENV_NAME, description="Variable holding the team's Microsoft Teams (Workflows) webhook URL."
+    )
+    slack_webhook_env: str | None = Field(
+        None, pattern=ENV_NAME, description="Variable holding the team's Slack incoming-webhook URL."
+    )
+    announce: list[Literal["telegram", "teams", "slack", "email"]] | None = Field(
+        None,
+        min_length=1,
+        description="Channels of the team's announcements (notify_team_chat steps, the digest), all at once; "
+        "default: each of telegram, teams, slack the team has.",
+    )
 
     @property
     def label(self) -> str:
         return self.name or self.id
+
+    @property
+    def announcement_channels(self) -> list[str]:
+        """Where the team's announcements go: ``announce``, or every chat the team has."""
+        if self.announce is not None:
+            return list(self.announce)
+        have = {"telegram": self.telegram_chat_id, "teams": self.teams_webhook_env, "slack": self.slack_webhook_env}
+        return [name for name, value in have.items() if value is not None]
 
     @model_validator(mode="after")
     def _somebody_to_page(self) -> Team:

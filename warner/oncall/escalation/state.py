@@ -78,7 +78,7 @@ class PagedTarget:
 
     @property
     def is_person(self) -> bool:
-        return not self.recipient.id.startswith("chat:")
+        return self.recipient.team is None and not self.recipient.id.startswith(("chat:", "team:"))
 
     def to_json(self) -> bytes:
         data = {"recipient": asdict(self.recipient), "step": self.step.model_dump(exclude_none=True)}
