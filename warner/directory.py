@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from warner.core import Recipient
 from warner.oncall.config import OncallConfig
+from warner.oncall.escalation.channels import Contact
 from warner.oncall.schedule import Roster
 
 if TYPE_CHECKING:
@@ -61,6 +62,18 @@ class ConfigDirectory:
 
     def in_quiet_hours(self, person_id: str, at: datetime) -> bool:
         return self.roster.in_quiet_hours(person_id, at)
+
+    def contact(self, recipient: Recipient, at: datetime) -> Contact:
+        """A team's announcement channels, or a person's ``contact`` order with the channels quiet at ``at``."""
+        if recipient.team is not None:
+            return Contact(tuple(self.roster.team(recipient.team).announcement_channels), announcement=True)
+        try:
+            person = self.roster.person(recipient.id)
+        except LookupError:
+            return Contact()
+        local = at.astimezone(ZoneInfo(person.time_zone)).time().replace(tzinfo=None)
+        quiet = frozenset(c.channel for c in person.contact if c.quiet_hours and c.quiet_hours.contains(local))
+        return Contact(tuple(person.contact_order), quiet)
 
     def person_for_telegram(self, user_id: int) -> str | None:
         return self._by_telegram.get(user_id)

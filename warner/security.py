@@ -139,12 +139,13 @@ def _escalation(config: Config) -> list[str]:
             )
             continue
         for j, step in enumerate(policy.steps):
-            for person_id in [*(step.notify_persons or []), *(step.notify_next_person or [])]:
+            for person_id in [*(step.notify_persons or []), *(step.notify_next_person or []), *step.call_persons]:
                 person = people.get(person_id)
-                if person is not None and not _reachable(person, step.order, configured):
+                order = step.order if step.channels or step.call else (person and person.contact_order) or step.order
+                if person is not None and not _reachable(person, order, configured):
                     out.append(
                         f"escalation.policies[{policy.id}].steps[{j}]: {person_id} cannot be reached on "
-                        f"{', '.join(step.order)} (no telegram_id/phone in oncall.people or channel not configured)"
+                        f"{', '.join(order)} (no telegram_id/phone/email in oncall.people or channel not configured)"
                     )
     return sorted(set(out), key=out.index)
 

@@ -18,6 +18,7 @@ from warner.incidents.store import IncidentStore
 from warner.notify.base import Delivery, Page
 from warner.oncall import policy_config
 from warner.oncall.escalation import EscalationEngine
+from warner.oncall.escalation.channels import Contact
 from warner.oncall.policy_config import EscalationConfig
 from warner.store import keys
 
@@ -74,6 +75,7 @@ class Roster:
         }
         self.schedules = {"social": ["anna"]}
         self.quiet: set[str] = set()
+        self.contacts: dict[str, Contact] = {}  # by recipient id; none = the step's channels
 
     def recipient(self, person_id: str) -> Recipient:
         return self.people[person_id]
@@ -89,6 +91,9 @@ class Roster:
 
     def in_quiet_hours(self, person_id: str, at: datetime) -> bool:
         return person_id in self.quiet
+
+    def contact(self, recipient: Recipient, at: datetime) -> Contact:
+        return self.contacts.get(recipient.id, Contact())
 
 
 class Sender:
@@ -491,3 +496,59 @@ def test_the_documented_example_is_a_valid_config():
 def test_config_errors_name_the_field(change, message):
     with pytest.raises(ValidationError, match=message.replace("[", r"\[").replace("]", r"\]")):
         escalation_config(**change)
+
+
+PERSONAL = {
+    "policies": [
+        {
+            "id": "personal",
+            "steps": [
+                {"notify_on_call": "social"},
+                {"wait": "5m"},
+                {"call": ["ben"]},
+            ],
+        }
+    ],
+    "routes": [{"severity": ["critical", "warning"], "policy": "personal"}],
+}
+
+
+async def test_a_step_without_channels_reaches_each_person_their_own_way_and_ends_with_a_call(
+    redis, make_engine, clock, sender, roster
+):
+    engine = make_engine(escalation_config(**PERSONAL))
+    roster.contacts["anna"] = Contact(("sms", "telegram"))
+    sender.down.add("sms")
+    await event(redis, engine, clock, "critical")
+    await engine.run_due()
+    assert [(p.recipient.id, ch, ok) for _, p, ch, ok in sender.attempts] == [
+        ("anna", "sms", False),
+        ("anna", "telegram", True),
+    ]
+    clock.advance(300)
+    await engine.run_due()
+    assert sender.sent()[-1] == ("ben", "call", "escalation")
+
+
+async def test_a_warning_waits_while_all_of_a_persons_channels_are_quiet(redis, make_engine, clock, sender, roster):
+    engine = make_engine(escalation_config(**PERSONAL))
+    roster.contacts["anna"] = Contact(("sms", "call"), quiet=frozenset({"sms", "call"}))
+    await event(redis, engine, clock, "warning")
+    clock.advance(30)
+    await engine.run_due()
+    assert sender.attempts == []
+    assert "page_held" in await escalation_notes(redis)
+
+    roster.contacts["anna"] = Contact(("sms", "call"), quiet=frozenset({"call"}))  # morning: SMS may speak again
+    clock.advance(300)
+    await engine.run_due()
+    assert sender.sent()[0] == ("anna", "sms", "new")  # held, not dropped; the escalation went on meanwhile
+    assert sender.sent()[1:] == [("ben", "call", "escalation")]
+
+
+async def test_a_critical_page_uses_quiet_channels_too(redis, make_engine, clock, sender, roster):
+    engine = make_engine(escalation_config(**PERSONAL))
+    roster.contacts["anna"] = Contact(("call",), quiet=frozenset({"call"}))
+    await event(redis, engine, clock, "critical")
+    await engine.run_due()
+    assert sender.sent() == [("anna", "call", "new")]

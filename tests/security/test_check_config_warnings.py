@@ -111,7 +111,7 @@ def test_escalation_route_with_no_channel_reachable():
     found = warnings_of(SAFE + with_sms + sms_only)
     unreachable = (
         "escalation.policies[storm].steps[0]: ben cannot be reached on sms "
-        "(no telegram_id/phone in oncall.people or channel not configured)"
+        "(no telegram_id/phone/email in oncall.people or channel not configured)"
     )
     assert found == [unreachable]
 

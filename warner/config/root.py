@@ -226,13 +226,16 @@ def _escalation_names(config: Config) -> list[tuple[Loc, str]]:
                 for k, name in enumerate(getattr(step, key) or [])
                 if name not in people
             ]
-        if step.notify_on_call and step.notify_on_call not in schedules:
-            problems.append(
-                (
-                    (*at, "notify_on_call"),
-                    f"unknown schedule {step.notify_on_call!r} (oncall.schedules: {_listing(schedules)})",
+        problems += [
+            ((*at, "call", k), f"unknown person {name!r} (oncall.people: {_listing(people)})")
+            for k, name in enumerate(step.call_persons)
+            if name not in people
+        ]
+        for key, schedule in (("notify_on_call", step.notify_on_call), ("call", step.call_on_call)):
+            if schedule and schedule not in schedules:
+                problems.append(
+                    ((*at, key), f"unknown schedule {schedule!r} (oncall.schedules: {_listing(schedules)})")
                 )
-            )
         if step.notify_team_chat and step.notify_team_chat not in teams:
             problems.append(
                 ((*at, "notify_team_chat"), f"unknown team {step.notify_team_chat!r} (oncall.teams: {_listing(teams)})")

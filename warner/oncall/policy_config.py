@@ -1,7 +1,8 @@
 """The ``escalation:`` section: policies of ordered steps, routes, and noise control.
 
 The step vocabulary is Grafana OnCall's (wait, notify persons, notify whoever is on call,
-notify the next person each time, continue only within a time range, repeat, resolve);
+notify the next person each time, continue only within a time range, repeat, resolve), plus
+``call`` — a phone call that ends an escalation as PagerDuty's and Opsgenie's do ("press 1");
 grouping is Alertmanager's (``group_wait``, ``group_interval``, ``repeat_interval``).
 Persons, schedules and teams are plain ids here; the integrator checks them against the
 on-call config. Example::
@@ -31,6 +32,8 @@ on-call config. Example::
             - wait: 5m
             - notify_persons: [chef]
               channels: [sms]
+            - wait: 5m
+            - call: social-media      # whoever is on call, by phone; or a list of people: call: [chef]
       routes:
         - {severity: [critical], when: off_hours, policy: night}
         - {severity: [critical, warning], when: any, policy: storm}
@@ -48,15 +51,30 @@ from warner.config.common import CHECKED_BY_CONFIG, Duration, Loc, Section, Time
 from warner.core import Severity
 
 StepKind = Literal[
-    "wait", "notify_persons", "notify_on_call", "notify_next_person", "notify_team_chat", "only_if", "repeat", "resolve"
+    "wait",
+    "notify_persons",
+    "notify_on_call",
+    "notify_next_person",
+    "notify_team_chat",
+    "call",
+    "only_if",
+    "repeat",
+    "resolve",
 ]
-NOTIFY_KINDS: tuple[StepKind, ...] = ("notify_persons", "notify_on_call", "notify_next_person", "notify_team_chat")
+NOTIFY_KINDS: tuple[StepKind, ...] = (
+    "notify_persons",
+    "notify_on_call",
+    "notify_next_person",
+    "notify_team_chat",
+    "call",
+)
 _KINDS: tuple[StepKind, ...] = (
     "wait",
     "notify_persons",
     "notify_on_call",
     "notify_next_person",
     "notify_team_chat",
+    "call",
     "only_if",
     "repeat",
     "resolve",
@@ -103,12 +121,21 @@ class EscalationStep(Section):
     )
     notify_on_call: str | None = Field(None, description="Schedule id: whoever is on call when the step runs.")
     notify_next_person: list[str] | None = Field(None, min_length=1, description="One of these, in turn, each time.")
-    notify_team_chat: str | None = Field(None, description="Team id: the team's Telegram group.")
+    notify_team_chat: str | None = Field(
+        None, description="Team id: the team's announcement channels (its Telegram group, Teams or Slack channel)."
+    )
+    call: str | list[str] | None = Field(
+        None,
+        description="Phone call (press 1 to acknowledge): a schedule id (whoever is on call) or a list of people ids.",
+    )
     only_if: OnlyIf | None = Field(None, description="Go on only at these times.")
     repeat: int | None = Field(None, ge=1, le=10, description="Run the chain from the top again, at most N times.")
     resolve: Literal[True] | None = Field(None, description="true: resolve the incident (a last step).")
     channels: list[str] | None = Field(
-        None, min_length=1, description="Channels of a notify step, in failover order (default [telegram])."
+        None,
+        min_length=1,
+        description="Channels of a notify step, in failover order (default: each person's contact order, "
+        "else [telegram]; [call] for a call step; a team's announce channels).",
     )
     delivery: Literal["failover", "all"] = Field(
         "failover", description="failover: next channel only if one fails; all: every channel at once."
@@ -135,7 +162,18 @@ class EscalationStep(Section):
 
     @property
     def order(self) -> list[str]:
-        return list(self.channels or ["telegram"])
+        """The step's own channel order; a person's ``contact`` replaces the default (escalation/channels.py)."""
+        if self.channels:
+            return list(self.channels)
+        return ["call"] if self.call is not None else ["telegram"]
+
+    @property
+    def call_persons(self) -> list[str]:
+        return self.call if isinstance(self.call, list) else []
+
+    @property
+    def call_on_call(self) -> str | None:
+        return self.call if isinstance(self.call, str) else None
 
 
 
@@ -254,9 +292,10 @@ class EscalationConfig(Section):
         out: dict[str, set[str]] = {"persons": set(), "schedules": set(), "teams": set()}
         for p in self.policies:
             for s in p.steps:
-                out["persons"].update(s.notify_persons or [], s.notify_next_person or [])
-                if s.notify_on_call:
-                    out["schedules"].add(s.notify_on_call)
+                out["persons"].update(s.notify_persons or [], s.notify_next_person or [], s.call_persons)
+                for schedule in (s.notify_on_call, s.call_on_call):
+                    if schedule:
+                        out["schedules"].add(schedule)
                 if s.notify_team_chat:
                     out["teams"].add(s.notify_team_chat)
         return out

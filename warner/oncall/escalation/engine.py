@@ -102,7 +102,9 @@ class EscalationEngine:
             HourlyCeiling(redis, config.max_pages_per_person_per_hour),
             StillOpen(self.lifecycle.get),
         ]
-        self.paging = PageDispatcher(roster, sender, ack_code, clock, self.store, self.timeline, gates)
+        self.paging = PageDispatcher(
+            roster, sender, ack_code, clock, self.store, self.timeline, gates, config.quiet_hours_recheck
+        )
         self.flapping = FlappingGuard(self.lifecycle.reopens_since, config.flapping.max_reopens, config.flapping.window)
 
     # -- the detector's events ------------------------------------------------------------------

@@ -8,13 +8,14 @@ records every attempt (``timeline.py``) and remembers whom it paged for reminder
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from warner.core import Clock, Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Page
+from warner.oncall.escalation.channels import plan_channels
 from warner.oncall.escalation.gates import PageGate, PageRequest, Verdict
 from warner.oncall.escalation.protocols import AckCode, Directory, Sender
 from warner.oncall.escalation.state import HeldTimer, PagedTarget
@@ -36,6 +37,7 @@ class PageDispatcher:
         store: EscalationStore,
         timeline: Timeline,
         gates: list[PageGate],
+        quiet_recheck: timedelta = timedelta(minutes=5),
     ) -> None:
         self.roster = roster
         self.sender = sender
@@ -44,6 +46,7 @@ class PageDispatcher:
         self.store = store
         self.timeline = timeline
         self.gates = gates
+        self.quiet_recheck_s = quiet_recheck.total_seconds()  # a page whose every channel is quiet: try again then
 
     async def targets(
         self, inc: Incident, policy_id: str, pos: int, step: EscalationStep, mark: str, at: datetime
@@ -74,17 +77,25 @@ class PageDispatcher:
                 return
         inc, recipient, step = request.incident, request.recipient, request.step
         iid, rid = inc.id, recipient.id
+        contact = self.roster.contact(recipient, datetime.fromtimestamp(now, UTC))
+        plan = plan_channels(step, contact, critical=inc.severity == "critical")
+        if plan.held_by_quiet:
+            retry_at = now + self.quiet_recheck_s
+            await self._stopped_by(request, Verdict("channel_quiet_hours", "hold", retry_at=retry_at))
+            return
+        if plan.left_out:
+            log.info("page_channels_quiet", incident=iid, person=rid, left_out=list(plan.left_out))
         page = Page(inc, recipient, request.kind, await self.ack_code(iid, rid), escalation_level=request.level)
-        if step.delivery == "all":
-            deliveries = await self.sender.deliver_all(page, step.order)
+        if plan.delivery == "all":
+            deliveries = await self.sender.deliver_all(page, plan.channels)
         else:
-            deliveries = await self.sender.deliver(page, step.order)
+            deliveries = await self.sender.deliver(page, plan.channels)
         await self.timeline.record(inc, page, deliveries, request.reason)
         await self.store.remember_paged(iid, PagedTarget(recipient, step, request.level))
         await self.store.set_first_update(iid, now)
         if not any(d.ok for d in deliveries):
-            log.error("page_undeliverable", incident=iid, recipient=rid, channels=step.order)
-            await self.timeline.note(iid, "undeliverable", recipient=rid, channels=step.order)
+            log.error("page_undeliverable", incident=iid, recipient=rid, channels=plan.channels)
+            await self.timeline.note(iid, "undeliverable", recipient=rid, channels=plan.channels)
 
     async def _stopped_by(self, request: PageRequest, verdict: Verdict) -> None:
         """A held page is tried again later; a suppressed one is noted; a skipped one leaves no trace."""

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from warner.core import Recipient
 from warner.notify.base import Delivery, Page
+from warner.oncall.escalation.channels import Contact
 
 
 class Directory(Protocol):
@@ -30,6 +31,10 @@ class Directory(Protocol):
     def is_off_hours(self, at: datetime) -> bool: ...
 
     def in_quiet_hours(self, person_id: str, at: datetime) -> bool: ...
+
+    def contact(self, recipient: Recipient, at: datetime) -> Contact:
+        """How ``recipient`` wants to be reached at ``at``: their channel order and the channels quiet then."""
+        ...
 
 
 class Sender(Protocol):

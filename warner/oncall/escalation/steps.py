@@ -146,6 +146,10 @@ def targets_for(step: EscalationStep, roster: Directory, at: datetime) -> Target
         return Targets(people=tuple(step.notify_persons))
     if step.notify_on_call:
         return Targets(people=tuple(roster.on_call(step.notify_on_call, at)))
+    if step.call_persons:
+        return Targets(people=tuple(step.call_persons))
+    if step.call_on_call:
+        return Targets(people=tuple(roster.on_call(step.call_on_call, at)))
     if step.notify_next_person:
         return Targets(rotation=tuple(step.notify_next_person))
     if step.notify_team_chat:
