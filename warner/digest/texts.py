@@ -124,8 +124,24 @@ SEVERITY: dict[Language, dict[str, str]] = {
 }
 
 CHANNEL: dict[Language, dict[str, str]] = {
-    "de": {"telegram": "Telegram", "sms": "SMS", "console": "Konsole"},
-    "en": {"telegram": "Telegram", "sms": "SMS", "console": "console"},
+    "de": {
+        "telegram": "Telegram",
+        "sms": "SMS",
+        "call": "Anruf",
+        "email": "E-Mail",
+        "teams": "Microsoft Teams",
+        "slack": "Slack",
+        "console": "Konsole",
+    },
+    "en": {
+        "telegram": "Telegram",
+        "sms": "SMS",
+        "call": "phone call",
+        "email": "e-mail",
+        "teams": "Microsoft Teams",
+        "slack": "Slack",
+        "console": "console",
+    },
 }
 
 STATE: dict[Language, dict[str, str]] = {

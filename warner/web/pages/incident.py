@@ -172,6 +172,10 @@ add_texts(
         "incident_via_system": {"de": "warner", "en": "warner"},
         "incident_via_voice": {"de": "Anruf", "en": "phone call"},
         "incident_via_email": {"de": "E-Mail", "en": "email"},
+        "incident_via_call": {"de": "Anruf", "en": "phone call"},
+        "incident_via_teams": {"de": "Microsoft Teams", "en": "Microsoft Teams"},
+        "incident_via_slack": {"de": "Slack", "en": "Slack"},
+        "incident_via_console": {"de": "das Terminal", "en": "the terminal"},
         "incident_ev_opened": {
             "de": "Vorfall eröffnet: {severity}, {mentions} Erwähnungen (erwartet {expected})",
             "en": "Incident opened: {severity}, {mentions} mentions (expected {expected})",
