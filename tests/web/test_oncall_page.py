@@ -27,7 +27,8 @@ brands:
 oncall:
   people:
     - {id: anna, name: Anna Schmidt, telegram_id: 1001, language: en}
-    - {id: ben, name: Ben Yilmaz, telegram_id: 1002}
+    - {id: ben, name: Ben Yilmaz, telegram_id: 1002, phone: "+4915122222222",
+       contact: [telegram, {channel: sms, quiet_hours: "23:00-07:00"}, call]}
     - {id: cem, name: Cem Kaya, phone: "+4915133333333"}
   schedules:
     - id: support
@@ -106,6 +107,11 @@ async def test_names_who_is_on_call_until_when_and_who_comes_next(ben) -> None:
     assert support.startswith("Kundenservice Zeiten in Europe/Berlin (CET)")
     assert "Jetzt in Bereitschaft Ben Yilmaz bis Do 24.12. 18:00 (Ebene base)" in support
     assert "Als Nächstes Cem Kaya ab Do 24.12. 18:00 (Vertretung: Weihnachtsvertretung)" in support
+
+
+async def test_shows_how_the_person_on_call_wants_to_be_reached(ben, anna) -> None:
+    assert "Erreichbar über: Telegram → SMS (Ruhezeit 23:00-07:00) → Anruf" in (await page_text(ben))["support"]
+    assert "Reached by: Telegram → SMS (quiet 23:00-07:00) → phone call" in (await page_text(anna))["support"]
 
 
 async def test_lists_the_week_s_shifts_with_the_override_and_the_holidays_they_cover(ben) -> None:

@@ -36,7 +36,7 @@ from warner.config.common import WEEKDAYS
 from warner.core import Language
 from warner.detect.counters import BucketCounter, BucketCounts
 from warner.notify.telegram.render import format_day
-from warner.oncall.config import Schedule
+from warner.oncall.config import Person, Schedule
 from warner.oncall.schedule import Roster, Shift
 from warner.web.base import CONTEXT, WebContext, language_of, render
 from warner.web.sparkline import sparkline
@@ -102,9 +102,16 @@ add_texts(
         "oncall_holidays_none": {"de": "Keine.", "en": "None."},
         "oncall_quiet": {"de": "Ruhezeit: nur kritische Alarme", "en": "Quiet hours: critical pages only"},
         "oncall_unreachable": {
-            "de": "Nicht erreichbar: weder Telegram noch SMS eingetragen",
-            "en": "Unreachable: neither Telegram nor SMS set up",
+            "de": "Nicht erreichbar: weder Telegram noch Telefon noch E-Mail eingetragen",
+            "en": "Unreachable: neither Telegram nor phone nor e-mail set up",
         },
+        "oncall_reach": {"de": "Erreichbar über: {channels}", "en": "Reached by: {channels}"},
+        "oncall_channel_quiet": {"de": "{channel} (Ruhezeit {range})", "en": "{channel} (quiet {range})"},
+        "oncall_channel_telegram": {"de": "Telegram", "en": "Telegram"},
+        "oncall_channel_sms": {"de": "SMS", "en": "SMS"},
+        "oncall_channel_call": {"de": "Anruf", "en": "phone call"},
+        "oncall_channel_email": {"de": "E-Mail", "en": "e-mail"},
+        "oncall_channel_console": {"de": "Terminal", "en": "terminal"},
         "oncall_brands_link": {"de": "Marken im Überblick", "en": "Brands at a glance"},
         "brands_title": {"de": "Marken im Überblick", "en": "Brands at a glance"},
         "brands_caption": {
@@ -264,8 +271,22 @@ def shift_view(
         "source": source,
         "holidays": [name for day, name in sorted(holidays.items()) if start.date() <= day <= last_day],
         "quiet": roster.in_quiet_hours(person, now) if shift.start <= now else False,
-        "unreachable": not person.telegram_id and not person.phone,
+        "unreachable": not person.telegram_id and not person.phone and not person.email,
+        "reach": reach_line(person, language),
     }
+
+
+def reach_line(person: Person, language: Language) -> str | None:
+    """The person's own channel order as the on-call page shows it (None: the steps decide)."""
+    if not person.contact:
+        return None
+    names = []
+    for c in person.contact:
+        name = text(language, f"oncall_channel_{c.channel}")
+        if c.quiet_hours is not None:
+            name = text(language, "oncall_channel_quiet", channel=name, range=str(c.quiet_hours))
+        names.append(name)
+    return text(language, "oncall_reach", channels=" → ".join(names))
 
 
 # -- /brands
