@@ -217,3 +217,45 @@ def test_a_missing_webhook_variable_names_the_variable_and_the_key(monkeypatch: 
     monkeypatch.delenv("OPS_TEAMS_WEBHOOK", raising=False)
     with pytest.raises(MissingSecretError, match=r"OPS_TEAMS_WEBHOOK .*oncall\.teams\[ops\]\.teams_webhook_env"):
         team_webhooks([("ops", "OPS_TEAMS_WEBHOOK"), ("sales", None)], "teams_webhook_env")
+
+
+CHAT_CONFIG = """
+brands: [{name: kesselberg, display_name: Brauerei Kesselberg}]
+oncall:
+  people: [{id: anna, name: Anna}]
+  teams:
+    - {id: ops, members: [anna], teams_webhook_env: OPS_TEAMS_URL, slack_webhook_env: OPS_SLACK_URL}
+    - {id: sales, members: [anna], slack_webhook_env: SALES_SLACK_URL}
+notify:
+  teams: {timeout: 5s}
+  slack: {top_posts: 1}
+web: {public_url: "https://warner.example.de"}
+"""
+
+
+async def test_the_notifier_builds_both_chat_channels_over_the_teams_webhooks(
+    hooks: ChatWebhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warner.config.loading import parse_config
+    from warner.notify.factory import build_notifier
+    from warner.security import config_secrets
+
+    urls = {"OPS_TEAMS_URL": hooks.url("teams"), "OPS_SLACK_URL": hooks.url("slack"), "SALES_SLACK_URL": "x"}
+    for name, value in urls.items():
+        monkeypatch.setenv(name, value)
+    config = parse_config(CHAT_CONFIG)
+    assert config.notify.channels == ["teams", "slack"]
+    assert set(urls.values()) <= set(config_secrets(config))  # scrubbed from every log line
+    notifier = build_notifier(config)
+    try:
+        assert notifier.channels["slack"].can_reach(team_page(team="sales").recipient)
+        assert not notifier.channels["teams"].can_reach(team_page(team="sales").recipient)
+        attempts = await notifier.deliver_all(team_page(), ["teams", "slack"])
+    finally:
+        await notifier.close()
+    assert sorted(d.channel for d in attempts if d.ok) == ["slack", "teams"]
+    (card,) = hooks.bodies("teams")
+    assert card_of(card)["actions"][0]["url"] == "https://warner.example.de/incidents/kesselberg:12"
+    monkeypatch.delenv("SALES_SLACK_URL")
+    with pytest.raises(MissingSecretError, match=r"SALES_SLACK_URL .*oncall\.teams\[sales\]\.slack_webhook_env"):
+        build_notifier(config)
