@@ -229,8 +229,29 @@ def build_pager(
     responder.listeners.append(engine.on_response)
     if config.notify.sms is not None and config.notify.sms.inbound is not None:
         routes.append(_sms_reply_routes(config.notify.sms, config.notify.sms.inbound, redis, codes, responder, roster))
+    slack = config.notify.slack
+    if slack is not None and slack.signing_secret_env is not None:
+        routes.append(_slack_interaction_route(config, slack.signing_secret_env, responder, roster))
     log.info("pager_ready", channels=sorted(notifier.channels), routes=len(config.escalation.routes))
     return Pager(engine, responder, notifier, roster, application=application, webhook=webhook, routes=routes)
+
+
+def _slack_interaction_route(
+    config: Config, signing_secret_env: str, responder: IncidentResponder, roster: ConfigDirectory
+) -> Callable[[web.Application], None]:
+    """What mounts ``POST /slack/interactions``: a signed "Übernehmen" press acknowledges as its person."""
+    from warner.notify.slack.interactions import SlackInteractions, add_slack_routes
+    from warner.notify.sms.config import read_secret
+
+    people = {p.slack_user_id: p.id for p in config.oncall.people if p.slack_user_id}
+    interactions = SlackInteractions(
+        read_secret(signing_secret_env, "notify.slack.signing_secret_env"),
+        responder,
+        people.get,
+        language_of=lambda person: roster.recipient(person).language,
+    )
+    log.info("slack_interaction_route", people=len(people))
+    return lambda app: add_slack_routes(app, interactions)
 
 
 def _sms_reply_routes(

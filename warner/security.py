@@ -169,6 +169,10 @@ def config_secrets(config: Config) -> list[str]:
             names.append(sms.twilio.auth_token_env)
         if sms.inbound is not None:
             names.append(sms.inbound.token_env)
+    # A team chat's webhook URL is its credential (Slack's path, the sig= of a Teams Workflows URL).
+    names += [env for t in config.oncall.teams for env in (t.teams_webhook_env, t.slack_webhook_env)]
+    if config.notify.slack is not None:
+        names.append(config.notify.slack.signing_secret_env)
     values = [os.environ.get(name, "") for name in names if name]
     if config.redis_url:
         with contextlib.suppress(ValueError):

@@ -180,6 +180,12 @@ def cross_section_problems(config: Config, broken: frozenset[str] = frozenset())
             for i, name in enumerate(config.digest.recipients)
             if name not in people
         ]
+        teams = {t.id for t in config.oncall.teams}
+        problems += [
+            (("digest", "announce_to", i), f"unknown team {name!r} (oncall.teams: {_listing(teams)})")
+            for i, name in enumerate(config.digest.announce_to)
+            if name not in teams
+        ]
     if "escalation_channels" in run:
         channels = set(config.notify.channels)
         for (i, j), step in _steps(config):

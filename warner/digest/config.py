@@ -23,6 +23,10 @@ class DigestConfig(Section):
     recipients: list[Slug] = Field(
         default_factory=list, description="On-call people (oncall.people ids) who get it on Telegram."
     )
+    announce_to: list[Slug] = Field(
+        default_factory=list,
+        description="Teams (oncall.teams ids) whose Teams and Slack channels get the digest (their webhooks).",
+    )
     out_dir: Path | None = Field(None, description="Where the reports are saved; default: <data dir>/digests.")
 
     def directory(self, data_dir: Path | None) -> Path:
@@ -31,6 +35,13 @@ class DigestConfig(Section):
         from warner.store.embedded import default_data_dir
 
         return (data_dir or default_data_dir()) / "digests"
+
+
+class ConsoleAddress(Protocol):
+    """Where people reach the web console (``web.public_url``): the digest's announcements link to it."""
+
+    @property
+    def public_url(self) -> str | None: ...
 
 
 class DigestSettings(Protocol):
@@ -58,3 +69,6 @@ class DigestSettings(Protocol):
 
     @property
     def redis(self) -> RedisConfig: ...
+
+    @property
+    def web(self) -> ConsoleAddress: ...

@@ -21,6 +21,7 @@ from warner.digest.model import WeekFigures
 if TYPE_CHECKING:
     from warner.core import Language
     from warner.digest.telegram import DigestDelivery
+    from warner.notify.base import Delivery
     from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
@@ -38,6 +39,7 @@ class SentDigest:
 
     saved: dict[str, Path]
     deliveries: list[DigestDelivery] = field(default_factory=list)
+    announcements: list[Delivery] = field(default_factory=list)  # team chats (digest/announce.py)
 
     @property
     def failed(self) -> list[DigestDelivery]:
@@ -84,8 +86,11 @@ async def send_weekly_digest(redis: RedisClient, config: DigestSettings, week: s
             log.warning(
                 "digest_delivery_failed", week=week, failed=[f"{d.chat_id}: {d.error}" for d in deliveries if not d.ok]
             )
+    from warner.digest.announce import announce_digest
+
+    announcements = await announce_digest(config, digest.figures)  # never raises: failures are listed
     log.info("digest_ready", week=week, files=sorted(str(p) for p in saved.values()), telegram=len(to))
-    return SentDigest(saved, deliveries)
+    return SentDigest(saved, deliveries, announcements)
 
 
 async def _deliver(config: DigestSettings, to: list[tuple[int, Language]], digest: Digest) -> list[DigestDelivery]:

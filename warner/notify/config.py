@@ -7,7 +7,9 @@ from datetime import timedelta
 from pydantic import Field
 
 from warner.config.common import Duration, Section
+from warner.notify.slack.config import SlackConfig
 from warner.notify.sms.config import SmsConfig
+from warner.notify.teams.config import TeamsConfig
 from warner.notify.telegram.config import TelegramConfig
 
 
@@ -27,11 +29,17 @@ class RetryConfig(Section):
 class NotifyConfig(Section):
     telegram: TelegramConfig | None = Field(None, description="Pages and the bot on Telegram (none = no Telegram).")
     sms: SmsConfig | None = Field(None, description="Pages by SMS through a gateway (none = no SMS).")
+    teams: TeamsConfig | None = Field(
+        None, description="Announcements in Microsoft Teams, to teams with teams_webhook_env (none = no Teams)."
+    )
+    slack: SlackConfig | None = Field(
+        None, description="Announcements in Slack, to teams with slack_webhook_env (none = no Slack)."
+    )
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
     retry: RetryConfig = Field(RetryConfig(), description="Retries of a failed delivery, per channel.")
 
     @property
     def channels(self) -> list[str]:
         """Names of the configured channels, as escalation steps refer to them."""
-        names = [name for name in ("telegram", "sms") if getattr(self, name) is not None]
+        names = [name for name in ("telegram", "sms", "teams", "slack") if getattr(self, name) is not None]
         return [*names, "console"] if self.console else names

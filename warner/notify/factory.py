@@ -50,7 +50,7 @@ def build_notifier(
 
     ``telegram``: the bot the Telegram channel sends through, required when Telegram is configured.
     ``console``: where the console channel prints (default: a new ``rich`` console).
-    Raises ``MissingSecretError`` naming an unset SMS gateway secret.
+    Raises ``MissingSecretError`` naming an unset SMS gateway secret or team webhook variable.
     """
     labels = {b.name: b.label for b in config.brands}
     channels: dict[str, Channel] = {}
@@ -58,6 +58,7 @@ def build_notifier(
         from warner.notify.sms.channels import sms_channel
 
         channels["sms"] = sms_channel(config.notify.sms, labels=labels)
+    channels |= _team_chats(config, labels)
     if config.notify.console:
         from warner.notify.console import ConsoleChannel
 
@@ -80,3 +81,23 @@ def build_notifier(
         max_retry_after=retry.max_retry_after.total_seconds(),
     )
     return Notifier(channels, policy, record, metrics)
+
+
+def _team_chats(config: Config, labels: dict[str, str]) -> dict[str, Channel]:
+    """The Teams and Slack channels, over the webhooks of ``oncall.teams`` (read from the environment now)."""
+    from warner.notify.team_chat import team_webhooks
+
+    channels: dict[str, Channel] = {}
+    console_url = config.web.public_url
+    teams = config.oncall.teams
+    if config.notify.teams is not None:
+        from warner.notify.teams.channel import teams_channel
+
+        hooks = team_webhooks(((t.id, t.teams_webhook_env) for t in teams), "teams_webhook_env")
+        channels["teams"] = teams_channel(config.notify.teams, hooks, labels=labels, console_url=console_url)
+    if config.notify.slack is not None:
+        from warner.notify.slack.channel import slack_channel
+
+        hooks = team_webhooks(((t.id, t.slack_webhook_env) for t in teams), "slack_webhook_env")
+        channels["slack"] = slack_channel(config.notify.slack, hooks, labels=labels, console_url=console_url)
+    return channels

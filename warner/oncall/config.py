@@ -196,6 +196,11 @@ class Person(Section):
     )
     time_zone: TimeZoneName = Field("Europe/Berlin", description="Where quiet_hours are read.")
     email: Email | None = Field(None, description="For pages by e-mail and the weekly digest.")
+    slack_user_id: str | None = Field(
+        None,
+        pattern=r"^[UW][A-Z0-9]{2,}$",
+        description="Slack member id (e.g. U024BE7LH): their press of the Slack acknowledge button counts as theirs.",
+    )
     contact: list[ContactChannel] = Field(
         default_factory=list,
         description="How to reach this person, in failover order, for steps that name no channels "

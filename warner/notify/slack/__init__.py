@@ -1,0 +1,1 @@
+"""Slack: announcements to a team's channel through an incoming webhook (Block Kit), and its signed buttons."""
