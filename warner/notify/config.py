@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from warner.config.common import Duration, Section
+from warner.notify.email.config import EmailConfig
 from warner.notify.sms.config import SmsConfig
 from warner.notify.telegram.config import TelegramConfig
 
@@ -27,11 +28,12 @@ class RetryConfig(Section):
 class NotifyConfig(Section):
     telegram: TelegramConfig | None = Field(None, description="Pages and the bot on Telegram (none = no Telegram).")
     sms: SmsConfig | None = Field(None, description="Pages by SMS through a gateway (none = no SMS).")
+    email: EmailConfig | None = Field(None, description="Pages and the digest by e-mail over SMTP (none = no mail).")
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
     retry: RetryConfig = Field(RetryConfig(), description="Retries of a failed delivery, per channel.")
 
     @property
     def channels(self) -> list[str]:
         """Names of the configured channels, as escalation steps refer to them."""
-        names = [name for name in ("telegram", "sms") if getattr(self, name) is not None]
+        names = [name for name in ("telegram", "sms", "email") if getattr(self, name) is not None]
         return [*names, "console"] if self.console else names
