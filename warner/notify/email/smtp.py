@@ -9,7 +9,7 @@ mail; the verdicts follow its reply codes (RFC 5321 §4.2.1):
   same address will be refused again, so the next channel is tried at once;
 - 4xx (421 going down, 450/451 greylisting, 452): transient, retried with backoff;
 - connection refused or lost, TLS handshake failure, timeout: transient;
-- AUTH refused (535) or a feature the server lacks (no STARTTLS, no AUTH): permanent —
+- AUTH refused (535) or something the server lacks (no STARTTLS, no AUTH): permanent —
   a configuration to fix, not a hiccup.
 
 ``send`` never raises for any of these; it reports an ``SmtpOutcome``.
@@ -106,7 +106,9 @@ class SmtpSender:
         except ssl.SSLError as exc:
             return outcome(f"TLS: {exc.reason or exc}")
         except (aiosmtplib.SMTPException, OSError) as exc:  # refused, reset, disconnected, TLS during connect
-            return outcome(f"{type(exc).__name__}: {_one_line(str(exc))}")
+            # aiosmtplib raises its base class itself only for what the server lacks (STARTTLS, AUTH)
+            lacking = type(exc) is aiosmtplib.SMTPException
+            return outcome(f"{type(exc).__name__}: {_one_line(str(exc))}", permanent=lacking)
         if refused:  # only with several recipients: some took it
             some = ", ".join(f"{address} ({r.code})" for address, r in refused.items())
             return outcome(None if len(refused) < len(recipients) else f"refused: {some}")
