@@ -91,7 +91,7 @@ def _digest(config: Config) -> list[str]:
         who = ", ".join(recipients)
         return [
             f"digest.recipients: {who} get the digest on Telegram or by mail, "
-            "but neither notify.telegram nor notify.email is configured"
+            "but notify.telegram is not configured (nor notify.email)"
         ]
     people = {p.id: p for p in config.oncall.people}
     unreachable = [
