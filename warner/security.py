@@ -42,6 +42,7 @@ def insecure_settings(config: Config) -> list[str]:
         *_telegram(config),
         *_digest(config),
         *_redis(config),
+        *_email(config),
         *_escalation(config),
     ]
 
@@ -85,14 +86,35 @@ def _digest(config: Config) -> list[str]:
     recipients = config.digest.recipients
     if not recipients or not config.digest.enabled:
         return []
-    if config.notify.telegram is None:
+    telegram, email = config.notify.telegram is not None, config.notify.email is not None
+    if not (telegram or email):
         who = ", ".join(recipients)
-        return [f"digest.recipients: {who} get the digest on Telegram, but notify.telegram is not configured"]
+        return [
+            f"digest.recipients: {who} get the digest on Telegram or by mail, "
+            "but notify.telegram is not configured (nor notify.email)"
+        ]
     people = {p.id: p for p in config.oncall.people}
-    unreachable = [r for r in recipients if r in people and people[r].telegram_id is None]
+    unreachable = [
+        r
+        for r in recipients
+        if r in people
+        and not (telegram and people[r].telegram_id is not None)
+        and not (email and people[r].email is not None)
+    ]
     if unreachable:
-        return [f"digest.recipients: {', '.join(unreachable)} have no telegram_id in oncall.people"]
+        how = " or ".join(name for name, on in (("telegram_id", telegram), ("email", email)) if on)
+        return [f"digest.recipients: {', '.join(unreachable)} have no {how} in oncall.people"]
     return []
+
+
+def _email(config: Config) -> list[str]:
+    email = config.notify.email
+    if email is None or email.security != "none" or is_loopback(email.host):
+        return []
+    return [
+        f"notify.email.security: none sends pages{' and the SMTP password' if email.password_env else ''} "
+        f"to {email.host} (not loopback) in clear text: use starttls or tls"
+    ]
 
 
 def _redis(config: Config) -> list[str]:
@@ -151,7 +173,12 @@ def _escalation(config: Config) -> list[str]:
 
 
 def _reachable(person: Person, channels: list[str], configured: set[str]) -> bool:
-    contact = {"telegram": person.telegram_id is not None, "sms": person.phone is not None, "console": True}
+    contact = {
+        "telegram": person.telegram_id is not None,
+        "sms": person.phone is not None,
+        "email": person.email is not None,
+        "console": True,
+    }
     return any(c in configured and contact.get(c, False) for c in channels)
 
 
@@ -173,6 +200,8 @@ def config_secrets(config: Config) -> list[str]:
     names += [env for t in config.oncall.teams for env in (t.teams_webhook_env, t.slack_webhook_env)]
     if config.notify.slack is not None:
         names.append(config.notify.slack.signing_secret_env)
+    if config.notify.email is not None:
+        names.append(config.notify.email.password_env)
     values = [os.environ.get(name, "") for name in names if name]
     if config.redis_url:
         with contextlib.suppress(ValueError):

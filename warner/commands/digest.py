@@ -1,7 +1,8 @@
-"""``warner digest``: the weekly digest of one ISO week, as Markdown, HTML or Telegram messages.
+"""``warner digest``: the weekly digest of one ISO week, as Markdown, HTML, Telegram messages or a mail.
 
 Nothing leaves the machine unless asked: ``--format telegram`` prints what the recipients
-would get, ``--send`` delivers it (and saves the reports like the Monday digest does). A
+would get, ``--format email`` writes the mail as an .eml file, ``--send`` delivers it on
+Telegram and by mail (and saves the reports like the Monday digest does). A
 failure is one line on stderr that says what to fix, never a traceback.
 
 The command reads warner's Redis: the configured one, or the embedded server of a running
@@ -31,18 +32,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "digest",
         help="the weekly digest: incidents, MTTA/MTTR, false alarms, pages, mentions, a chart",
         description="Figures of one ISO week from warner's Redis (a running `warner run`'s, or its data dir). "
-        "Prints the digest; only --send delivers it on Telegram.",
+        "Prints the digest; only --send delivers it (Telegram, mail).",
     )
     digest.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
     digest.add_argument(
         "--format",
-        choices=("md", "html", "telegram"),
-        help="md (default), html, or telegram: print the messages the recipients would get, without sending",
+        choices=("md", "html", "telegram", "email"),
+        help="md (default), html, telegram: print the messages the recipients would get, without sending, "
+        "or email: write the mail (.eml, chart inline) for a mail client to open",
     )
     digest.add_argument(
         "--send",
         action="store_true",
-        help="deliver it on Telegram to digest.recipients (and save the reports) — what `warner run` does on Mondays",
+        help="deliver it to digest.recipients on Telegram and by mail (and save the reports) — "
+        "what `warner run` does on Mondays",
     )
     digest.add_argument("--out", type=Path, help="write here instead of stdout (md) or the data dir (html)")
     digest.add_argument("--lang", choices=("de", "en"), default="de")
@@ -58,7 +61,7 @@ def run_digest(args: argparse.Namespace) -> int:
     if args.log_level is None:
         _quiet()
     if args.send and args.format not in (None, "telegram"):
-        print(f"error: --send delivers on Telegram; leave out --format {args.format}", file=sys.stderr)
+        print(f"error: --send delivers on Telegram and by mail; leave out --format {args.format}", file=sys.stderr)
         return 2
     week = args.week or due_week(time.time(), config.digest)
     try:
@@ -105,14 +108,16 @@ async def _run(args: argparse.Namespace, config: Config, week: str) -> int:
 
 async def _send(redis: RedisClient, config: Config, week: str) -> int:
     from warner.digest.failures import DigestFailure, recipient_hint
+    from warner.digest.mail import mail_readers
     from warner.digest.schedule import mark_sent
     from warner.digest.weekly import recipients, send_weekly_digest
     from warner.logs import redact_text
 
-    if config.notify.telegram is None or not recipients(config):
+    on_telegram = config.notify.telegram is not None and bool(recipients(config))
+    if not on_telegram and not mail_readers(config):
         print(
-            "error: nobody to send it to: --send needs notify.telegram and digest.recipients "
-            "with a telegram_id in oncall.people",
+            "error: nobody to send it to: --send needs digest.recipients with a telegram_id (and notify.telegram) "
+            "or an email (and notify.email) in oncall.people",
             file=sys.stderr,
         )
         return 2
@@ -123,13 +128,19 @@ async def _send(redis: RedisClient, config: Config, week: str) -> int:
         return 1
     await mark_sent(redis, week, time.time(), by="by warner digest --send")  # Monday's scheduler leaves it be
     names = {p.telegram_id: p.id for p in config.oncall.people if p.telegram_id is not None}
-    reached = len(sent.deliveries) - len(sent.failed)
+    bounced = [m for m in sent.mails if not m.ok]
+    total = len(sent.deliveries) + len(sent.mails)
+    reached = total - len(sent.failed) - len(bounced)
     saved = ", ".join(str(p) for p in sent.saved.values())
-    print(f"sent the digest of {week} to {reached} of {len(sent.deliveries)} recipients; saved {saved}")
+    by_mail = f" ({len(sent.mails) - len(bounced)} by mail)" if sent.mails else ""
+    print(f"sent the digest of {week} to {reached} of {total} recipients{by_mail}; saved {saved}")
     for d in sent.failed:
         who = f"{names.get(d.chat_id, '?')} ({d.chat_id})"
         print(f"error: not delivered to {who}: {redact_text(d.error or '')} — {recipient_hint(d)}", file=sys.stderr)
-    return 1 if sent.failed else 0
+    for m in bounced:
+        hint = "check their email in oncall.people" if m.permanent else "try again later"
+        print(f"error: no mail to {m.person} ({m.address}): {redact_text(m.error or '')} — {hint}", file=sys.stderr)
+    return 1 if sent.failed or bounced else 0
 
 
 def _print(args: argparse.Namespace, config: Config, week: str, digest: Digest) -> int:
@@ -139,6 +150,8 @@ def _print(args: argparse.Namespace, config: Config, week: str, digest: Digest) 
     if args.format == "telegram":
         print(telegram_preview(config, digest.figures, digest.chart_png, args.lang))
         return 0
+    if args.format == "email":
+        return _write_mail(args, config, week, digest)
     if args.format in (None, "md"):
         text = render_markdown(digest.figures, args.lang)
         if args.out:
@@ -152,4 +165,20 @@ def _print(args: argparse.Namespace, config: Config, week: str, digest: Digest) 
     out.write_text(render_html(digest.figures, args.lang, chart_png=digest.chart_png), encoding="utf-8")
     out.with_suffix(".png").write_bytes(digest.chart_png)
     print(f"wrote {out} and {out.with_suffix('.png')}")
+    return 0
+
+
+def _write_mail(args: argparse.Namespace, config: Config, week: str, digest: Digest) -> int:
+    """The digest mail as an .eml file (what a recipient in ``--lang`` would get), nothing sent."""
+    from warner.digest.mail import MailReader, digest_mail
+    from warner.notify.email.config import EmailConfig
+    from warner.notify.email.smtp import flatten
+
+    email = config.notify.email or EmailConfig(host="localhost", from_address="warner@localhost")
+    reader = MailReader("preview", "Preview", "preview@localhost", args.lang)
+    labels = {b.name: b.label for b in config.brands}
+    out = args.out or config.digest.directory(config.redis.data_dir) / f"digest-{week}.eml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(flatten(digest_mail(digest.figures, digest.chart_png, reader, email, labels)))
+    print(f"wrote {out} (open it in a mail client; not sent)")
     return 0

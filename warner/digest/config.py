@@ -21,7 +21,8 @@ class DigestConfig(Section):
     at: TimeOfDay = Field(time(8, 0), description='Local time it goes out, e.g. "08:00" (quoted).')
     time_zone: TimeZoneName = Field("Europe/Berlin", description="Zone of weekday and at, and of the weeks.")
     recipients: list[Slug] = Field(
-        default_factory=list, description="On-call people (oncall.people ids) who get it on Telegram."
+        default_factory=list,
+        description="On-call people (oncall.people ids) who get it: on Telegram, by mail (notify.email), or both.",
     )
     announce_to: list[Slug] = Field(
         default_factory=list,

@@ -19,15 +19,17 @@ from telegram.error import Forbidden, TelegramError
 from warner.notify.telegram.errors import bot_start_problem
 
 if TYPE_CHECKING:
+    from warner.digest.mail import MailDelivery
     from warner.digest.telegram import DigestDelivery
 
 TOKEN_REFUSED = "token_refused"  # the Bot API refused the token (401/404 on getMe): wrong token or base_url
 TELEGRAM_UNREACHABLE = "telegram_unreachable"  # network error, timeout, 5xx, flood limit: try again later
-RECIPIENTS_REFUSED = "recipients_refused"  # every recipient's chat refused the digest (blocked, unknown chat)
+RECIPIENTS_REFUSED = "recipients_refused"  # every recipient refused the digest (blocked or unknown chat, bounced)
 NOT_CONFIGURED = "not_configured"  # a secret the config names is missing
+MAIL_UNREACHABLE = "mail_unreachable"  # the SMTP server is down, slow or deferred the mail (4xx): try again later
 REDIS = "redis"  # the figures could not be read
 ERROR = "error"  # anything else (a bug): the traceback is logged at debug level
-REASONS = (TOKEN_REFUSED, TELEGRAM_UNREACHABLE, RECIPIENTS_REFUSED, NOT_CONFIGURED, REDIS, ERROR)
+REASONS = (TOKEN_REFUSED, TELEGRAM_UNREACHABLE, RECIPIENTS_REFUSED, NOT_CONFIGURED, MAIL_UNREACHABLE, REDIS, ERROR)
 
 
 
@@ -46,21 +48,27 @@ def bot_failure(exc: TelegramError, base_url: str, token_env: str = "TELEGRAM_BO
     return DigestFailure(reason, problem.line, permanent=not problem.unreachable)
 
 
-def delivery_failure(week: str, deliveries: Sequence[DigestDelivery]) -> DigestFailure | None:
-    """The failure when no recipient got the digest (None when at least one did: that is a sent digest)."""
-    if not deliveries or any(d.ok for d in deliveries):
+def delivery_failure(
+    week: str, deliveries: Sequence[DigestDelivery], mails: Sequence[MailDelivery] = ()
+) -> DigestFailure | None:
+    """The failure when no recipient got the digest, on Telegram or by mail (None when one did: a sent digest)."""
+    attempts = [(str(d.chat_id), d.ok, d.permanent, d.error) for d in deliveries]
+    attempts += [(m.address, m.ok, m.permanent, m.error) for m in mails]
+    if not attempts or any(ok for _, ok, _, _ in attempts):
         return None
-    errors = "; ".join(f"{d.chat_id}: {d.error}" for d in deliveries)
-    if all(d.permanent for d in deliveries):
+    errors = "; ".join(f"{target}: {error}" for target, _, _, error in attempts)
+    if all(permanent for _, _, permanent, _ in attempts):
+        telegram = "each person's telegram_id (oncall.people) and that they have sent /start to the bot"
+        email = "each person's email (oncall.people) and notify.email"
+        checks = [what for what, used in ((telegram, deliveries), (email, mails)) if used]
         return DigestFailure(
             RECIPIENTS_REFUSED,
-            f"no recipient accepted the digest of {week} ({errors}): check each person's telegram_id "
-            "(oncall.people) and that they have sent /start to the bot",
+            f"no recipient accepted the digest of {week} ({errors}): check {' and '.join(checks)}",
             permanent=True,
         )
     return DigestFailure(
-        TELEGRAM_UNREACHABLE,
-        f"the digest of {week} reached none of its {len(deliveries)} recipients ({errors}); it is tried again",
+        TELEGRAM_UNREACHABLE if deliveries else MAIL_UNREACHABLE,
+        f"the digest of {week} reached none of its {len(attempts)} recipients ({errors}); it is tried again",
         permanent=False,
     )
 

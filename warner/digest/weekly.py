@@ -20,6 +20,7 @@ from warner.digest.model import WeekFigures
 
 if TYPE_CHECKING:
     from warner.core import Language
+    from warner.digest.mail import MailDelivery
     from warner.digest.telegram import DigestDelivery
     from warner.notify.base import Delivery
     from warner.store.connection import RedisClient
@@ -35,10 +36,11 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class SentDigest:
-    """What ``send_weekly_digest`` did: the saved reports by suffix and one delivery per Telegram recipient."""
+    """What ``send_weekly_digest`` did: the saved reports by suffix, one delivery per Telegram recipient, per mail."""
 
     saved: dict[str, Path]
     deliveries: list[DigestDelivery] = field(default_factory=list)
+    mails: list[MailDelivery] = field(default_factory=list)
     announcements: list[Delivery] = field(default_factory=list)  # team chats (digest/announce.py)
 
     @property
@@ -65,32 +67,47 @@ def recipients(config: DigestSettings) -> list[tuple[int, Language]]:
 
 
 async def send_weekly_digest(redis: RedisClient, config: DigestSettings, week: str) -> SentDigest:
-    """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram.
+    """Build, save (Markdown, HTML, PNG) and send to the recipients on Telegram and by mail.
 
-    Raises ``DigestFailure`` when the bot cannot start (token refused, API unreachable, a
-    secret missing) or no recipient got it; a digest that reached some recipients is sent
-    (the others are logged and listed in ``SentDigest.failed``).
+    Raises ``DigestFailure`` when no recipient got it: the bot cannot start (token refused, API
+    unreachable, a secret missing) and no mail went out either, or every recipient refused it.
+    A digest that reached some recipients is sent (the others are logged and listed in
+    ``SentDigest.failed`` and ``SentDigest.mails``).
     """
-    from warner.digest.failures import delivery_failure
+    from warner.digest.failures import DigestFailure, delivery_failure
+    from warner.digest.mail import mail_readers, send_digest_mails
     from warner.digest.report import save_reports
 
     digest = await build_digest(redis, config, week)
     saved = save_reports(digest.figures, config.digest.directory(config.redis.data_dir), digest.chart_png)
     to = recipients(config)
+    mails = await send_digest_mails(config, mail_readers(config), digest.figures, digest.chart_png)
     deliveries: list[DigestDelivery] = []
     if to and config.notify.telegram is not None:
-        deliveries = await _deliver(config, to, digest)
-        if failure := delivery_failure(week, deliveries):
-            raise failure
-        if any(not d.ok for d in deliveries):
-            log.warning(
-                "digest_delivery_failed", week=week, failed=[f"{d.chat_id}: {d.error}" for d in deliveries if not d.ok]
-            )
+        try:
+            deliveries = await _deliver(config, to, digest)
+        except DigestFailure as bot_down:
+            if not any(m.ok for m in mails):
+                raise
+            log.warning("digest_telegram_failed", week=week, reason=bot_down.reason, error=bot_down.message)
+    if failure := delivery_failure(week, deliveries, mails):
+        raise failure
+    if any(not d.ok for d in deliveries):
+        log.warning(
+            "digest_delivery_failed", week=week, failed=[f"{d.chat_id}: {d.error}" for d in deliveries if not d.ok]
+        )
     from warner.digest.announce import announce_digest
 
     announcements = await announce_digest(config, digest.figures)  # never raises: failures are listed
-    log.info("digest_ready", week=week, files=sorted(str(p) for p in saved.values()), telegram=len(to))
-    return SentDigest(saved, deliveries, announcements)
+    log.info(
+        "digest_ready",
+        week=week,
+        files=sorted(str(p) for p in saved.values()),
+        telegram=len(to),
+        mail=len(mails),
+        team_chats=len(announcements),
+    )
+    return SentDigest(saved, deliveries, mails, announcements)
 
 
 async def _deliver(config: DigestSettings, to: list[tuple[int, Language]], digest: Digest) -> list[DigestDelivery]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from warner.config.common import Duration, Section
+from warner.notify.email.config import EmailConfig
 from warner.notify.slack.config import SlackConfig
 from warner.notify.sms.config import SmsConfig
 from warner.notify.teams.config import TeamsConfig
@@ -35,11 +36,12 @@ class NotifyConfig(Section):
     slack: SlackConfig | None = Field(
         None, description="Announcements in Slack, to teams with slack_webhook_env (none = no Slack)."
     )
+    email: EmailConfig | None = Field(None, description="Pages and the digest by e-mail over SMTP (none = no mail).")
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
     retry: RetryConfig = Field(RetryConfig(), description="Retries of a failed delivery, per channel.")
 
     @property
     def channels(self) -> list[str]:
         """Names of the configured channels, as escalation steps refer to them."""
-        names = [name for name in ("telegram", "sms", "teams", "slack") if getattr(self, name) is not None]
+        names = [name for name in ("telegram", "sms", "email", "teams", "slack") if getattr(self, name) is not None]
         return [*names, "console"] if self.console else names

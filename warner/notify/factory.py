@@ -50,7 +50,7 @@ def build_notifier(
 
     ``telegram``: the bot the Telegram channel sends through, required when Telegram is configured.
     ``console``: where the console channel prints (default: a new ``rich`` console).
-    Raises ``MissingSecretError`` naming an unset SMS gateway secret or team webhook variable.
+    Raises ``MissingSecretError`` naming an unset SMS gateway or SMTP secret or team webhook variable.
     """
     labels = {b.name: b.label for b in config.brands}
     channels: dict[str, Channel] = {}
@@ -59,6 +59,17 @@ def build_notifier(
 
         channels["sms"] = sms_channel(config.notify.sms, labels=labels)
     channels |= _team_chats(config, labels)
+    if config.notify.email is not None:
+        from warner.notify.email.channel import email_channel
+
+        sms = config.notify.sms
+        channels["email"] = email_channel(
+            config.notify.email,
+            labels=labels,
+            console_url=config.web.public_url,
+            sms_replies=sms is not None and sms.inbound is not None,
+            bucket_s=config.bucket.total_seconds(),
+        )
     if config.notify.console:
         from warner.notify.console import ConsoleChannel
 

@@ -57,8 +57,8 @@ TEXT: dict[Language, dict[str, str]] = {
 }
 
 CHANNEL_NAMES: dict[Language, dict[str, str]] = {
-    "de": {"telegram": "Telegram", "sms": "SMS", "console": "die Konsole"},
-    "en": {"telegram": "Telegram", "sms": "SMS", "console": "the console"},
+    "de": {"telegram": "Telegram", "sms": "SMS", "email": "E-Mail", "console": "die Konsole"},
+    "en": {"telegram": "Telegram", "sms": "SMS", "email": "e-mail", "console": "the console"},
 }
 
 
@@ -112,7 +112,7 @@ async def send_test_page(
     Raises ``UnknownId`` (a ``LookupError`` listing the known ids) and ``NoChannels``.
     """
     person = Roster(config.oncall).person(person_id)
-    recipient = Recipient(person.id, person.name, person.language, person.telegram_id, person.phone)
+    recipient = Recipient(person.id, person.name, person.language, person.telegram_id, person.phone, person.email)
     channels, broken = _channels(config, reuse or {}, console)
     if not channels and not broken:
         raise NoChannels(TEXT["en"]["no_channels"])
@@ -123,7 +123,7 @@ async def send_test_page(
         for channel in built:
             await channel.close()
     answers = [ChannelAnswer(name, False, error=error) for name, error in broken.items()] + list(sent)
-    order = {name: n for n, name in enumerate(("telegram", "sms", "console"))}
+    order = {name: n for n, name in enumerate(("telegram", "sms", "email", "console"))}
     answers.sort(key=lambda a: order.get(a.channel, len(order)))
     for a in answers:
         log.info("test_page_sent", person=person.id, channel=a.channel, delivered=a.delivered, error=a.error)
@@ -170,6 +170,14 @@ def _channels(
             channels["sms"] = _SmsTestPage(sms_channel(notify.sms, labels=labels))
         except MissingSecretError as exc:  # the answer of this channel; the others still get their test
             broken["sms"] = str(exc)
+    if notify.email is not None:
+        from warner.notify.email.channel import email_channel
+        from warner.notify.sms.config import MissingSecretError
+
+        try:  # its own channel even in the pager: a mail channel holds no connection worth reusing
+            channels["email"] = email_channel(notify.email, labels=labels)
+        except MissingSecretError as exc:
+            broken["email"] = str(exc)
     if notify.console:
         if hasattr(reuse.get("console"), "send_test"):
             channels["console"] = reuse["console"]
