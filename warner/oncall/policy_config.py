@@ -259,8 +259,9 @@ class EscalationConfig(Section):
         Flapping(), description="An incident that keeps re-opening updates its messages instead of paging again."
     )
     update_channels: list[str] = Field(
-        default_factory=lambda: ["telegram", "console"],
-        description="Channels whose sent messages are edited on updates and acknowledgements (not SMS).",
+        default_factory=lambda: ["telegram", "console", "teams", "slack"],
+        description="Channels told of updates and acknowledgements: Telegram edits its message; team chats post "
+        "who acknowledged or resolved (not every figure update); e-mail would send a mail per update (not SMS).",
     )
     quiet_hours_recheck: Duration = Field(
         timedelta(minutes=5), description="How often a page held by quiet hours is tried again."
