@@ -54,8 +54,9 @@ class ConfigDirectory:
         if not team.announcement_channels:
             return None
         if team.telegram_chat_id is None:
-            return Recipient(f"team:{team.id}", team.label, "de", team=team.id)
-        return Recipient(f"chat:{team.telegram_chat_id}", team.label, "de", team.telegram_chat_id, team=team.id)
+            return Recipient(f"team:{team.id}", team.label, team.language, team=team.id)
+        chat_id = team.telegram_chat_id
+        return Recipient(f"chat:{chat_id}", team.label, team.language, chat_id, team=team.id)
 
     def is_off_hours(self, at: datetime) -> bool:
         return self.roster.is_off_hours(at)

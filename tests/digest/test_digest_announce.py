@@ -28,7 +28,7 @@ oncall:
     - {{id: ben, name: Ben, telegram_id: {ben}, language: en}}
   teams:
     - {{id: ops, members: [anna], teams_webhook_env: OPS_TEAMS_URL, slack_webhook_env: OPS_SLACK_URL}}
-    - {{id: pr, members: [ben], slack_webhook_env: PR_SLACK_URL}}
+    - {{id: pr, members: [ben], slack_webhook_env: PR_SLACK_URL, language: {pr_language}}}
     - {{id: support, members: [ben], telegram_chat_id: -100123}}
 notify:
   telegram: {{token_env: TEST_TELEGRAM_TOKEN, base_url: "{telegram}"}}
@@ -50,8 +50,12 @@ async def hooks(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ChatWebhooks]:
         yield double
 
 
-def chat_config(tokens: Any, telegram_url: str = "http://127.0.0.1:9", announce_to: str = "[ops, pr]") -> Any:
-    yaml = TEAMS_YAML.format(anna=ANNA, ben=BEN, telegram=telegram_url, announce_to=announce_to)
+def chat_config(
+    tokens: Any, telegram_url: str = "http://127.0.0.1:9", announce_to: str = "[ops, pr]", pr_language: str = "de"
+) -> Any:
+    yaml = TEAMS_YAML.format(
+        anna=ANNA, ben=BEN, telegram=telegram_url, announce_to=announce_to, pr_language=pr_language
+    )
     return parse_config(CONFIG_YAML + yaml, "d.yaml")
 
 
@@ -84,6 +88,14 @@ async def test_each_team_chat_gets_the_weeks_figures_in_german_with_a_link_to_th
     assert "*MTTA*\nMedian 4 min, 90 % innerhalb 9 min (3 Vorfälle)" in fields
     assert "*Brauerei Kesselberg*: 4.559 Erwähnungen" in slack_ops["blocks"][2]["text"]["text"]
     assert slack_ops["blocks"][-1]["elements"][0]["url"] == "https://warner.example.de/digests/2026-W47"
+
+
+async def test_a_team_that_reads_english_gets_the_digest_in_english(hooks: ChatWebhooks, tokens: Any) -> None:
+    deliveries = await announce_digest(chat_config(tokens, pr_language="en"), realistic_week())
+    assert all(d.ok for d in deliveries)
+    by_team = {p.hook: p.json for p in hooks.posted if p.platform == "slack"}
+    assert by_team["pr"]["blocks"][0]["text"]["text"] == "📊 Weekly digest 2026-W47"
+    assert by_team["ops"]["blocks"][0]["text"]["text"] == "📊 Wochenbericht KW 47/2026"
 
 
 async def test_a_refused_webhook_and_a_team_without_chat_are_logged_and_listed(

@@ -35,14 +35,18 @@ MAX_BRANDS = 8
 LINK: dict[Language, str] = {"de": "Bericht in der Konsole öffnen", "en": "Open the report in the console"}
 
 
-async def announce_digest(
-    config: DigestSettings, figures: WeekFigures, *, language: Language = "de"
-) -> list[Delivery]:
-    """Post the digest to every team chat of ``digest.announce_to``; one ``Delivery`` per post tried."""
+async def announce_digest(config: DigestSettings, figures: WeekFigures) -> list[Delivery]:
+    """Post the digest to every team chat of ``digest.announce_to``, in each team's language; one ``Delivery``
+    per post tried."""
     if not config.digest.announce_to:
         return []
-    summary = digest_summary(figures, language, report_url(config.web.public_url, figures.week))
-    bodies = {"teams": teams_digest(summary), "slack": slack_digest(summary)}
+    url = report_url(config.web.public_url, figures.week)
+    bodies: dict[tuple[str, Language], dict[str, Any]] = {}
+    for language in {t.language for t in config.oncall.teams}:
+        summary = digest_summary(figures, language, url)
+        bodies["teams", language] = teams_digest(summary)
+        bodies["slack", language] = slack_digest(summary)
+    languages = {t.id: t.language for t in config.oncall.teams}
     posters: dict[str, WebhookPoster] = {}
     jobs: list[asyncio.Task[Delivery]] = []
     refused: list[Delivery] = []
@@ -50,7 +54,8 @@ async def announce_digest(
         if channel not in posters:
             section = getattr(config.notify, channel)
             posters[channel] = WebhookPoster(channel, section.timeout.total_seconds())
-        jobs.append(asyncio.ensure_future(_post(posters[channel], url, bodies[channel], team_id)))
+        body = bodies[channel, languages[team_id]]
+        jobs.append(asyncio.ensure_future(_post(posters[channel], url, body, team_id)))
     try:
         deliveries = [*refused, *await asyncio.gather(*jobs)]
     finally:

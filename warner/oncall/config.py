@@ -41,6 +41,7 @@ from warner.config.common import (
     Weekday,
     reject_repeated,
 )
+from warner.core import Language
 from warner.ingest.config import BrandConfig
 from warner.notify.config import NotifyConfig
 from warner.oncall.person_config import ContactChannel, Email, LocalRange, Person, Phone, TimeRange
@@ -136,6 +137,7 @@ class Team(Section):
     )
     schedule: ScheduleRef | None = Field(None, description="Schedule (id) whose on-call person is paged for the team.")
     telegram_chat_id: int | None = Field(None, description="The team's Telegram group.")
+    language: Language = Field("de", description="Language of the team's announcements and of its digest post.")
     teams_webhook_env: str | None = Field(
         None, pattern=ENV_NAME, description="Variable holding the team's Microsoft Teams (Workflows) webhook URL."
     )
