@@ -114,8 +114,7 @@ class TwilioVoiceChannel(CallChannel):
                 log.info("call_unanswered", incident_id=incident_id, call_sid=sid, status=last)
                 return self.failed(phone, started, f"call {last}", permanent=last != "canceled")
         await self._cancel(sid)
-        waited = round(self._ring + self._grace)
-        return self.failed(phone, started, f"call still {last} after {waited}s: cancelled")
+        return self.failed(phone, started, f"call still {last} after {self._ring + self._grace:g}s: cancelled")
 
     async def _cancel(self, sid: str) -> None:
         """Stop a call that outlived its wait, so it cannot ring while the next channel is tried."""
