@@ -60,7 +60,9 @@ class PlacedCall:
 
     def said(self) -> list[tuple[str, str]]:
         """(language, text) of every <Say>, in order."""
-        return [(lang, unescape(text)) for lang, text in re.findall(r'<Say language="([^"]+)">([^<]*)</Say>', self.twiml)]
+        return [
+            (lang, unescape(text)) for lang, text in re.findall(r'<Say language="([^"]+)">([^<]*)</Say>', self.twiml)
+        ]
 
 
 @dataclass(slots=True)
@@ -119,18 +121,28 @@ class VoiceApi:
         await self.close()
 
     async def press(
-        self, call: PlacedCall, digits: str, *, auth_token: str | None = None, url: str | None = None
+        self,
+        call: PlacedCall,
+        digits: str,
+        *,
+        auth_token: str | None = None,
+        url: str | None = None,
+        signed_url: str | None = None,
     ) -> tuple[int, str]:
-        """The person pressed ``digits``: POST the gather action as Twilio would; (status, body) of warner's answer."""
+        """The person pressed ``digits``: POST the gather action as Twilio would; (status, body) of warner's answer.
+
+        For forgeries: ``auth_token`` signs with another token, ``url`` posts elsewhere, ``signed_url``
+        is what the signature covers (default: the URL posted to).
+        """
         params = {
-            "AccountSid": self.account_sid, "CallSid": call.sid, "CallStatus": "in-progress", "Direction": "outbound-api",
-            "Digits": digits, "From": call.sender, "To": call.to, "FinishedOnKey": "",
+            "AccountSid": self.account_sid, "CallSid": call.sid, "CallStatus": "in-progress",
+            "Direction": "outbound-api", "Digits": digits, "From": call.sender, "To": call.to, "FinishedOnKey": "",
         }  # fmt: skip
         action = url or call.gather_action
-        signature = sign(auth_token or self.auth_token, action, params)
-        async with aiohttp.ClientSession() as session:
-            async with session.post(action, data=params, headers={"X-Twilio-Signature": signature}) as response:
-                return response.status, await response.text()
+        signature = sign(auth_token or self.auth_token, signed_url or action, params)
+        headers = {"X-Twilio-Signature": signature}
+        async with aiohttp.ClientSession() as session, session.post(action, data=params, headers=headers) as response:
+            return response.status, await response.text()
 
     async def _gate(self, request: web.Request) -> web.Response | None:
         self.requests.append((request.method, request.path))
@@ -224,6 +236,8 @@ class VoiceHook:
         call = self.requests[-1]
         body = {"code": code if code is not None else call["code"], "to": call["to"], "digits": digits}
         headers = {"Authorization": f"Bearer {token or self.press_token}"}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(call["callback_url"], json=body, headers=headers) as response:
-                return response.status, await response.json()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(call["callback_url"], json=body, headers=headers) as response,
+        ):
+            return response.status, await response.json()

@@ -73,7 +73,9 @@ async def test_an_answered_call_is_delivered_and_spoke_the_page_in_german(api: V
         ("de-DE", "Auf Wiederhören."),
     ]  # fmt: skip
     assert placed.gather_action == f"{PUBLIC_URL}/voice/twilio/gather?code=482193"
-    assert '<Gather numDigits="1"' in placed.twiml and placed.twiml.index("Wiederhören") > placed.twiml.index("</Gather>")
+    assert '<Gather numDigits="1"' in placed.twiml and placed.twiml.index("Wiederhören") > placed.twiml.index(
+        "</Gather>"
+    )
 
 
 async def test_an_english_speaker_hears_english(api: VoiceApi) -> None:
@@ -95,8 +97,8 @@ async def test_a_brand_label_is_xml_escaped_in_the_twiml(api: VoiceApi) -> None:
     assert (await call.send(page())).ok
     await call.close()
     twiml = api.calls[0].twiml
-    assert "Kessel &amp; Berg &lt;\"Bier\"&gt;" in twiml and "<\"Bier\">" not in twiml
-    assert "Kessel & Berg <\"Bier\">" in api.calls[0].said()[0][1]
+    assert 'Kessel &amp; Berg &lt;"Bier"&gt;' in twiml and '<"Bier">' not in twiml
+    assert 'Kessel & Berg <"Bier">' in api.calls[0].said()[0][1]
 
 
 @pytest.mark.parametrize("outcome", ["busy", "no-answer", "failed"])
@@ -125,7 +127,10 @@ async def test_a_busy_or_unanswered_call_fails_over_to_sms_at_once(
         notifier = Notifier({"call": channel(api), "sms": sms}, RetryPolicy(base_delay=0.01), record)
         attempts = await notifier.deliver(page(), ["call", "sms"])
         await notifier.close()
-        assert [(d.channel, d.ok, d.error) for d in attempts] == [("call", False, f"call {outcome}"), ("sms", True, None)]
+        assert [(d.channel, d.ok, d.error) for d in attempts] == [
+            ("call", False, f"call {outcome}"),
+            ("sms", True, None),
+        ]
         assert recorded == attempts  # every attempt reaches the incident's timeline
         assert len(api.calls) == 1  # no second ring: straight to the next channel
         assert gateway.requests[0].form["to"] == ANNA_PHONE

@@ -151,4 +151,3 @@ def create_app(inbound: VoiceInbound) -> web.Application:
     app = web.Application()
     add_voice_routes(app, inbound)
     return app
-
