@@ -173,17 +173,13 @@ def _escalation(config: Config) -> list[str]:
 
 
 def _reachable(person: Person, channels: list[str], configured: set[str]) -> bool:
-<<<<<<< HEAD
     contact = {
         "telegram": person.telegram_id is not None,
         "sms": person.phone is not None,
+        "call": person.phone is not None,
         "email": person.email is not None,
         "console": True,
     }
-=======
-    phone = person.phone is not None
-    contact = {"telegram": person.telegram_id is not None, "sms": phone, "call": phone, "console": True}
->>>>>>> 7eff6a1 (voice channel (issue 23): notify.voice config, spoken texts, TwiML, Twilio/hook/console providers, signed key-press routes redeeming the SMS ack codes; twilio_signature and HTTP verdicts shared under notify/)
     return any(c in configured and contact.get(c, False) for c in channels)
 
 
@@ -201,17 +197,14 @@ def config_secrets(config: Config) -> list[str]:
             names.append(sms.twilio.auth_token_env)
         if sms.inbound is not None:
             names.append(sms.inbound.token_env)
-<<<<<<< HEAD
     # A team chat's webhook URL is its credential (Slack's path, the sig= of a Teams Workflows URL).
     names += [env for t in config.oncall.teams for env in (t.teams_webhook_env, t.slack_webhook_env)]
     if config.notify.slack is not None:
         names.append(config.notify.slack.signing_secret_env)
     if config.notify.email is not None:
         names.append(config.notify.email.password_env)
-=======
     if config.notify.voice is not None:
         names += config.notify.voice.secret_envs()
->>>>>>> 7eff6a1 (voice channel (issue 23): notify.voice config, spoken texts, TwiML, Twilio/hook/console providers, signed key-press routes redeeming the SMS ack codes; twilio_signature and HTTP verdicts shared under notify/)
     values = [os.environ.get(name, "") for name in names if name]
     if config.redis_url:
         with contextlib.suppress(ValueError):
