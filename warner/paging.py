@@ -1,8 +1,8 @@
 """Everything that turns an incident into pages, built once from the config.
 
 The detect stage hands incident events to the ``EscalationEngine`` (a hook); the engine
-asks the ``ConfigDirectory`` who to reach and the ``Notifier`` to reach them over Telegram, SMS or
-the console; a button, a command or an SMS reply goes through the ``IncidentResponder``,
+asks the ``ConfigDirectory`` who to reach and the ``Notifier`` to reach them over Telegram, SMS,
+a call or the console; a button, a command, an SMS reply or a key press goes through the ``IncidentResponder``,
 which tells the engine to stop. This module only wires those parts together.
 
 It is the composition layer beside ``service.py``: it may import oncall, notify, incidents
@@ -41,6 +41,7 @@ from warner.store import keys
 if TYPE_CHECKING:  # loaded where used: Telegram and the playbooks only when configured and asked
     from warner.notify.sms.config import SmsConfig, SmsInboundConfig
     from warner.notify.telegram.bot import BotApplication
+    from warner.notify.voice.config import VoiceConfig
     from warner.store.connection import RedisClient
 
 log = structlog.get_logger()
@@ -93,7 +94,7 @@ class Pager:
                 await asyncio.wait_for(stop.wait(), seconds)
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount the SMS reply and Telegram webhook routes on the API app (before it starts)."""
+        """Mount the SMS reply, call key-press and Telegram webhook routes on the API app (before it starts)."""
         for add in self.routes:
             add(app)
 
@@ -232,6 +233,12 @@ def build_pager(
     slack = config.notify.slack
     if slack is not None and slack.signing_secret_env is not None:
         routes.append(_slack_interaction_route(config, slack.signing_secret_env, responder, roster))
+    if config.notify.voice is not None and config.notify.voice.callback_routes():
+        routes.append(_voice_key_routes(config.notify.voice, redis, codes, responder, roster))
+    if routes_redeem_codes(config):
+        from warner.notify.sms.inbound import retire_codes_listener
+
+        responder.listeners.append(retire_codes_listener(codes))
     log.info("pager_ready", channels=sorted(notifier.channels), routes=len(config.escalation.routes))
     return Pager(engine, responder, notifier, roster, application=application, webhook=webhook, routes=routes)
 
@@ -264,11 +271,10 @@ def _sms_reply_routes(
 ) -> Callable[[web.Application], None]:
     """What mounts the SMS reply webhooks on the API app.
 
-    Each reply route only with its secret (SmsConfig refuses a config that leaves one open);
-    codes retire when the incident is acknowledged or resolved on any channel.
+    Each reply route only with its secret (SmsConfig refuses a config that leaves one open).
     """
     from warner.notify.sms.config import read_secret
-    from warner.notify.sms.inbound import SmsInbound, add_sms_routes, retire_codes_listener, status_from
+    from warner.notify.sms.inbound import SmsInbound, add_sms_routes, status_from
     from warner.notify.sms.lockout import ReplyLockout
 
     inbound = SmsInbound(
@@ -284,6 +290,45 @@ def _sms_reply_routes(
         if inbound_config.token_env
         else None,
     )
-    responder.listeners.append(retire_codes_listener(codes))
     log.info("sms_reply_routes", routes=sms.reply_routes())
     return lambda app: add_sms_routes(app, inbound)
+
+
+def routes_redeem_codes(config: Config) -> bool:
+    """Whether an SMS reply or a key press can redeem ack codes: then codes retire when the
+    incident is acknowledged or resolved on any channel (one listener for both)."""
+    sms, voice = config.notify.sms, config.notify.voice
+    return (sms is not None and sms.inbound is not None) or (voice is not None and bool(voice.callback_routes()))
+
+
+def _voice_key_routes(
+    voice: VoiceConfig,
+    redis: RedisClient,
+    codes: AckCodes,
+    responder: IncidentResponder,
+    roster: ConfigDirectory,
+) -> Callable[[web.Application], None]:
+    """What mounts the key-press routes of calls on the API app, each only with its secret
+    (VoiceConfig refuses a config that would leave one open)."""
+    from warner.notify.sms.config import read_secret
+    from warner.notify.sms.inbound import status_from
+    from warner.notify.sms.lockout import ReplyLockout
+    from warner.notify.voice.config import GATHER_PATH
+    from warner.notify.voice.inbound import VoiceInbound, add_voice_routes
+
+    twilio = voice.twilio if voice.provider == "twilio" else None
+    inbound = VoiceInbound(
+        codes,
+        responder,
+        roster.person_for_phone,
+        ReplyLockout(redis),
+        status_from(responder),
+        language_of=lambda person: roster.recipient(person).language,
+        twilio_auth_token=twilio.auth_token() if twilio is not None else None,
+        gather_url=voice.url_of(GATHER_PATH) if twilio is not None else None,
+        press_token=read_secret(voice.inbound.token_env, "notify.voice.inbound.token_env")
+        if voice.inbound.token_env
+        else None,
+    )
+    log.info("voice_key_routes", routes=voice.callback_routes())
+    return lambda app: add_voice_routes(app, inbound)

@@ -176,6 +176,7 @@ def _reachable(person: Person, channels: list[str], configured: set[str]) -> boo
     contact = {
         "telegram": person.telegram_id is not None,
         "sms": person.phone is not None,
+        "call": person.phone is not None,
         "email": person.email is not None,
         "console": True,
     }
@@ -202,6 +203,8 @@ def config_secrets(config: Config) -> list[str]:
         names.append(config.notify.slack.signing_secret_env)
     if config.notify.email is not None:
         names.append(config.notify.email.password_env)
+    if config.notify.voice is not None:
+        names += config.notify.voice.secret_envs()
     values = [os.environ.get(name, "") for name in names if name]
     if config.redis_url:
         with contextlib.suppress(ValueError):

@@ -12,6 +12,7 @@ from warner.notify.slack.config import SlackConfig
 from warner.notify.sms.config import SmsConfig
 from warner.notify.teams.config import TeamsConfig
 from warner.notify.telegram.config import TelegramConfig
+from warner.notify.voice.config import VoiceConfig
 
 
 class RetryConfig(Section):
@@ -37,6 +38,7 @@ class NotifyConfig(Section):
         None, description="Announcements in Slack, to teams with slack_webhook_env (none = no Slack)."
     )
     email: EmailConfig | None = Field(None, description="Pages and the digest by e-mail over SMTP (none = no mail).")
+    voice: VoiceConfig | None = Field(None, description="Pages as phone calls, channel `call` (none = no calls).")
     console: bool = Field(False, description="Also print every page on the terminal (demo, development).")
     retry: RetryConfig = Field(RetryConfig(), description="Retries of a failed delivery, per channel.")
 
@@ -44,4 +46,6 @@ class NotifyConfig(Section):
     def channels(self) -> list[str]:
         """Names of the configured channels, as escalation steps refer to them."""
         names = [name for name in ("telegram", "sms", "email", "teams", "slack") if getattr(self, name) is not None]
+        if self.voice is not None:
+            names.append("call")
         return [*names, "console"] if self.console else names

@@ -50,7 +50,8 @@ def build_notifier(
 
     ``telegram``: the bot the Telegram channel sends through, required when Telegram is configured.
     ``console``: where the console channel prints (default: a new ``rich`` console).
-    Raises ``MissingSecretError`` naming an unset SMS gateway or SMTP secret or team webhook variable.
+    Raises ``MissingSecretError`` naming an unset SMS gateway, SMTP or voice provider secret or team webhook
+    variable.
     """
     labels = {b.name: b.label for b in config.brands}
     channels: dict[str, Channel] = {}
@@ -70,6 +71,10 @@ def build_notifier(
             sms_replies=sms is not None and sms.inbound is not None,
             bucket_s=config.bucket.total_seconds(),
         )
+    if config.notify.voice is not None:
+        from warner.notify.voice.channel import voice_channel
+
+        channels["call"] = voice_channel(config.notify.voice, labels=labels, console=console)
     if config.notify.console:
         from warner.notify.console import ConsoleChannel
 

@@ -2,8 +2,9 @@
 
 Set-up is only done when a page has arrived: a bot token that works, a Telegram id the bot
 may write to (the person must have sent the bot /start once), an SMS gateway that takes the
-number. ``send_test_page`` sends one clearly marked message ("Testalarm – kein Vorfall") to
-one person over every configured channel at once and reports what each channel answered.
+number, a phone that rings (a test call says it is a test and asks for no key).
+``send_test_page`` sends one clearly marked message ("Testalarm – kein Vorfall") to one
+person over every configured channel at once and reports what each channel answered.
 
 It touches nothing but the channels: no incident, no escalation, no Redis, no ack code, no
 digest entry, no page metrics — and no retries, so the answer is the channel's first word.
@@ -41,7 +42,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "title": "Testalarm an {name}:",
         "delivered": "{channel}: zugestellt an {target}",
         "failed": "{channel}: nicht zugestellt – {error}",
-        "no_channels": "Kein Kanal eingerichtet (notify.telegram, notify.sms oder notify.console).",
+        "no_channels": "Kein Kanal eingerichtet (notify.telegram, notify.sms, notify.voice oder notify.console).",
     },
     "en": {
         "message": (
@@ -52,13 +53,13 @@ TEXT: dict[Language, dict[str, str]] = {
         "title": "Test page to {name}:",
         "delivered": "{channel}: delivered to {target}",
         "failed": "{channel}: not delivered – {error}",
-        "no_channels": "No channel set up (notify.telegram, notify.sms or notify.console).",
+        "no_channels": "No channel set up (notify.telegram, notify.sms, notify.voice or notify.console).",
     },
 }
 
 CHANNEL_NAMES: dict[Language, dict[str, str]] = {
-    "de": {"telegram": "Telegram", "sms": "SMS", "email": "E-Mail", "console": "die Konsole"},
-    "en": {"telegram": "Telegram", "sms": "SMS", "email": "e-mail", "console": "the console"},
+    "de": {"telegram": "Telegram", "sms": "SMS", "call": "Anruf", "email": "E-Mail", "console": "die Konsole"},
+    "en": {"telegram": "Telegram", "sms": "SMS", "call": "phone call", "email": "e-mail", "console": "the console"},
 }
 
 
@@ -123,7 +124,7 @@ async def send_test_page(
         for channel in built:
             await channel.close()
     answers = [ChannelAnswer(name, False, error=error) for name, error in broken.items()] + list(sent)
-    order = {name: n for n, name in enumerate(("telegram", "sms", "email", "console"))}
+    order = {name: n for n, name in enumerate(("telegram", "sms", "call", "email", "console"))}
     answers.sort(key=lambda a: order.get(a.channel, len(order)))
     for a in answers:
         log.info("test_page_sent", person=person.id, channel=a.channel, delivered=a.delivered, error=a.error)
@@ -170,6 +171,14 @@ def _channels(
             channels["sms"] = _SmsTestPage(sms_channel(notify.sms, labels=labels))
         except MissingSecretError as exc:  # the answer of this channel; the others still get their test
             broken["sms"] = str(exc)
+    if notify.voice is not None:
+        from warner.notify.sms.config import MissingSecretError
+        from warner.notify.voice.channel import voice_channel
+
+        try:  # never the pager's: a test call says the test text, not a page
+            channels["call"] = voice_channel(notify.voice, labels=labels, console=console)
+        except MissingSecretError as exc:
+            broken["call"] = str(exc)
     if notify.email is not None:
         from warner.notify.email.channel import email_channel
         from warner.notify.sms.config import MissingSecretError

@@ -19,6 +19,7 @@ import aiohttp
 
 from warner.core import BERLIN, Recipient
 from warner.notify.base import Delivery, Page
+from warner.notify.http_verdict import is_transient, retry_after
 from warner.notify.sms.config import HttpGatewayConfig, SmsConfig, TwilioConfig, template_environment
 from warner.notify.sms.text import sms_text
 
@@ -76,14 +77,14 @@ class _SmsChannel:
         if 200 <= status < 300:
             return Delivery(self.name, target, ok=True, latency_s=latency, message_ref=self._message_ref(body))
         error = f"HTTP {status}: {body.strip()[:_ERROR_BODY_CHARS]}"
-        transient = status == 429 or status >= 500
+        transient = is_transient(status)
         return Delivery(
             self.name,
             target,
             ok=False,
             latency_s=latency,
             error=error,
-            retry_after=_retry_after(headers.get("Retry-After")) if transient else None,
+            retry_after=retry_after(headers.get("Retry-After")) if transient else None,
             permanent=not transient,
         )
 
@@ -194,13 +195,3 @@ def sms_channel(
     assert config.http is not None
     return HttpSmsChannel(config.http, name=name, timeout=timeout, labels=labels, tz=tz)
 
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header; HTTP dates are ignored (no clock read here)."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return max(seconds, 0.0)

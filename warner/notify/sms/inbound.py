@@ -28,25 +28,22 @@ as ``warner/ingest/auth.py`` does, so such bytes are a wrong secret, not a serve
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.sax.saxutils import escape
 
 import orjson
 import structlog
 from aiohttp import web
-from multidict import MultiMapping
 
 from warner.core import Language
 from warner.notify.base import IncidentActions
 from warner.notify.sms.ack_codes import AckCodes
 from warner.notify.sms.lockout import Attempt, ReplyLockout
 from warner.notify.sms.text import to_gsm7
+from warner.notify.twilio_signature import twilio_signature
 from warner.secret_digest import same_secret
 from warner.store.failures import Locked
 
@@ -114,6 +111,23 @@ class SmsInbound:
 INBOUND = web.AppKey("sms_inbound", SmsInbound)
 
 
+class Redeems(Protocol):
+    """What redeeming a code needs: ``SmsInbound``, and the key presses of calls (``notify/voice/inbound.py``)."""
+
+    @property
+    def codes(self) -> AckCodes: ...
+    @property
+    def actions(self) -> IncidentActions: ...
+    @property
+    def person_for_phone(self) -> Callable[[str], str | None]: ...
+    @property
+    def lockout(self) -> ReplyLockout: ...
+    @property
+    def status_of(self) -> StatusOf: ...
+    @property
+    def language_of(self) -> Callable[[str], Language]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """The outcome of a reply: HTTP status, a reason for machines and logs, a text for people."""
@@ -126,17 +140,6 @@ class Answer:
     @property
     def ok(self) -> bool:
         return self.status == 200
-
-
-def twilio_signature(auth_token: str, url: str, params: Mapping[str, str] | MultiMapping[str]) -> str:
-    """Twilio's request signature: base64(HMAC-SHA1(token, url + sorted name+value pairs))."""
-    payload = url
-    for name in sorted(set(params.keys())):
-        values = params.getall(name) if isinstance(params, MultiMapping) else [params[name]]
-        for value in sorted(values):
-            payload += name + value
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
 
 
 def normalise_phone(number: str) -> str:
@@ -153,8 +156,11 @@ def parse_reply(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-async def acknowledge(ctx: SmsInbound, sender: str, text: str, client: str) -> Answer:
-    """Check the reply's code for the sender's person and ack the incident it names."""
+async def acknowledge(ctx: Redeems, sender: str, text: str, client: str, *, via: str = "sms") -> Answer:
+    """Check the reply's code for the sender's person and ack the incident it names.
+
+    ``via``: the channel the answer came over (``call`` for a key press), as the timeline shows it.
+    """
     phone = normalise_phone(sender)
     code = parse_reply(text)
     if code is None:
@@ -173,18 +179,20 @@ async def acknowledge(ctx: SmsInbound, sender: str, text: str, client: str) -> A
     lang = ctx.language_of(person)
     if claim.outcome == "closed":
         return await _already(ctx, claim.incident_id, person, lang)
-    return await _ack(ctx, claim.incident_id, person, lang, attempt)
+    return await _ack(ctx, claim.incident_id, person, lang, attempt, via)
 
 
 def _locked(locked: Locked) -> Answer:
     return Answer(429, "locked", LOCKED, retry_after=locked.retry_after)
 
 
-async def _ack(ctx: SmsInbound, incident_id: str, person: str, lang: Language, attempt: Attempt) -> Answer:
+async def _ack(
+    ctx: Redeems, incident_id: str, person: str, lang: Language, attempt: Attempt, via: str = "sms"
+) -> Answer:
     """The code was live and the person's own: acknowledge, and retire the incident's codes."""
     words = MESSAGES[lang]
     try:
-        await ctx.actions.act(incident_id, "ack", person, via="sms")
+        await ctx.actions.act(incident_id, "ack", person, via=via)
     except LookupError:
         await ctx.codes.retire(incident_id, "unknown_incident")
         return Answer(404, "unknown_incident", words["unknown_incident"].format(incident=incident_id))
@@ -194,12 +202,12 @@ async def _ack(ctx: SmsInbound, incident_id: str, person: str, lang: Language, a
     status = await ctx.status_of(incident_id, lang)
     if status is not None and (status[0].state != "acknowledged" or status[0].acknowledged_by != person):
         return await _already(ctx, incident_id, person, lang, status)  # someone was quicker
-    log.info("sms_reply_acked", incident_id=incident_id, person=person, sender=attempt.sender_hint)
+    log.info("sms_reply_acked", incident_id=incident_id, person=person, sender=attempt.sender_hint, via=via)
     return Answer(200, "acked", words["acked"].format(incident=incident_id))
 
 
 async def _already(
-    ctx: SmsInbound,
+    ctx: Redeems,
     incident_id: str,
     person: str,
     lang: Language,
