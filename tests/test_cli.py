@@ -131,11 +131,14 @@ def test_demo_finishes_by_itself_and_shows_the_storm(home) -> None:
     assert time.monotonic() - started < 60
     assert "Brauerei Kesselberg" in result.stdout
     assert "duplicate deliveries were acknowledged and not counted again" in result.stdout
-    # The pages: Anna (on call) first, then Ben at the second level, who acknowledges; then it stops.
+    # The pages: Anna (on call) first, then Ben at the second level; nobody answers, so the escalation
+    # ends with a call to Ben (spoken on the console), who presses 1; then it stops.
     out = " ".join(result.stdout.split())
     assert "page (new) to anna via console: delivered" in out
     assert "page (escalation) to ben via console: delivered" in out
-    assert "acknowledged by ben via telegram" in out
+    assert "☎ Anruf bei Ben Yilmaz (+4915122222222)" in out and "Drücken Sie 1" in out
+    assert "page (escalation) to ben via call: delivered" in out
+    assert "acknowledged by ben via call" in out
     assert "the escalation stops here" in out
     # The drafts behind "Entwürfe": the glass-splinter storm is a product defect; Saturday night = off-hours.
     assert "Entwürfe für kesselberg:1" in out and "Produktmangel" in out

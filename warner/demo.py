@@ -1,7 +1,9 @@
 """``warner demo``: a Saturday-evening storm on a small German brewery, end to end.
 
 Detection, the incident, and the pages: Anna (on call) is paged on the console, does not
-answer, Ben is paged at the second level and acknowledges, and the escalation stops.
+answer, Ben is paged at the second level and sleeps through it too; the escalation ends, as
+on-call tools' do, with a phone call (spoken on the console): Ben presses 1 and the escalation
+stops.
 
 Starts a private embedded Redis in a temporary directory, the ingest API on a free
 loopback port and a worker, then sends the bundled scenario over HTTP as a webhook
@@ -47,7 +49,8 @@ from warner.store.streams import MentionStream
 if TYPE_CHECKING:
     from warner.store.connection import RedisClient
 
-# Who gets paged in the demo: Anna is on call, Ben is the next level. Pages go to the console.
+# Who gets paged in the demo: Anna is on call, Ben is the next level, then Ben is called.
+# Pages and the call (voice provider "console": the spoken text) go to the console.
 DEMO_PAGING = """
 oncall:
   people:
@@ -59,6 +62,7 @@ oncall:
         - {id: base, type: weekly, handoff: "09:00", start: 2026-11-16, members: [anna, ben]}
 notify:
   console: true
+  voice: {provider: console}
 escalation:
   group_wait: {critical: 0s, warning: 0s}
   policies:
@@ -67,6 +71,8 @@ escalation:
         - {notify_on_call: social, channels: [console]}
         - {wait: 5m}
         - {notify_persons: [ben], channels: [console]}
+        - {wait: 5m}
+        - {call: [ben]}
         - {wait: 10m}
         - {repeat: 2}
   routes:
@@ -211,14 +217,17 @@ async def _run(
 
 
 async def _second_level_answers(pager: Pager, console: Console, stop: asyncio.Event) -> None:
-    """Anna sleeps through her page; Ben, paged at the second level, acknowledges at once."""
+    """Anna sleeps through her page, Ben through his message; the call wakes Ben and he presses 1."""
     incidents = pager.engine.incidents
     while not stop.is_set():
         for incident in await incidents.recent():
             timeline = await incidents.timeline(incident.brand, incident.number)
-            if any(e.get("kind") == "delivery" and e.get("recipient") == "ben" for e in timeline):
-                line = await pager.responder.act(incident.id, "ack", "ben", via="telegram")
-                console.print(f"[bold green]{incident.id}: {line}[/bold green] — the escalation stops here.")
+            called = [e for e in timeline if e.get("kind") == "delivery" and e.get("channel") == "call" and e.get("ok")]
+            if any(e.get("recipient") == "ben" for e in called):
+                line = await pager.responder.act(incident.id, "ack", "ben", via="call")
+                console.print(
+                    f"[bold green]{incident.id}: Ben drückt 1 — {line}[/bold green] — the escalation stops here."
+                )
                 return
         await asyncio.sleep(0.05)
 
