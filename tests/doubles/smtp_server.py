@@ -13,6 +13,7 @@ import asyncio
 import shutil
 import ssl
 import subprocess
+import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -34,6 +35,7 @@ class ReceivedMail:
     message: EmailMessage
     tls: bool
     user: str | None
+    received_at: float = 0.0  # time.perf_counter() when the server took the mail (latency benchmarks)
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -180,5 +182,7 @@ class SmtpServer:
         parsed = cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
         tls = session.ssl is not None or self.security == "tls"
         user = cast(str, session.auth_data) if session.authenticated else None
-        self.mails.append(ReceivedMail(envelope.mail_from or "", list(envelope.rcpt_tos), raw, parsed, tls, user))
+        sender, to = envelope.mail_from or "", list(envelope.rcpt_tos)
+        mail = ReceivedMail(sender, to, raw, parsed, tls, user, time.perf_counter())
+        self.mails.append(mail)
         return "250 2.0.0 Queued"

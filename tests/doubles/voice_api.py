@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any, Self
@@ -43,6 +44,7 @@ class PlacedCall:
     outcome: str
     status_reads: int = 0
     canceled: bool = False
+    received_at: float = 0.0  # time.perf_counter() when the call request arrived (latency benchmarks)
 
     @property
     def status(self) -> str:
@@ -167,7 +169,7 @@ class VoiceApi:
             return web.json_response({"code": 21205, "message": f"'{missing[0]}' is required"}, status=400)
         call = PlacedCall(
             f"CA{next(self._ids):032x}", form["To"], form["From"], form["Twiml"], form.get("Timeout", ""),
-            self._outcomes.get(form["To"], "answered"),
+            self._outcomes.get(form["To"], "answered"), received_at=time.perf_counter(),
         )  # fmt: skip
         self.calls.append(call)
         return web.json_response(self._json(call, "queued"), status=201)

@@ -104,10 +104,13 @@ class Sender:
         self.attempts: list[tuple[float, Page, str, bool]] = []
         self.down: set[str] = set()
         self.crash_once = False
+        self.ringing: dict[str, asyncio.Event] = {}  # channel -> released when the phone stops ringing
 
     async def deliver(self, page: Page, order: list[str]) -> list[Delivery]:
         out = []
         for channel in order:
+            if channel in self.ringing:
+                await self.ringing[channel].wait()
             ok = channel not in self.down
             self.attempts.append((self.clock.now(), page, channel, ok))
             ref = page.message_ref or f"{channel}-{len(self.attempts)}"
@@ -552,3 +555,31 @@ async def test_a_critical_page_uses_quiet_channels_too(redis, make_engine, clock
     await event(redis, engine, clock, "critical")
     await engine.run_due()
     assert sender.sent() == [("anna", "call", "new")]
+
+
+async def test_a_ringing_phone_holds_neither_another_person_nor_another_incident(
+    redis, make_engine, clock, sender, roster
+):
+    policies = {
+        "policies": [
+            {"id": "both", "steps": [{"call": ["anna"]}]},
+            {"id": "ben", "steps": [{"notify_persons": ["ben"]}]},
+        ],
+        "routes": [
+            {"severity": ["critical"], "policy": "both"},
+            {"severity": ["warning"], "policy": "ben"},
+        ],
+    }
+    engine = make_engine(escalation_config(group_wait={"critical": "0s", "warning": "0s"}, **policies))
+    sender.ringing["call"] = asyncio.Event()  # Anna's phone rings until released
+    await event(redis, engine, clock, "critical", number=1)
+    await event(redis, engine, clock, "warning", number=2)
+    running = asyncio.create_task(engine.run_due())
+    for _ in range(200):
+        if ("ben", "telegram", "new") in sender.sent():
+            break
+        await asyncio.sleep(0.01)
+    assert sender.sent() == [("ben", "telegram", "new")]  # incident 2 paged while incident 1's call rings
+    sender.ringing["call"].set()
+    await running
+    assert sorted(sender.sent()) == [("anna", "call", "new"), ("ben", "telegram", "new")]

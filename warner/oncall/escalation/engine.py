@@ -188,18 +188,31 @@ class EscalationEngine:
             self._wake.clear()
 
     async def run_due(self, limit: int = 50) -> int:
-        """Claim and run every due timer; returns how many ran."""
+        """Claim and run every due timer; returns how many ran.
+
+        Timers of different incidents run side by side, each incident's in order: a phone call
+        rings for up to ``ring_timeout`` before its outcome is known, and one incident's call
+        must not hold another incident's first page for that long.
+        """
         ran = 0
         while batch := await self.timers.claim(limit):
+            by_incident: dict[str, list[Timer]] = {}
             for timer in batch:
-                try:
-                    await self._fire(timer)
-                except Exception:
-                    log.exception("timer_failed", timer=timer.id, attempt=timer.attempt)
-                    if timer.attempt < MAX_ATTEMPTS:
-                        continue  # the lease expires and the auditor re-drives it
-                await self.timers.complete(timer)
-                ran += 1
+                by_incident.setdefault(timer.owner, []).append(timer)
+            ran += sum(await asyncio.gather(*(self._run_in_order(timers) for timers in by_incident.values())))
+        return ran
+
+    async def _run_in_order(self, timers: list[Timer]) -> int:
+        ran = 0
+        for timer in timers:
+            try:
+                await self._fire(timer)
+            except Exception:
+                log.exception("timer_failed", timer=timer.id, attempt=timer.attempt)
+                if timer.attempt < MAX_ATTEMPTS:
+                    continue  # the lease expires and the auditor re-drives it
+            await self.timers.complete(timer)
+            ran += 1
         return ran
 
     async def audit(self) -> int:
@@ -285,10 +298,13 @@ class EscalationEngine:
                     await self.on_response(t)
             case PageTargets(step=step, level=level, kind=kind, reason=reason, then=nxt):
                 targets = await self.paging.targets(inc, policy.id, p.pos, step, timer.id, self._local())
-                for recipient, person in targets:
-                    await self.paging.page(
-                        PageRequest(inc, recipient, step, gen, kind, reason, level, timer.id, person)
+                # everyone at once: one person's ringing phone does not delay the next person's page
+                await asyncio.gather(
+                    *(
+                        self.paging.page(PageRequest(inc, recipient, step, gen, kind, reason, level, timer.id, person))
+                        for recipient, person in targets
                     )
+                )
                 await self._schedule_step(iid, gen, nxt)
 
     async def _schedule_step(self, iid: str, gen: int, nxt: ScheduleStep) -> None:
