@@ -1,14 +1,21 @@
-"""Paging benchmark: alert decision → request at the Telegram Bot API and the SMS gateway.
+"""Paging benchmark: alert decision → request at each channel's API (Telegram, SMS, call, e-mail, Teams, Slack).
 
-Starts a private embedded Redis, the Telegram Bot API double and the SMS gateway double
-(``tests/doubles``, on 127.0.0.1), and builds the pager from a config the way the worker
-does: python-telegram-bot pointed at the Bot API double, the Twilio adapter at the gateway
-double, one policy that pages the on-call person on Telegram and SMS at once
-(``delivery: all``, ``group_wait`` 0 s). Then, one incident at a time: the incident is
-written to Redis as the detect stage writes it, ``t0`` is taken at the alert decision (just
-before ``engine.on_event(IncidentEvent("opened", ...))``), the engine runs the step that
-``on_event`` scheduled (``run_due``), and ``t1`` is the moment the double received that
-incident's ``sendMessage`` or SMS request (``time.perf_counter()`` in the same process).
+Starts a private embedded Redis and a local double of every channel's API (``tests/doubles``,
+on 127.0.0.1): the Telegram Bot API, Twilio's Messages API for SMS, Twilio's Voice API for
+calls, a real SMTP server (aiosmtpd) for e-mail, and the Teams and Slack incoming webhooks.
+The pager is built from a config the way the worker builds it: python-telegram-bot pointed at
+the Bot API double, the Twilio adapters at theirs, aiosmtplib at the SMTP server, the team's
+webhook URLs at the webhook double. One policy (``group_wait`` 0 s): first the team's
+announcement (``notify_team_chat``: Teams and Slack at once), then the on-call person on
+Telegram, SMS, a call and e-mail at once (``delivery: all``). Then, one incident at a time:
+the incident is written to Redis as the detect stage writes it, ``t0`` is taken at the alert
+decision (just before ``engine.on_event(IncidentEvent("opened", ...))``), the engine runs the
+steps that ``on_event`` scheduled (``run_due``), and each channel's figure is the moment its
+double received that incident's request (``time.perf_counter()`` in the same process): the
+``sendMessage``, the SMS, the call being placed (``Calls.json``), the mail accepted after DATA,
+the webhook post. Person channels come after the team's step, so their figures include its
+two webhook posts (a few milliseconds). "delivered in timeline" waits for the call to be
+answered too: the Voice double answers on its second status read (``poll_interval`` 0.25 s).
 
 Phases (each can be switched off with 0):
 
@@ -42,8 +49,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the doubles live with the tests
 
+from doubles.chat_webhooks import ChatWebhooks
 from doubles.sms_gateway import SmsGateway
+from doubles.smtp_server import SmtpServer
 from doubles.telegram_api import TelegramApiDouble
+from doubles.voice_api import VoiceApi
 
 from warner.config.loading import parse_config
 from warner.incidents.model import Incident, IncidentEvent, TopMention
@@ -59,6 +69,8 @@ from warner.store.embedded import EmbeddedRedis
 BRAND = "kesselberg"
 ANNA_TELEGRAM = 1001
 ANNA_PHONE = "+4915111111111"
+ANNA_EMAIL = "anna@example.de"
+CHANNELS = ("telegram", "sms", "call", "email", "teams", "slack")
 
 CONFIG = """
 brands:
@@ -68,7 +80,9 @@ brands:
 bucket: 1m
 oncall:
   people:
-    - {{id: anna, name: Anna, telegram_id: {telegram_id}, phone: "{phone}"}}
+    - {{id: anna, name: Anna, telegram_id: {telegram_id}, phone: "{phone}", email: "{email}"}}
+  teams:
+    - {{id: social, members: [anna], teams_webhook_env: BENCH_TEAMS_URL, slack_webhook_env: BENCH_SLACK_URL}}
   schedules:
     - id: social
       layers:
@@ -79,6 +93,15 @@ notify:
     provider: twilio
     twilio: {{base_url: "{sms}", account_sid: AC0123456789abcdef, auth_token_env: BENCH_TWILIO_TOKEN,
               from_number: "+4930123456"}}
+  voice:
+    provider: twilio
+    twilio: {{base_url: "{voice}", account_sid: AC0123456789abcdef, auth_token_env: BENCH_TWILIO_TOKEN,
+              from_number: "+4930123456"}}
+    public_url: "http://127.0.0.1:9"
+    poll_interval: 250ms
+  email: {{host: 127.0.0.1, port: {smtp}, security: none, from_address: warner@example.de}}
+  teams: {{}}
+  slack: {{}}
   retry: {{max_attempts: 3, base_delay: 10ms, max_delay: 20ms, max_retry_after: 5s}}
 escalation:
   group_wait: {{critical: 0s, warning: 0s}}
@@ -87,7 +110,8 @@ escalation:
   policies:
     - id: storm
       steps:
-        - {{notify_persons: [anna], channels: [telegram, sms], delivery: all}}
+        - {{notify_team_chat: social}}
+        - {{notify_persons: [anna], channels: [telegram, sms, call, email], delivery: all}}
   routes:
     - {{severity: [warning, critical], when: any, policy: storm}}
 """
@@ -101,20 +125,48 @@ TOP = [
 
 @dataclass
 class Phase:
-    """Latencies of one phase, in seconds, one entry per incident."""
+    """Latencies of one phase, in seconds, one entry per incident and channel."""
 
     name: str
-    telegram: list[float] = field(default_factory=list)
-    sms: list[float] = field(default_factory=list)
+    arrivals: dict[str, list[float]] = field(default_factory=lambda: {c: [] for c in CHANNELS})
     done: list[float] = field(default_factory=list)  # decision → engine finished (timeline written)
     missed: int = 0
     elapsed: float = 0.0
     paced: bool = False  # random pauses between incidents: pages/s says nothing about capacity
 
 
+@dataclass
+class Doubles:
+    telegram: TelegramApiDouble
+    sms: SmsGateway
+    voice: VoiceApi
+    smtp: SmtpServer
+    chats: ChatWebhooks
+
+    def marks(self) -> dict[str, int]:
+        return {
+            "telegram": len(self.telegram.calls), "sms": len(self.sms.requests), "call": len(self.voice.calls),
+            "email": len(self.smtp.mails), "chats": len(self.chats.posted),
+        }  # fmt: skip
+
+    def arrivals(self, mark: dict[str, int]) -> dict[str, float | None]:
+        """When each channel's request of this incident arrived (the last one: the accepted attempt)."""
+        tg = [c.received_at for c in self.telegram.calls[mark["telegram"]:] if c.method == "sendMessage"]
+        chats = self.chats.posted[mark["chats"]:]
+        found = {
+            "telegram": tg,
+            "sms": [r.received_at for r in self.sms.requests[mark["sms"]:]],
+            "call": [c.received_at for c in self.voice.calls[mark["call"]:]],
+            "email": [m.received_at for m in self.smtp.mails[mark["email"]:]],
+            "teams": [p.received_at for p in chats if p.platform == "teams"],
+            "slack": [p.received_at for p in chats if p.platform == "slack"],
+        }  # fmt: skip
+        return {channel: (times[-1] if times else None) for channel, times in found.items()}
+
+
 class Bench:
-    def __init__(self, pager: Pager, redis: Any, telegram: TelegramApiDouble, sms: SmsGateway) -> None:
-        self.pager, self.redis, self.telegram, self.sms = pager, redis, telegram, sms
+    def __init__(self, pager: Pager, redis: Any, doubles: Doubles) -> None:
+        self.pager, self.redis, self.doubles = pager, redis, doubles
         self.incidents = IncidentStore(redis)
         self.number = 0
 
@@ -143,30 +195,27 @@ class Bench:
     ) -> None:
         """Open one incident at the alert decision, ``drive`` the engine, read the doubles' arrival times."""
         inc = await self.write_incident()
-        tg_mark, sms_mark = len(self.telegram.calls), len(self.sms.requests)
+        mark = self.doubles.marks()
         t0 = time.perf_counter()
         await self.pager.engine.on_event(IncidentEvent("opened", inc.updated_at, inc))
         await drive()
         deadline = time.perf_counter() + timeout
-        while True:
-            tg = [c for c in self.telegram.calls[tg_mark:] if c.method == "sendMessage"]
-            sms = self.sms.requests[sms_mark:]
-            delivered = await self._delivered(inc)
-            if delivered or time.perf_counter() > deadline:
-                break
+        while not (delivered := await self._delivered(inc)) and time.perf_counter() < deadline:
             await asyncio.sleep(0.001)
         t_done = time.perf_counter()
-        if not tg or not sms or not delivered:
+        arrivals = self.doubles.arrivals(mark)
+        if not delivered or any(t is None for t in arrivals.values()):
             phase.missed += 1
             return
-        phase.telegram.append(tg[-1].received_at - t0)  # the last attempt is the one accepted
-        phase.sms.append(sms[-1].received_at - t0)
+        for channel, at in arrivals.items():
+            assert at is not None
+            phase.arrivals[channel].append(at - t0)
         phase.done.append(t_done - t0)
 
     async def _delivered(self, inc: Incident) -> bool:
         timeline = await self.incidents.timeline(BRAND, inc.number)
         ok = {e["channel"] for e in timeline if e.get("kind") == "delivery" and e.get("ok")}
-        return ok >= {"telegram", "sms"}
+        return ok >= set(CHANNELS)
 
 
 async def run_phase(
@@ -191,16 +240,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+LABELS = {
+    "telegram": "decision → Telegram sendMessage",
+    "sms": "decision → SMS request",
+    "call": "decision → call placed (Calls.json)",
+    "email": "decision → mail accepted (SMTP)",
+    "teams": "decision → Teams webhook post",
+    "slack": "decision → Slack webhook post",
+}
+
+
 def report(phase: Phase) -> None:
     pages = len(phase.done)
     rate = pages / phase.elapsed if phase.elapsed else float("nan")
-    pace = "paced by random pauses" if phase.paced else f"{rate:,.1f} pages/s, one incident at a time"
-    print(f"  {phase.name}: {pages} pages ({pages} Telegram messages + {pages} SMS), {phase.missed} missed, "
+    pace = "paced by random pauses" if phase.paced else f"{rate:,.1f} incidents/s, one at a time"
+    print(f"  {phase.name}: {pages} incidents x {len(CHANNELS)} channels, {phase.missed} missed, "
           f"{phase.elapsed:.2f} s ({pace})")  # fmt: skip
-    for label, values in (("decision → Telegram sendMessage", phase.telegram), ("decision → SMS request", phase.sms),
-                          ("decision → delivered in timeline", phase.done)):  # fmt: skip
+    rows = [(LABELS[c], phase.arrivals[c]) for c in CHANNELS] + [("decision → all delivered in timeline", phase.done)]
+    for label, values in rows:
         ms = [v * 1000 for v in values]
-        print(f"    {label:<33} p50 {percentile(ms, .5):7.1f} ms   p95 {percentile(ms, .95):7.1f} ms   "
+        print(f"    {label:<38} p50 {percentile(ms, .5):7.1f} ms   p95 {percentile(ms, .95):7.1f} ms   "
               f"p99 {percentile(ms, .99):7.1f} ms   max {max(ms, default=float('nan')):7.1f} ms")  # fmt: skip
 
 
@@ -215,13 +274,24 @@ async def run(args: argparse.Namespace) -> None:
     redis = connect(server.url)
     phases: list[Phase] = []
     try:
-        async with TelegramApiDouble() as telegram, SmsGateway() as sms:
-            text = CONFIG.format(telegram_id=ANNA_TELEGRAM, phone=ANNA_PHONE, telegram=telegram.base_url, sms=sms.url)
+        async with (
+            TelegramApiDouble() as telegram,
+            SmsGateway() as sms,
+            VoiceApi(auth_token="twilio-test-token") as voice,
+            SmtpServer() as smtp,
+            ChatWebhooks() as chats,
+        ):
+            os.environ["BENCH_TEAMS_URL"] = chats.url("teams")
+            os.environ["BENCH_SLACK_URL"] = chats.url("slack")
+            text = CONFIG.format(
+                telegram_id=ANNA_TELEGRAM, phone=ANNA_PHONE, email=ANNA_EMAIL, telegram=telegram.base_url,
+                sms=sms.url, voice=voice.url, smtp=smtp.port,
+            )  # fmt: skip
             config = parse_config(text, "bench-paging.yaml")
             pager = build_pager(config, redis, Metrics())
             assert pager is not None and pager.application is not None
             await pager.application.initialize()  # getMe; the bot does not poll here
-            bench = Bench(pager, redis, telegram, sms)
+            bench = Bench(pager, redis, Doubles(telegram, sms, voice, smtp, chats))
             try:
 
                 async def run_due() -> None:
@@ -263,7 +333,7 @@ async def run(args: argparse.Namespace) -> None:
         server.stop()
 
     print(f"warner paging benchmark — alert decision → request at the doubles (127.0.0.1), "
-          f"1 person, Telegram + SMS (delivery: all), "
+          f"a team (Teams + Slack), then 1 person (Telegram + SMS + call + e-mail, delivery: all), "
           f"appendfsync {args.appendfsync}, {os.cpu_count()} CPUs")  # fmt: skip
     for phase in phases:
         report(phase)
@@ -271,7 +341,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--incidents", type=int, default=300, help="incidents paged with run_due right after on_event")
+    parser.add_argument("--incidents", type=int, default=200, help="incidents paged with run_due right after on_event")
     parser.add_argument("--warmup", type=int, default=5, help="incidents paged first and not measured")
     parser.add_argument("--loop-incidents", type=int, default=20, help="incidents paged by the engine's timer loop")
     parser.add_argument("--throttled-incidents", type=int, default=5, help="incidents paged through one 429 each")
