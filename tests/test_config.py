@@ -277,3 +277,38 @@ def test_a_missing_secret_is_named_in_one_plain_phrase(config_file, capsys, monk
         f"error: {path}:7: notify.sms.http.user_env: environment variable NOPE_SMS_USER is not set "
         "(the SMS gateway's user name)",
     ]
+
+
+def test_the_secrets_of_calls_mail_and_team_chats_are_checked_before_the_night_they_are_needed(
+    config_file, capsys, monkeypatch
+) -> None:
+    for name in ("NOPE_VOICE_TOKEN", "NOPE_SMTP_USER", "NOPE_SMTP_PASSWORD", "NOPE_TEAMS_URL", "NOPE_SLACK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    path = config_file(
+        "oncall:\n"
+        "  people: [{id: anna, name: Anna, phone: '+4915112345678', email: anna@example.de}]\n"
+        "  teams: [{id: social, members: [anna], teams_webhook_env: NOPE_TEAMS_URL}]\n"
+        "notify:\n"
+        "  voice:\n"
+        "    provider: twilio\n"
+        "    twilio: {account_sid: AC1, auth_token_env: NOPE_VOICE_TOKEN, from_number: '+4930123456'}\n"
+        "    public_url: https://warner.example.de\n"
+        "  email: {host: smtp.example.de, from_address: warner@example.de, user_env: NOPE_SMTP_USER, "
+        "password_env: NOPE_SMTP_PASSWORD}\n"
+        "  teams: {}\n"
+        "  slack: {signing_secret_env: NOPE_SLACK_SECRET}\n"
+        "escalation:\n  policies: [{id: p, steps: [{call: [anna]}, {notify_team_chat: social}]}]\n"
+        "  routes: [{severity: [critical], policy: p}]\n"
+    )
+    assert main(["check-config", "--offline", str(path)]) == 1
+    errors = [line.split(": ", 2)[2] for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert sorted(errors) == [
+        "notify.email.password_env: environment variable NOPE_SMTP_PASSWORD is not set (the SMTP password)",
+        "notify.email.user_env: environment variable NOPE_SMTP_USER is not set (the SMTP user name)",
+        "notify.slack.signing_secret_env: environment variable NOPE_SLACK_SECRET is not set (Slack's signing "
+        "secret; button presses are refused until it is)",
+        "notify.voice.twilio.auth_token_env: environment variable NOPE_VOICE_TOKEN is not set "
+        "(the Twilio auth token for calls)",
+        "oncall.teams[0].teams_webhook_env: environment variable NOPE_TEAMS_URL is not set "
+        "(the Microsoft Teams webhook URL of team 'social')",
+    ]

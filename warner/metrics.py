@@ -89,7 +89,7 @@ class Metrics:
         self.digest_failures = Counter(
             "warner_digest_failures",
             "Failed tries to send the weekly digest, by reason (digest/failures.py: token_refused, "
-            "telegram_unreachable, recipients_refused, not_configured, redis, error)",
+            "telegram_unreachable, mail_unreachable, recipients_refused, not_configured, redis, error)",
             ["reason"],
             registry=r,
         )

@@ -247,8 +247,8 @@ def _slack_interaction_route(
     config: Config, signing_secret_env: str, responder: IncidentResponder, roster: ConfigDirectory
 ) -> Callable[[web.Application], None]:
     """What mounts ``POST /slack/interactions``: a signed "Übernehmen" press acknowledges as its person."""
+    from warner.notify.secrets import read_secret
     from warner.notify.slack.interactions import SlackInteractions, add_slack_routes
-    from warner.notify.sms.config import read_secret
 
     people = {p.slack_user_id: p.id for p in config.oncall.people if p.slack_user_id}
     interactions = SlackInteractions(
@@ -273,7 +273,7 @@ def _sms_reply_routes(
 
     Each reply route only with its secret (SmsConfig refuses a config that leaves one open).
     """
-    from warner.notify.sms.config import read_secret
+    from warner.notify.secrets import read_secret
     from warner.notify.sms.inbound import SmsInbound, add_sms_routes, status_from
     from warner.notify.sms.lockout import ReplyLockout
 
@@ -310,7 +310,7 @@ def _voice_key_routes(
 ) -> Callable[[web.Application], None]:
     """What mounts the key-press routes of calls on the API app, each only with its secret
     (VoiceConfig refuses a config that would leave one open)."""
-    from warner.notify.sms.config import read_secret
+    from warner.notify.secrets import read_secret
     from warner.notify.sms.inbound import status_from
     from warner.notify.sms.lockout import ReplyLockout
     from warner.notify.voice.config import GATHER_PATH

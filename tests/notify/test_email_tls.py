@@ -18,7 +18,8 @@ from warner.core import Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Page
 from warner.notify.email.channel import email_channel
-from warner.notify.email.config import EmailConfig, MissingSecretError
+from warner.notify.email.config import EmailConfig
+from warner.notify.secrets import MissingSecretError
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a certificate")
 

@@ -11,8 +11,9 @@ from doubles.sms_gateway import GENERIC_PATH, SmsGateway
 from warner.core import Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Page
+from warner.notify.secrets import MissingSecretError
 from warner.notify.sms.channels import HttpSmsChannel, TwilioSmsChannel, sms_channel
-from warner.notify.sms.config import HttpGatewayConfig, MissingSecretError, SmsConfig, TwilioConfig
+from warner.notify.sms.config import HttpGatewayConfig, SmsConfig, TwilioConfig
 from warner.notify.sms.text import gsm7_length
 
 PHONE = "+4915112345678"

@@ -10,7 +10,7 @@ from doubles.chat_webhooks import ChatWebhooks
 from notify.team_chat_pages import CONSOLE, HOSTILE, LABELS, team_page
 
 from warner.notify.delivery import Notifier, RetryPolicy
-from warner.notify.sms.config import MissingSecretError
+from warner.notify.secrets import MissingSecretError
 from warner.notify.team_chat import TeamChatChannel, team_webhooks
 from warner.notify.teams.card import CARD_CONTENT_TYPE
 from warner.notify.teams.channel import teams_channel

@@ -17,8 +17,9 @@ from warner.core import Recipient
 from warner.incidents.model import Incident
 from warner.notify.base import Delivery, Page
 from warner.notify.delivery import Notifier, RetryPolicy
+from warner.notify.secrets import MissingSecretError
 from warner.notify.sms.channels import sms_channel
-from warner.notify.sms.config import MissingSecretError, SmsConfig
+from warner.notify.sms.config import SmsConfig
 from warner.notify.voice.config import VoiceConfig
 from warner.notify.voice.twilio import TwilioVoiceChannel
 

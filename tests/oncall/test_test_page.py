@@ -183,7 +183,7 @@ async def test_page_test_without_any_channel_set_up_says_which_keys_set_one_up(
     config = config_file(CONFIG_YAML + "oncall:\n  people:\n    - {id: anna, name: Anna, telegram_id: 1001}\n")
     result = await warner(tmp_path, redis_url, "--config", str(config), "page", "--test", "anna")
     assert result.returncode == 1 and result.stdout == ""
-    no_channel = "error: No channel set up (notify.telegram, notify.sms, notify.voice or notify.console)."
+    no_channel = "error: No channel set up (notify.telegram, notify.sms, notify.voice, notify.email or notify.console)."
     assert no_channel in result.stderr.splitlines()
 
 

@@ -25,7 +25,7 @@ from warner.digest.config import DigestSettings
 from warner.digest.model import WeekFigures
 from warner.digest.report import view
 from warner.notify.base import Delivery
-from warner.notify.sms.config import MissingSecretError, read_secret
+from warner.notify.secrets import MissingSecretError, read_secret
 from warner.notify.webhook_post import WebhookPoster
 
 log = structlog.get_logger(__name__)

@@ -33,9 +33,10 @@ from warner.core import Language
 from warner.digest.config import DigestSettings
 from warner.digest.model import WeekFigures
 from warner.digest.report import TEMPLATES, render_markdown, view
-from warner.notify.email.config import EmailConfig, MissingSecretError
+from warner.notify.email.config import EmailConfig
 from warner.notify.email.message import CTE, MAIL_POLICY
 from warner.notify.email.smtp import SmtpSender
+from warner.notify.secrets import MissingSecretError
 
 log = structlog.get_logger(__name__)
 

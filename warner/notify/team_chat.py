@@ -23,7 +23,7 @@ import structlog
 
 from warner.core import Recipient
 from warner.notify.base import Delivery, Page
-from warner.notify.sms.config import read_secret
+from warner.notify.secrets import read_secret
 from warner.notify.webhook_post import WebhookPoster
 
 log = structlog.get_logger(__name__)

@@ -42,7 +42,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "title": "Testalarm an {name}:",
         "delivered": "{channel}: zugestellt an {target}",
         "failed": "{channel}: nicht zugestellt – {error}",
-        "no_channels": "Kein Kanal eingerichtet (notify.telegram, notify.sms, notify.voice oder notify.console).",
+        "no_channels": "Kein Kanal eingerichtet "
+        "(notify.telegram, notify.sms, notify.voice, notify.email oder notify.console).",
     },
     "en": {
         "message": (
@@ -53,7 +54,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "title": "Test page to {name}:",
         "delivered": "{channel}: delivered to {target}",
         "failed": "{channel}: not delivered – {error}",
-        "no_channels": "No channel set up (notify.telegram, notify.sms, notify.voice or notify.console).",
+        "no_channels": "No channel set up (notify.telegram, notify.sms, notify.voice, notify.email or notify.console).",
     },
 }
 
@@ -164,15 +165,15 @@ def _channels(
             else:
                 channels["telegram"] = TelegramChannel.create(notify.telegram, secrets.token, secrets.callback_key)
     if notify.sms is not None:
+        from warner.notify.secrets import MissingSecretError
         from warner.notify.sms.channels import sms_channel
-        from warner.notify.sms.config import MissingSecretError
 
         try:
             channels["sms"] = _SmsTestPage(sms_channel(notify.sms, labels=labels))
         except MissingSecretError as exc:  # the answer of this channel; the others still get their test
             broken["sms"] = str(exc)
     if notify.voice is not None:
-        from warner.notify.sms.config import MissingSecretError
+        from warner.notify.secrets import MissingSecretError
         from warner.notify.voice.channel import voice_channel
 
         try:  # never the pager's: a test call says the test text, not a page
@@ -181,7 +182,7 @@ def _channels(
             broken["call"] = str(exc)
     if notify.email is not None:
         from warner.notify.email.channel import email_channel
-        from warner.notify.sms.config import MissingSecretError
+        from warner.notify.secrets import MissingSecretError
 
         try:  # its own channel even in the pager: a mail channel holds no connection worth reusing
             channels["email"] = email_channel(notify.email, labels=labels)

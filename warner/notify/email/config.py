@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from warner.config.common import ENV_NAME, Duration, Section
-from warner.notify.sms.config import MissingSecretError, read_secret
+from warner.notify.secrets import read_secret
 
-__all__ = ["DEFAULT_PORTS", "EmailConfig", "MissingSecretError"]
+__all__ = ["DEFAULT_PORTS", "EmailConfig"]
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")

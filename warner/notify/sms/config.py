@@ -10,30 +10,20 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from warner.config.common import ENV_NAME, Duration, Section, TimeZoneName
+from warner.notify.secrets import NoSecretsInYaml, field_error, read_secret
 
 FORM_TEMPLATE = "to={{ to|urlencode }}&text={{ text|urlencode }}{% if sender %}&from={{ sender|urlencode }}{% endif %}"
 JSON_TEMPLATE = '{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "from": {{ sender|tojson }}}'
 
-_SECRET_KEYS = {"password", "token", "secret", "auth_token", "api_key"}
-
-
-class MissingSecretError(RuntimeError):
-    """An ``*_env`` variable named in the SMS config is not set."""
-
-
 def _field_error(loc: tuple[str, ...], message: str) -> ValidationError:
-    """A validation error located at ``loc`` below the model raising it, so the config error names
-    the key (``notify.sms.inbound.token_env``), not just the section."""
-    error = PydanticCustomError("value_error", message)
-    return ValidationError.from_exception_data("SmsConfig", [InitErrorDetails(type=error, loc=loc, input=None)])
+    return field_error("SmsConfig", loc, message)
 
 
 def template_environment() -> SandboxedEnvironment:
@@ -41,27 +31,7 @@ def template_environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
 
 
-def read_secret(env_name: str, field: str) -> str:
-    value = os.environ.get(env_name, "")
-    if not value:
-        raise MissingSecretError(f"environment variable {env_name} is not set ({field})")
-    return value
-
-
-class _NoSecrets(Section):
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secret_in_yaml(cls, data: Any) -> Any:
-        if isinstance(data, dict) and _SECRET_KEYS & set(data):
-            found = ", ".join(sorted(_SECRET_KEYS & set(data)))
-            raise ValueError(
-                f"secrets are not read from YAML ({found}): put them in environment variables "
-                "and name those in the *_env fields"
-            )
-        return data
-
-
-class HttpGatewayConfig(_NoSecrets):
+class HttpGatewayConfig(NoSecretsInYaml):
     """A generic HTTP SMS gateway: one request per message, rendered from a template."""
 
     url: str = Field(pattern=r"^https?://", description="Endpoint that sends one SMS.")
@@ -134,7 +104,7 @@ class HttpGatewayConfig(_NoSecrets):
         return None
 
 
-class TwilioConfig(_NoSecrets):
+class TwilioConfig(NoSecretsInYaml):
     """Twilio, or anything that speaks its Messages API (base_url points elsewhere)."""
 
     base_url: str = Field(

@@ -16,14 +16,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from warner.config.common import ENV_NAME, Duration, Section, TimeZoneName
-from warner.notify.sms.config import _field_error, _NoSecrets, read_secret
+from warner.notify.secrets import NoSecretsInYaml, field_error, read_secret
 
 GATHER_PATH = "/voice/twilio/gather"
 PRESS_PATH = "/voice/press"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class TwilioVoiceConfig(_NoSecrets):
+class TwilioVoiceConfig(NoSecretsInYaml):
     """Twilio's Voice API, or anything that speaks it (``base_url`` points elsewhere)."""
 
     base_url: str = Field(
@@ -39,7 +39,7 @@ class TwilioVoiceConfig(_NoSecrets):
         return read_secret(self.auth_token_env, "notify.voice.twilio.auth_token_env")
 
 
-class VoiceHookConfig(_NoSecrets):
+class VoiceHookConfig(NoSecretsInYaml):
     """A generic call hook: warner POSTs the text to speak, the hook calls and answers how it went."""
 
     url: str = Field(pattern=r"^https?://", description="Endpoint that places one call and answers its outcome.")
@@ -105,10 +105,10 @@ class VoiceConfig(Section):
         if self.provider != "console" and getattr(self, self.provider) is None:
             raise ValueError(f"provider {self.provider} needs a voice.{self.provider} section")
         if not 5 <= self.ring_timeout.total_seconds() <= 600:
-            raise _field_error(("ring_timeout",), "must be between 5s and 10m (what Twilio accepts)")
+            raise field_error("VoiceConfig", ("ring_timeout",), "must be between 5s and 10m (what Twilio accepts)")
         for name in ("answer_grace", "poll_interval", "timeout"):
             if getattr(self, name).total_seconds() <= 0:
-                raise _field_error((name,), "must be positive")
+                raise field_error("VoiceConfig", (name,), "must be positive")
         return self
 
     @model_validator(mode="after")
@@ -117,16 +117,16 @@ class VoiceConfig(Section):
         if self.provider == "console":
             return self
         if not self.public_url:
-            raise _field_error(
+            raise field_error("VoiceConfig",
                 ("public_url",),
                 f"required with provider {self.provider}: the URL where the provider reaches warner's API "
                 "(key presses come back below it; behind a proxy warner cannot work it out)",
             )
         url = urlsplit(self.public_url)
         if url.scheme != "https" and url.hostname not in _LOOPBACK:
-            raise _field_error(("public_url",), "must be https (http only on loopback, for tests)")
+            raise field_error("VoiceConfig", ("public_url",), "must be https (http only on loopback, for tests)")
         if self.provider == "http" and not self.inbound.token_env:
-            raise _field_error(
+            raise field_error("VoiceConfig",
                 ("inbound", "token_env"),
                 "required with provider http: POST /voice/press acknowledges incidents and is only served "
                 "with a bearer token (name the environment variable that holds it)",
