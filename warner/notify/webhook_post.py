@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from warner.notify.base import Delivery
+from warner.notify.http_session import LazySession
 
 _ERROR_BODY_CHARS = 200
 
@@ -28,14 +29,13 @@ class WebhookPoster:
 
     def __init__(self, channel: str, timeout: float) -> None:
         self.channel = channel
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = LazySession(timeout)
 
     async def post(self, url: str, body: Mapping[str, Any], *, target: str) -> Delivery:
         """POST ``body`` as JSON to ``url``; the ``Delivery`` names ``target`` (a team id), never the URL."""
         started = time.perf_counter()
         try:
-            async with self._client().post(
+            async with self._http.get().post(
                 url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}
             ) as response:
                 text = await response.text(errors="replace")
@@ -48,14 +48,7 @@ class WebhookPoster:
             return self._failed(target, started, _without_url(f"{type(exc).__name__}: {exc}", url))
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        await self._http.close()
 
     def _failed(self, target: str, started: float, error: str) -> Delivery:
         return Delivery(self.channel, target, ok=False, latency_s=time.perf_counter() - started, error=error)

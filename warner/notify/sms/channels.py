@@ -19,6 +19,7 @@ import aiohttp
 
 from warner.core import BERLIN, Recipient
 from warner.notify.base import Delivery, Page
+from warner.notify.http_session import LazySession
 from warner.notify.http_verdict import is_transient, retry_after
 from warner.notify.sms.config import HttpGatewayConfig, SmsConfig, TwilioConfig, template_environment
 from warner.notify.sms.text import sms_text
@@ -40,10 +41,9 @@ class _SmsChannel:
         tz: tzinfo = BERLIN,
     ) -> None:
         self.name = name
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._labels = dict(labels or {})
         self._tz = tz
-        self._session: aiohttp.ClientSession | None = None
+        self._http = LazySession(timeout)
 
     def can_reach(self, recipient: Recipient) -> bool:
         return bool(recipient.phone)
@@ -52,19 +52,12 @@ class _SmsChannel:
         return sms_text(page, label=self._labels.get(page.incident.brand), tz=self._tz)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        await self._http.close()
 
     async def _request(self, target: str, method: str, url: str, **kwargs: Any) -> Delivery:
         started = time.perf_counter()
         try:
-            async with self._client().request(method, url, **kwargs) as response:
+            async with self._http.get().request(method, url, **kwargs) as response:
                 body = await response.text(errors="replace")
                 latency = time.perf_counter() - started
                 return self._verdict(target, response.status, response.headers, body, latency)

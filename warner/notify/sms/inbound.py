@@ -251,7 +251,7 @@ async def twilio_reply(request: web.Request) -> web.Response:
     _log_refusal(answer, "twilio", request)
     if answer.status in (200, 409):  # the person a code belongs to: Twilio texts this back
         return web.Response(text=twiml(answer.message), content_type="application/xml")
-    return web.Response(status=answer.status, text=answer.message, headers=_retry_after(answer))
+    return web.Response(status=answer.status, text=answer.message, headers=retry_after_header(answer))
 
 
 async def generic_reply(request: web.Request) -> web.Response:
@@ -259,17 +259,17 @@ async def generic_reply(request: web.Request) -> web.Response:
     ctx = request.app[INBOUND]
     presented = request.headers.get("Authorization", "")
     if ctx.reply_token is None or not same_secret(f"Bearer {ctx.reply_token}", presented):
-        return _json(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
+        return json_response(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("from"), str) or not isinstance(body.get("text"), str):
-        return _json(400, {"ok": False, "reason": "bad_request", "message": BAD_REQUEST})
+        return json_response(400, {"ok": False, "reason": "bad_request", "message": BAD_REQUEST})
     answer = await acknowledge(ctx, body["from"], body["text"], request.remote or "")
     _log_refusal(answer, "generic", request)
     body = {"ok": answer.ok, "reason": answer.reason, "message": answer.message}
-    return _json(answer.status, body, _retry_after(answer))
+    return json_response(answer.status, body, retry_after_header(answer))
 
 
 
@@ -279,11 +279,12 @@ def _log_refusal(answer: Answer, via: str, request: web.Request) -> None:
         log.warning("sms_reply_refused", reason=answer.reason, via=via, client=request.remote)
 
 
-def _retry_after(answer: Answer) -> dict[str, str] | None:
+def retry_after_header(answer: Answer) -> dict[str, str] | None:
+    """``Retry-After`` for a locked-out sender (SMS replies and key presses alike)."""
     return {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else None
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 

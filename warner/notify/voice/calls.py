@@ -19,6 +19,7 @@ import aiohttp
 
 from warner.core import BERLIN, Recipient
 from warner.notify.base import Delivery, Page
+from warner.notify.http_session import LazySession
 from warner.notify.http_verdict import is_transient, retry_after
 from warner.notify.voice.texts import spoken_page
 
@@ -38,10 +39,9 @@ class CallChannel:
         tz: tzinfo = BERLIN,
     ) -> None:
         self.name = name
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._labels = dict(labels or {})
         self._tz = tz
-        self._session: aiohttp.ClientSession | None = None
+        self._http = LazySession(timeout)
 
     def can_reach(self, recipient: Recipient) -> bool:
         return bool(recipient.phone)
@@ -61,14 +61,10 @@ class CallChannel:
         return None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     def client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        return self._http.get()
 
     async def request(self, method: str, url: str, **kwargs: Any) -> tuple[int, Mapping[str, str], str] | str:
         """(status, headers, body), or the error text of a timeout or a connection failure."""

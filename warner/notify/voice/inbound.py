@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 import structlog
@@ -26,7 +25,14 @@ from aiohttp import web
 from warner.core import Language
 from warner.notify.base import IncidentActions
 from warner.notify.sms.ack_codes import AckCodes
-from warner.notify.sms.inbound import Answer, StatusOf, acknowledge, normalise_phone
+from warner.notify.sms.inbound import (
+    Answer,
+    StatusOf,
+    acknowledge,
+    json_response,
+    normalise_phone,
+    retry_after_header,
+)
 from warner.notify.sms.lockout import ReplyLockout
 from warner.notify.twilio_signature import twilio_signature
 from warner.notify.voice.config import GATHER_PATH, PRESS_PATH
@@ -93,29 +99,29 @@ async def twilio_gather(request: web.Request) -> web.Response:
     _log(result, "twilio", request)
     if result.status in (200, 409):  # the code's own person, on the phone: say what happened
         return _twiml(spoken_twiml(answer(result.reason, language), language))
-    return web.Response(status=result.status, text=result.message, headers=_retry_after(result))
+    return web.Response(status=result.status, text=result.message, headers=retry_after_header(result))
 
 
 async def generic_press(request: web.Request) -> web.Response:
     """The generic hook's key press: JSON ``{"code", "to", "digits"}`` with a bearer token."""
     ctx = request.app[VOICE_INBOUND]
     if ctx.press_token is None or not same_secret(f"Bearer {ctx.press_token}", request.headers.get("Authorization")):
-        return _json(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
+        return json_response(401, {"ok": False, "reason": "unauthorized", "message": "missing or wrong bearer token"})
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("code", "to", "digits")):
-        return _json(400, {"ok": False, "reason": "bad_request", "message": BAD_REQUEST})
+        return json_response(400, {"ok": False, "reason": "bad_request", "message": BAD_REQUEST})
     if body["digits"] != ACK_KEY:  # nothing is checked: the hook says its prompt again
-        return _json(200, {"ok": False, "reason": "repeat", "message": REPEAT})
+        return json_response(200, {"ok": False, "reason": "repeat", "message": REPEAT})
     result = await acknowledge(ctx, body["to"], body["code"], request.remote or "", via="call")
     _log(result, "generic", request)
     message = result.message
     if result.status in (200, 409):
         message = answer(result.reason, ctx.language_for(body["to"]))
     reply = {"ok": result.ok, "reason": result.reason, "message": message}
-    return _json(result.status, reply, _retry_after(result))
+    return json_response(result.status, reply, retry_after_header(result))
 
 
 def _log(result: Answer, via: str, request: web.Request) -> None:
@@ -127,14 +133,6 @@ def _log(result: Answer, via: str, request: web.Request) -> None:
 
 def _twiml(body: str) -> web.Response:
     return web.Response(text=body, content_type="application/xml")
-
-
-def _retry_after(result: Answer) -> dict[str, str] | None:
-    return {"Retry-After": str(result.retry_after)} if result.retry_after is not None else None
-
-
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
 def add_voice_routes(app: web.Application, inbound: VoiceInbound) -> None:
