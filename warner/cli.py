@@ -248,12 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
+        from warner.store.data_format import DataFormatTooNew
         from warner.store.embedded import EmbeddedRedisError
+        from warner.store.tolerant import StateUnreadable
 
         structlog.get_logger(__name__).debug("command_failed", exc_info=exc)
-        message = str(exc) if isinstance(exc, EmbeddedRedisError) else f"{type(exc).__name__}: {exc}"
+        said = isinstance(exc, EmbeddedRedisError | DataFormatTooNew | StateUnreadable)  # a sentence of its own
+        message = str(exc) if said else f"{type(exc).__name__}: {exc}"
         print(f"error: {redact_text(message)}", file=sys.stderr)
-        if not isinstance(exc, EmbeddedRedisError):
+        if not said:
             print("(run again with --log-level debug for the traceback)", file=sys.stderr)
         return 1
 

@@ -23,6 +23,7 @@ from warner.scoring.base import Scorer
 from warner.scoring.models import default_scorer
 from warner.scoring.stage import ScoreStage
 from warner.store.streams import MentionStream
+from warner.store.tolerant import StateUnreadable
 from warner.worker import Worker
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) ->
         for stage in stages:
             try:
                 await stage.tick()
+            except StateUnreadable:  # the worker's own state: stop the process (serve), as the worker does
+                raise
             except Exception:  # Redis away for a moment: the next tick catches up
                 log.exception("detect_tick_failed")
 
@@ -219,10 +222,11 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         paging = asyncio.create_task(pager.serve_webhook(stop), name="telegram-webhook")
     try:
         waiter = asyncio.create_task(stop.wait())
-        pending = {waiter} | ({worker_task} if worker_task else set())
-        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        if worker_task in done and (failure := worker_task.exception()) is not None:
-            raise failure
+        watched = [task for task in (worker_task, ticker) if task is not None]
+        done, _ = await asyncio.wait({waiter, *watched}, return_when=asyncio.FIRST_COMPLETED)
+        for task in watched:
+            if task in done and (failure := task.exception()) is not None:
+                raise failure
     finally:
         stop.set()
         if api:

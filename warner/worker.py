@@ -5,7 +5,9 @@ ones (XREADGROUP), decode, run every stage on the batch in order, then XACK (+XD
 entry is acknowledged only after all stages are done, so a crash means re-delivery, and
 idempotent stages make re-delivery harmless. A batch that fails is retried entry by entry
 so one poisoned mention cannot hold back the others; an entry that keeps failing is moved
-to the dead-letter stream after ``max_deliveries``.
+to the dead-letter stream after ``max_deliveries``. A failure to read the worker's *own* stored
+state (``StateUnreadable``: a detector state or incident another version wrote) blames no
+mention: the worker stops and the batch stays pending for a worker that can read it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.pipeline import Envelope, Stage
 from warner.store.streams import MentionStream, StreamEntry
+from warner.store.tolerant import StateUnreadable
 
 log = structlog.get_logger(__name__)
 
@@ -148,6 +151,8 @@ class Worker:
         try:
             await self._run_stages(envelopes)
             ok = envelopes
+        except StateUnreadable as exc:
+            raise self._stopping(exc, len(envelopes)) from None
         except Exception as exc:
             if is_outage(exc):
                 raise
@@ -157,6 +162,8 @@ class Worker:
                 try:
                     await self._run_stages([envelope])
                     ok.append(envelope)
+                except StateUnreadable as exc:
+                    raise self._stopping(exc, len(envelopes)) from None
                 except Exception as one:
                     if is_outage(one):
                         raise
@@ -168,6 +175,15 @@ class Worker:
             self.metrics.decision_seconds.observe(max(0, now - e.received_ms) / 1000)
         self.metrics.processed.inc(acked)
         return acked + len(undecodable)
+
+    def _stopping(self, exc: StateUnreadable, pending: int) -> StateUnreadable:
+        """This worker's own state is unreadable (another version's, or damaged): no mention is to blame.
+
+        Dead-lettering would lose every mention for a fault of the worker, so it stops (``warner run``
+        exits 1 with the reason) and leaves the batch pending for a worker that can read the state.
+        """
+        self.log.error("worker_stopped_state_unreadable", key=exc.key, error=str(exc), pending=pending)
+        return exc
 
     async def _run_stages(self, envelopes: list[Envelope]) -> None:
         if not envelopes:

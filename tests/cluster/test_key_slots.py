@@ -10,7 +10,8 @@ group that is written together under one hash tag. These tests pin the groups:
 * ``{ingest}``: the mention stream, its dedupe markers, signature replay guards and the
   dead-letter stream (the append script checks the backlog and the markers together);
 * ``{timers}``: every durable-timer key (the claim, complete and cancel scripts);
-* ``{acks}``: an ack code and the "issued" marker (the issue script).
+* ``{acks}``: an ack code and the "issued" marker (the issue script);
+* ``{meta}``: the data format and its migration lease (``store/data_format.py``).
 
 The cross-brand incident index ``{incidents}`` is on purpose not in any brand's slot: it is
 written by a separate, idempotent ZADD after the brand's transaction.
@@ -81,6 +82,11 @@ def test_timer_keys_share_one_slot():
 
 def test_ack_code_keys_share_one_slot():
     assert slot(keys.ack_code("4821")) == slot(keys.ack_issued("kesselberg:1", "anna"))
+
+
+def test_the_data_format_and_its_migration_lease_share_one_slot():
+    """The format is written only while the lease is ours: one script over both keys."""
+    assert slot(keys.DATA_FORMAT) == slot(keys.DATA_FORMAT_LOCK)
 
 
 def test_the_incident_index_is_apart_from_the_brands():

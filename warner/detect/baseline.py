@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from warner.store.tolerant import known_fields
+
 HOURS_PER_WEEK = 168
 
 
@@ -152,4 +154,5 @@ class SeasonalBaseline:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SeasonalBaseline:
-        return cls(**data)  # type: ignore[arg-type]  # decoded JSON that to_dict wrote: untyped per field
+        """A baseline saved by this or another version: unknown fields are dropped, missing ones default."""
+        return cls(**known_fields(cls, data))

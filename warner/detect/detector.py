@@ -35,8 +35,7 @@ order is checked. The parts with an idea of their own already live beside it (``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -55,6 +54,7 @@ from warner.detect.severity import (
 )
 from warner.detect.stats import MAX_SCORE, count_upper_tail_score
 from warner.detect.windows import WindowEvidence
+from warner.store.tolerant import known_fields
 
 NORMAL_HALF_LIFE = timedelta(days=3)  # what a brand's normal mood and spread are: the last few days
 HOURS_PER_WEEK = 168
@@ -225,13 +225,14 @@ class BrandDetector:
         """A state saved by this or an earlier version: what a field no longer exists for is
         dropped, a field that is new starts at its default (an upgrade keeps the baseline)."""
         # A decoded JSON document: its values are untyped until the constructors below take them.
-        d: dict[str, Any] = {k: v for k, v in data.items() if k in _FIELDS}
+        # A field only a newer version writes is ignored, one it does not write yet gets its default.
+        d: dict[str, Any] = known_fields(cls, data)
         d["baseline"] = SeasonalBaseline.from_dict(d["baseline"])
-        d["recent"] = _known(_Smoothed, d["recent"])
-        d["slow"] = _known(_Smoothed, d.get("slow", {}))
-        d["volume"] = WindowEvidence(**d["volume"])
+        d["recent"] = _Smoothed(**known_fields(_Smoothed, d.get("recent")))
+        d["slow"] = _Smoothed(**known_fields(_Smoothed, d.get("slow")))
+        d["volume"] = WindowEvidence(**known_fields(WindowEvidence, d.get("volume")))
         for name in ("episode", "last_episode"):
-            d[name] = Episode(**d[name]) if d.get(name) else None
+            d[name] = Episode(**known_fields(Episode, d[name])) if d.get(name) else None
         for name in ("volume_log", "mood_log"):
             log = dict(d.get(name) or {})
             d[name] = ExcursionLog(
@@ -239,14 +240,6 @@ class BrandDetector:
             )
         d["bursts"] = [tuple(x) for x in d.get("bursts", [])]
         return cls(**d)
-
-
-_FIELDS = {f.name for f in fields(BrandDetector)}
-
-
-def _known(cls: type[_Smoothed], data: Mapping[str, Any] | None) -> _Smoothed:
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in dict(data or {}).items() if k in names})
 
 
 class Detector:

@@ -35,6 +35,7 @@ from warner.pipeline import Envelope
 from warner.store import keys
 from warner.store.scripts import run_script_calls
 from warner.store.streams import MentionStream
+from warner.store.tolerant import StateUnreadable
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
@@ -141,7 +142,7 @@ class DetectStage:
             raw = await self.redis.get(keys.detector(brand))
             if raw is None:
                 continue
-            last = orjson.loads(raw).get("last_bucket")
+            last = _read_state(brand, raw).last_bucket
             if last is not None and now - last <= LIVE_SECONDS:
                 await self.advance(brand, now)
 
@@ -155,7 +156,7 @@ class DetectStage:
         detector = self.detector(brand)
         async with self._judging(brand):
             raw = await self.redis.get(keys.detector(brand))
-            state = BrandDetector.from_dict(orjson.loads(raw)) if raw else self._new_state(brand)
+            state = _read_state(brand, raw) if raw else self._new_state(brand)
             recounted = None
             late = [b for b in counted if state.last_bucket is not None and b <= state.last_bucket]
             if late:
@@ -311,3 +312,11 @@ def _recent_member(e: Envelope) -> bytes:
             "lang": e.score.lang if e.score else None,
         }
     )
+
+
+def _read_state(brand: str, raw: bytes | str) -> BrandDetector:
+    """The brand's stored detector state, or ``StateUnreadable``: the worker's own state, never a mention's fault."""
+    try:
+        return BrandDetector.from_dict(orjson.loads(raw))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # not JSON, or not a shape this version reads
+        raise StateUnreadable(f"the detector state of {brand}", keys.detector(brand), exc) from exc

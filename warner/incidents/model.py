@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from warner.core import Severity
+from warner.store.tolerant import known_fields
 
 Status = Literal["open", "subsiding", "closed"]
 EventKind = Literal["opened", "escalated", "subsiding", "closed", "reopened"]
@@ -29,6 +30,10 @@ class TopMention:
     url: str | None = None
     sentiment: str | None = None
     lang: str | None = None  # the scorer's: de, en or other (None for mentions kept before it was stored)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TopMention:
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(slots=True)
@@ -68,8 +73,9 @@ class Incident:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Incident:
-        d = dict(data)
-        d["top"] = [TopMention(**t) for t in d.get("top", [])]
+        """An incident saved by this or another version: unknown fields are dropped, missing ones default."""
+        d = known_fields(cls, data)
+        d["top"] = [TopMention.from_json(t) for t in d.get("top", [])]
         return cls(**d)
 
 

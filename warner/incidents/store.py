@@ -15,6 +15,7 @@ import orjson
 
 from warner.incidents.model import Incident, IncidentEvent, TopMention
 from warner.store import keys
+from warner.store.tolerant import StateUnreadable
 
 if TYPE_CHECKING:
     from warner.store.connection import RedisClient, RedisPipeline
@@ -29,8 +30,14 @@ class IncidentStore:
         self.redis = redis
 
     async def get(self, brand: str, number: int) -> Incident | None:
-        raw = await self.redis.get(keys.incident(brand, number))
-        return Incident.from_json(orjson.loads(raw)) if raw else None
+        key = keys.incident(brand, number)
+        raw = await self.redis.get(key)
+        if not raw:
+            return None
+        try:
+            return Incident.from_json(orjson.loads(raw))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # not JSON, or not a shape of ours
+            raise StateUnreadable(f"incident {brand}:{number}", key, exc) from exc
 
     async def timeline(self, brand: str, number: int) -> list[dict[str, Any]]:
         return [orjson.loads(e) for e in await self.redis.lrange(keys.incident_timeline(brand, number), 0, -1)]
@@ -48,7 +55,7 @@ class IncidentStore:
                 keys.recent_mentions(brand), since, "+inf", start=None if limit is None else 0, num=limit
             ),
         )
-        return [TopMention(**orjson.loads(m)) for m in members]
+        return [TopMention.from_json(orjson.loads(m)) for m in members]
 
     async def texts_to_answer(self, incident: Incident) -> list[str]:
         """What the drafts of ``incident`` are matched against: the brand's posts from an hour before it began

@@ -15,6 +15,7 @@ would get MOVED for most keys and fail command by command at run time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,9 +30,10 @@ from redis.exceptions import RedisClusterException, RedisError
 from warner.config.locate import ConfigError, ConfigIssue
 from warner.store.cluster_pool import WaitingRedisCluster
 from warner.store.config import REDIS_URL_ENV, RedisConfig
+from warner.store.data_format import UNREACHABLE, ensure_data_format
 from warner.store.embedded import EmbeddedRedis, running_url
 from warner.store.supervisor import RedisSupervisor
-from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluster_url
+from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluster_url, shown_url
 
 log = structlog.get_logger(__name__)
 
@@ -164,6 +166,7 @@ async def open_redis(
         await learn_slots(client)
         if isinstance(client, RedisCluster):
             log.info("redis_cluster_client", nodes=[f"{h}:{p}" for h, p in cluster_nodes(url)[1]])
+        await _data_format_checked(client, url, stop)
         yield client
     finally:
         if supervisor is not None:
@@ -173,6 +176,28 @@ async def open_redis(
             server.stop()
     if supervisor is not None and supervisor.failure is not None:
         raise supervisor.failure
+
+
+async def _data_format_checked(client: RedisClient, url: str, stop: asyncio.Event | None) -> None:
+    """The store's data format is one this warner reads (``data_format.py``), before anything else runs.
+
+    Raises ``DataFormatTooNew`` if it is not. A service (``stop`` given) that cannot reach Redis
+    yet waits for it, one log line per backoff step, until ``stop``; a command fails at once.
+    """
+    backoff = 0.5
+    while True:
+        try:
+            await ensure_data_format(client, shown_url(url))
+            return
+        except UNREACHABLE as exc:
+            if stop is None:
+                raise
+            log.warning("redis_unreachable_at_start", error=str(exc)[:300], retry_in=backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            if stop.is_set():
+                return
+            backoff = min(backoff * 2, 5.0)
 
 
 def _config_error(exc: RedisUrlError) -> ConfigError:

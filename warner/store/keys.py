@@ -6,6 +6,9 @@ script may touch them together):
 =====================================  ======  ==================================================
 key                                    type    what
 =====================================  ======  ==================================================
+warner:{meta}:format                   string  the data format of everything stored here (an integer,
+                                               store/data_format.py); absent: format 1
+warner:{meta}:format:lock              string  lease of the one process migrating to a newer format
 warner:{ingest}:mentions               stream  accepted mentions not yet processed (entry: m=JSON,
                                                t=received ms); an entry is deleted when acked, so
                                                XLEN is the backlog
@@ -96,10 +99,11 @@ counted under the pseudo-brand ``_none`` (brand names cannot start with ``_``).
 
 On a Redis Cluster (``redis+cluster://``, see ``store/connection.py``) each Lua script and
 each MULTI must name keys of one tag only: a brand's keys go together, the ``{ingest}``,
-``{timers}`` and ``{acks}`` groups go together, and nothing else is combined — the
-cross-brand ``{incidents}:index`` is written on its own after the brand's transaction, and
-the consumer group is a script *argument*, never a key. ``tests/cluster/test_key_slots.py``
-pins the groups; a new key belongs under the tag of whatever it is written together with.
+``{timers}``, ``{acks}`` and ``{meta}`` (the format and its migration lease) groups go together,
+and nothing else is combined — the cross-brand ``{incidents}:index`` is written on its own
+after the brand's transaction, and the consumer group is a script *argument*, never a key.
+``tests/cluster/test_key_slots.py`` pins the groups; a new key belongs under the tag of whatever
+it is written together with.
 """
 
 from __future__ import annotations
@@ -108,6 +112,10 @@ PREFIX = "warner"
 INGEST_TAG = "{ingest}"
 WORKER_GROUP = "workers"
 NO_BRAND = "_none"
+
+META_TAG = "{meta}"
+DATA_FORMAT = f"{PREFIX}:{META_TAG}:format"  # string: the stored data format (store/data_format.py)
+DATA_FORMAT_LOCK = f"{PREFIX}:{META_TAG}:format:lock"  # lease: the one process migrating the data
 
 MENTION_STREAM = f"{PREFIX}:{INGEST_TAG}:mentions"
 DEAD_LETTER_STREAM = f"{PREFIX}:{INGEST_TAG}:dead"

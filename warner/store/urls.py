@@ -75,3 +75,13 @@ def _node(item: str) -> tuple[str, int]:
     if not host or not 0 < number < 65536:
         raise ValueError(item)
     return host, number
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a message or a log line: scheme, hosts, port and path — never user, password or options."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{url.split('://', 1)[0]}://…"
+    hosts = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, hosts, parts.path, "", ""))
