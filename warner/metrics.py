@@ -168,6 +168,7 @@ class Metrics:
         for source in pulled_sources:
             self.source_mentions.labels(source)
             self.source_entries_skipped.labels(source)
+            self.source_failures.labels(source)  # 0 failures in a row until a poll says otherwise
             for kind in SOURCE_ERROR_KINDS:
                 self.source_errors.labels(source, kind)
         for reason in digest_reasons:
