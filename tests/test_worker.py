@@ -204,16 +204,27 @@ async def test_dead_consumers_without_pending_entries_are_forgotten(redis, confi
     assert b"gone-1" not in names
 
 
-async def test_a_worker_only_process_serves_its_metrics(config):
+async def test_a_worker_only_process_serves_its_metrics_with_the_real_backlog(config, redis, make_mention):
     import aiohttp
 
     from warner.service import start_worker_metrics
 
     metrics = Metrics()
     metrics.processed.inc(7)
-    running = await start_worker_metrics(config, metrics, 0)
-    try:
+    running = await start_worker_metrics(config, metrics, 0, redis)
+
+    async def scrape() -> str:
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{running.port}/metrics") as response:
-            assert "warner_worker_processed_total 7.0" in await response.text()
+            return await response.text()
+
+    try:
+        assert "warner_stream_backlog 0.0" in await scrape()
+        await enqueue(redis, config, [make_mention(id=str(n)) for n in range(3)])  # nobody processes them
+        text = await scrape()
+        assert "warner_worker_processed_total 7.0" in text
+        assert "warner_stream_backlog 3.0" in text
+        assert "process_resident_memory_bytes" in text and "python_gc_collections_total" in text
+        used = next(line for line in text.splitlines() if line.startswith("warner_redis_used_memory_bytes "))
+        assert float(used.split()[1]) > 100_000  # INFO memory of the test's redis-server, read at the scrape
     finally:
         await running.close()

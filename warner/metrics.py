@@ -1,14 +1,39 @@
-"""Prometheus metrics of one warner process, in a registry of its own (tests run many)."""
+"""Prometheus metrics of one warner process, in a registry of its own (tests run many).
+
+Alerting rules (deploy/prometheus/warner-rules.yml) use ``rate()`` and ``absent()``, which see
+nothing of a labelled series until it exists: ``start_*_at_zero`` create the series whose label
+values are known at start, so a rule works from the first scrape, not from the first failure.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+# The reasons ingest refuses a request with (ingest/app.py ``_refuse``).
+REJECT_REASONS = (
+    "unauthorized", "unsupported_media_type", "too_large", "bad_body", "forbidden", "invalid", "bad_signature",
+    "replayed", "rate_limited", "store_unavailable", "backpressure",
+)
+DEAD_LETTER_REASONS = ("max_deliveries", "undecodable")  # worker.py
+PAGE_RESULTS = ("ok", "transient", "permanent", "unreachable")  # notify/delivery.py
+SOURCE_ERROR_KINDS = ("transient", "rate_limited", "permanent")  # ingest/sources/runner.py
+INCIDENT_KINDS = ("opened", "escalated", "subsiding", "closed", "reopened")  # incidents/model.py EventKind
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # process_* (CPU, RSS, open fds, start time), python_info and python_gc_*: the same collectors
+        # prometheus_client puts on its global registry, here on ours (the global one is never served).
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
         self.accepted = Counter("warner_ingest_accepted", "Mentions accepted into the stream", ["source"], registry=r)
         self.duplicates = Counter(
             "warner_ingest_duplicates", "Mentions already seen, acknowledged again", ["source"], registry=r
@@ -101,3 +126,51 @@ class Metrics:
             "When the last weekly digest was sent (read from Redis, so any worker reports it)",
             registry=r,
         )
+        # Redis memory, read from INFO memory at each scrape (store/scrape.py): with noeviction a full
+        # Redis refuses writes, so this is what to alert on before ingest answers 503.
+        self.redis_used_memory = Gauge(
+            "warner_redis_used_memory_bytes", "used_memory of the Redis server nearest its maxmemory", registry=r
+        )
+        self.redis_maxmemory = Gauge(
+            "warner_redis_maxmemory_bytes", "maxmemory of that server (0: no limit set)", registry=r
+        )
+
+    def start_ingest_at_zero(self, sources: Iterable[str]) -> None:
+        """The API's labelled counters at 0: per configured source, per refusal reason."""
+        for source in sources:
+            for counter in (self.accepted, self.duplicates, self.unmatched):
+                counter.labels(source)
+        for reason in REJECT_REASONS:
+            self.rejected.labels(reason)
+
+    def start_worker_at_zero(
+        self,
+        *,
+        brands: Iterable[str],
+        stages: Iterable[str],
+        channels: Iterable[str],
+        pulled_sources: Iterable[str],
+        digest_reasons: Iterable[str],
+    ) -> None:
+        """A worker's labelled counters at 0: what it counts per brand, stage, channel, source, reason."""
+        for reason in DEAD_LETTER_REASONS:
+            self.dead_lettered.labels(reason)
+        for stage in stages:
+            self.failures.labels(stage)
+        for brand in brands:
+            self.counted.labels(brand)
+            for kind in INCIDENT_KINDS:
+                self.incident_events.labels(brand, kind)
+        for channel in channels:
+            self.pages_delivered.labels(channel)
+            for result in PAGE_RESULTS:
+                self.page_attempts.labels(channel, result)
+        for source in pulled_sources:
+            self.source_mentions.labels(source)
+            self.source_entries_skipped.labels(source)
+            self.source_failures.labels(source)  # 0 failures in a row until a poll says otherwise
+            for kind in SOURCE_ERROR_KINDS:
+                self.source_errors.labels(source, kind)
+        for reason in digest_reasons:
+            self.digest_failures.labels(reason)
+            self.digest_given_up.labels(reason)

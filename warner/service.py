@@ -17,7 +17,7 @@ from warner.detect.stage import DetectStage, IncidentHook
 from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
 from warner.ingest.app import add_metrics_route, create_app
 from warner.metrics import Metrics
-from warner.paging import build_pager
+from warner.paging import Pager, build_pager
 from warner.pipeline import Stage
 from warner.scoring.base import Scorer
 from warner.scoring.models import default_scorer
@@ -147,9 +147,10 @@ async def _metrics_listener(config: Config, metrics: Metrics, stream: MentionStr
     return await _listen(app, config, port, "metrics_listening")
 
 
-async def start_worker_metrics(config: Config, metrics: Metrics, port: int) -> RunningApi:
-    """A worker-only process still exposes /metrics and /healthz (no ingest routes)."""
-    return await _metrics_listener(config, metrics, None, port)
+async def start_worker_metrics(config: Config, metrics: Metrics, port: int, redis: RedisClient) -> RunningApi:
+    """A worker-only process still exposes /metrics and /healthz (no ingest routes), with the
+    stream's real backlog (read at each scrape, as the API does)."""
+    return await _metrics_listener(config, metrics, MentionStream(redis), port)
 
 
 async def weekly_digests(
@@ -182,6 +183,19 @@ async def pull_sources(config: Config, redis: RedisClient, metrics: Metrics, sto
     await SourceRunner(redis, config, sources, metrics, matcher=matcher).run(stop)
 
 
+def _worker_metrics_at_zero(config: Config, metrics: Metrics, worker: Worker, pager: Pager | None) -> None:
+    """Every labelled series a worker may count, at 0 from the start (what alert rules need)."""
+    from warner.digest.failures import REASONS
+
+    metrics.start_worker_at_zero(
+        brands=[b.name for b in config.brands],
+        stages=[s.name for s in worker.stages],
+        channels=sorted(pager.notifier.channels) if pager else [],
+        pulled_sources=config.sources.names(),
+        digest_reasons=REASONS if config.digest.enabled else (),
+    )
+
+
 async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
     from warner.web.events import incident_publisher, response_publisher
@@ -194,10 +208,12 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         pager.responder.listeners.append(response_publisher(redis))
         # and so do the engine's own changes: a snooze that ran out, a resolve by policy
         pager.engine.lifecycle.listeners.append(response_publisher(redis))
+    if role in ("all", "api"):
+        metrics.start_ingest_at_zero(s.name for s in config.ingest.sources)
     extra = pager.add_routes if pager and role in ("all", "api") else None
     api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
     if role == "worker" and config.worker.metrics_port is not None:
-        api = await start_worker_metrics(config, metrics, config.worker.metrics_port)
+        api = await start_worker_metrics(config, metrics, config.worker.metrics_port, redis)
     console = None
     if role in ("all", "web") and config.web.port is not None:
         from warner.web.serve import start_web
@@ -208,6 +224,7 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         # The open console pages hear of every incident event first (a page to send must not delay them).
         hooks = [incident_publisher(redis), *(pager.hooks if pager else ())]
         worker = build_worker(config, redis, metrics, hooks=hooks)
+        _worker_metrics_at_zero(config, metrics, worker, pager)
         worker_task = asyncio.create_task(worker.run(stop), name="worker")
         ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
         if pager is not None:

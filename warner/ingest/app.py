@@ -8,7 +8,6 @@ requests (:mod:`warner.ingest.signing`) and may be rate-limited (:mod:`warner.in
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier
 from warner.mention import Mention
 from warner.metrics import Metrics
 from warner.secret_digest import same_secret
+from warner.store.scrape import refresh_store_gauges
 from warner.store.streams import MentionStream
 
 if TYPE_CHECKING:
@@ -258,9 +258,8 @@ async def metrics(request: web.Request) -> web.Response:
             {"error": "missing or wrong bearer token for /metrics"},
             {"WWW-Authenticate": 'Bearer realm="warner-metrics"'},
         )
-    if source.stream is not None:
-        with contextlib.suppress(RedisError):  # keep the last known value; /readyz reports the outage
-            source.metrics.backlog.set(await source.stream.backlog())
+    if source.stream is not None:  # the backlog and Redis memory, read now (one XLEN, one INFO)
+        await refresh_store_gauges(source.metrics, source.stream.redis)
     return web.Response(body=generate_latest(source.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

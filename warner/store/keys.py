@@ -37,7 +37,8 @@ warner:{<brand>}:recent                zset    recent mentions (score = epoch; m
 warner:{<brand>}:terms:negative:<week> zset    word -> negative mentions containing it in that ISO
                                                week ("2026-W47", Europe/Berlin), each mention
                                                counted once (warner/terms.py; TTL 10 weeks)
-warner:{<brand>}:incident:<n>          hash    incident n of the brand (see incidents/)
+warner:{<brand>}:incident:<n>          string  JSON of incident n of the brand (incidents/store.py;
+                                               rewritten whole by the detector's transaction)
 warner:{<brand>}:incident:<n>:timeline list    JSON events of that incident, oldest first
 warner:{incidents}:index               zset    "<brand>:<n>" of every incident (score = start)
 warner:{<brand>}:incident:<n>:response hash    the people's side of incident n: state (open,
