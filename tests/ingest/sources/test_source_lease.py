@@ -162,11 +162,13 @@ async def test_a_lease_is_renewed_by_its_holder_only_and_logged_once_per_change(
     """Two keepers in one process against one Redis: the second waits, takes over a lapsed lease, logs once."""
     one = SourceLeases(redis, ["bierblog"], 1.0, Metrics(), holder="one")
     two = SourceLeases(redis, ["bierblog"], 1.0, Metrics(), holder="two")
+    assert two.metrics.source_lease_held.labels("bierblog")._value.get() == 0  # exported before the first pass
     with capture_logs() as logs:
         for _ in range(3):
             await one.check()
             await two.check()
         assert one.holds("bierblog") and not two.holds("bierblog")
+        assert one.metrics.source_lease_held.labels("bierblog")._value.get() == 1
         await redis.delete(keys.source_lease("bierblog"))  # as if "one" had stalled past its TTL
         await two.check()
         await one.check()

@@ -80,6 +80,8 @@ class SourceLeases:
         self.holder = holder or holder_id()
         self.monotonic = monotonic
         self._held = {name: asyncio.Event() for name in names}
+        for name in names:  # 0 from the start, so that "nobody polls it" is a sum of zeros, not an absence
+            metrics.source_lease_held.labels(name).set(0)
         self._renewed_at: dict[str, float] = {}
         self._renew = redis.register_script(RENEW)
         self._release = redis.register_script(RELEASE)
