@@ -106,6 +106,9 @@ class Metrics:
         self.source_lag = Gauge(
             "warner_source_lag_seconds", "Poll time minus the newest new mention's time", ["source"], registry=r
         )
+        self.source_lease_held = Gauge(
+            "warner_source_lease_held", "1 while this process is the one polling the source", ["source"], registry=r
+        )
         self.source_failures = Gauge(
             "warner_source_consecutive_failures", "Failed polls in a row (0 = healthy)", ["source"], registry=r
         )

@@ -206,10 +206,11 @@ def config_secrets(config: Config) -> list[str]:
     if config.notify.voice is not None:
         names += config.notify.voice.secret_envs()
     values = [os.environ.get(name, "") for name in names if name]
+    values += [token for s in config.ingest.sources for token in s.tokens()]  # each one of ``new,old``
     if config.redis_url:
         with contextlib.suppress(ValueError):
             values.append(urlsplit(config.redis_url).password or "")
-    return [v for v in values if v]
+    return list(dict.fromkeys(v for v in values if v))
 
 
 def register_config_secrets(config: Config) -> None:

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = sources.add_subparsers(dest="sources_command", required=True, metavar="SUBCOMMAND")
     status = sub.add_parser(
         "status",
-        help="last success, last error, failures in a row, lag and mentions of each source",
+        help="last success, last error, failures in a row, lag, mentions and polling worker of each source",
         description="Reads the sources' state from Redis (attaches to a running `warner run`).",
     )
     status.set_defaults(func=run_status)
@@ -41,6 +41,8 @@ def run_status(args: argparse.Namespace) -> int:
 async def status_lines(redis: RedisClient, config: Config, now: float) -> list[str]:
     """A table, one row per configured pulled source."""
     from warner.ingest.sources.state import SourceState
+    from warner.store import keys
+    from warner.store.values import as_text
 
     kinds = {f.name: "rss" for f in config.sources.rss}
     kinds |= {c.name: "mastodon" for c in config.sources.mastodon}
@@ -48,10 +50,11 @@ async def status_lines(redis: RedisClient, config: Config, now: float) -> list[s
     if not kinds:
         return ["no pulled sources configured (sources: in the config)"]
     state = SourceState(redis)
-    rows = [("SOURCE", "KIND", "LAST SUCCESS", "FAILURES", "LAG", "MENTIONS", "LAST ERROR")]
+    rows = [("SOURCE", "KIND", "LAST SUCCESS", "FAILURES", "LAG", "MENTIONS", "POLLED BY", "LAST ERROR")]
     for name, kind in kinds.items():
         h = await state.health(name)
         error = f"{_age(now, h.last_error_at)}: {h.last_error}" if h.last_error else "-"
+        holder = await redis.get(keys.source_lease(name))  # the worker holding its lease (lease.py)
         rows.append(
             (
                 name,
@@ -60,6 +63,7 @@ async def status_lines(redis: RedisClient, config: Config, now: float) -> list[s
                 str(h.failures),
                 _span(h.lag_s) if h.lag_s is not None else "-",
                 str(h.mentions),
+                as_text(holder) if holder else "nobody",
                 error,
             )
         )

@@ -20,7 +20,7 @@ def check_runtime_secrets(config: Config, filename: str, *, paging: bool = False
             f"environment variable {source.token_env} is not set (token of source {source.name!r})",
         )
         for i, source in enumerate(config.ingest.sources)
-        if source.token() is None
+        if not source.tokens()
     ]
     issues += [
         ConfigIssue(

@@ -26,6 +26,7 @@ from warner.ingest.config import IngestSettings
 from warner.ingest.encoding import content_encoding
 from warner.ingest.parse import JSON_TYPES, NDJSON_TYPES, InvalidBody, parse_body
 from warner.ingest.ratelimit import RateLimited, RateLimiter, source_rates
+from warner.ingest.refusals import RefusalLog
 from warner.ingest.signing import ReplayGuard, SignatureError, SignatureVerifier, SignedRequest, source_verifiers
 from warner.mention import Mention
 from warner.metrics import Metrics
@@ -52,6 +53,7 @@ class IngestContext:
     verifiers: Mapping[str, SignatureVerifier]
     replays: ReplayGuard
     limiter: RateLimiter
+    refusals: RefusalLog
 
 
 CONTEXT = web.AppKey("ingest_context", IngestContext)
@@ -79,7 +81,9 @@ async def post_mentions(request: web.Request) -> web.Response:
     started = time.perf_counter()
     source = ctx.tokens.source_for(request.headers.get("Authorization"))
     if source is None:
-        reason = "missing" if "Authorization" not in request.headers else "unknown"
+        missing = "Authorization" not in request.headers
+        reason = "missing" if missing else "unknown"
+        ctx.refusals.refused(ctx.wall_ms() / 1000, request.remote, "missing_token" if missing else "wrong_token")
         return _refuse(
             ctx, 401, "unauthorized", f"{reason} bearer token", headers={"WWW-Authenticate": 'Bearer realm="warner"'}
         )
@@ -274,8 +278,8 @@ def add_metrics_route(
 
 
 def source_tokens(config: IngestSettings) -> TokenRegistry:
-    """Tokens of every configured source whose env variable is set."""
-    return TokenRegistry({s.name: token for s in config.ingest.sources if (token := s.token())})
+    """Tokens of every configured source whose env variable is set (several while one is rotated)."""
+    return TokenRegistry({s.name: tokens for s in config.ingest.sources if (tokens := s.tokens())})
 
 
 def create_app(
@@ -298,6 +302,7 @@ def create_app(
         verifiers=source_verifiers(config),
         replays=ReplayGuard(redis),
         limiter=RateLimiter(redis, source_rates(config)),
+        refusals=RefusalLog(),
     )
     app.router.add_post("/v1/mentions", post_mentions)
     app.router.add_get("/healthz", healthz)

@@ -117,7 +117,7 @@ class SourceConfig(Section):
     name: Slug = Field(description="Unique source name (also among sources.*); the `source` of its mentions.")
     token_env: str = Field(
         pattern=ENV_NAME,
-        description="Environment variable holding the token.",
+        description="Environment variable holding the token(s), comma-separated while rotating (any one is valid).",
     )
     signing_secret_env: str | None = Field(
         None,
@@ -153,9 +153,13 @@ class SourceConfig(Section):
             raise ValueError("signature_tolerance must be between 1s and 1d, e.g. 5m")
         return tolerance
 
-    def token(self) -> str | None:
-        value = os.environ.get(self.token_env, "")
-        return value or None
+    def tokens(self) -> list[str]:
+        """The tokens in ``token_env`` (comma-separated, blanks dropped); empty if the variable is unset or empty.
+
+        Several while a token is rotated, as with ``signing_secrets``: the new one goes in front of
+        the old, both are valid until the old one is removed and the API restarted.
+        """
+        return [t.strip() for t in os.environ.get(self.token_env, "").split(",") if t.strip()]
 
     def signing_secrets(self) -> list[str] | None:
         """The secrets in ``signing_secret_env`` (comma-separated, blanks dropped); None if the source does not sign.

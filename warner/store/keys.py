@@ -82,6 +82,8 @@ warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, s
                                                mentions are in the stream) and health: kind,
                                                last_success, last_error(_at), errors, failures
                                                (consecutive), lag, mentions, next_poll
+warner:{sources}:lease:<source>        string  id of the one worker polling that source (lease, TTL
+                                               sources.lease_ttl, renewed by its holder)
 warner:{web}:secret                    string  the key that signs console session cookies (made once)
 warner:{web}:link:<sha256>             string  person of an unused sign-in link (TTL web.link_ttl;
                                                stored by digest, deleted when used)
@@ -261,6 +263,11 @@ def digest_sent(week: str) -> str:
 def source_state(source: str) -> str:
     """Cursor and health of a pulled source (ingest/sources/state.py)."""
     return f"{PREFIX}:{{sources}}:state:{source}"
+
+
+def source_lease(source: str) -> str:
+    """Holder id of the one worker that polls a pulled source (ingest/sources/lease.py)."""
+    return f"{PREFIX}:{{sources}}:lease:{source}"
 
 
 TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that polls getUpdates

@@ -130,7 +130,7 @@ async def test_status_lists_each_source_with_its_health(redis, feeds) -> None:
     assert lines[0].split()[:3] == ["SOURCE", "KIND", "LAST"]
     blog = next(line for line in lines if line.startswith("bierblog"))
     forum = next(line for line in lines if line.startswith("reisenforum"))
-    assert blog.split()[1:6] == ["rss", "2m", "ago", "0", "59m"] and blog.split()[6:] == ["1", "-"]
+    assert blog.split()[1:6] == ["rss", "2m", "ago", "0", "59m"] and blog.split()[6:] == ["1", "nobody", "-"]
     assert "never" in forum and "HTTP 429" in forum and forum.split()[3] == "1"
 
 

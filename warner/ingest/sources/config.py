@@ -47,6 +47,11 @@ class SourcesConfig(Section):
     backoff: Duration = Field(timedelta(seconds=30), description="Wait after a first failure; doubles per failure.")
     max_backoff: Duration = Field(timedelta(hours=1), description="Longest wait between failing polls.")
     poll_timeout: Duration = Field(timedelta(minutes=2), description="A poll taking longer than this has failed.")
+    lease_ttl: Duration = Field(
+        timedelta(seconds=30),
+        description="One worker polls each source, holding a lease it renews every third of this; when that "
+        "worker dies, another takes the source over within this plus a third (sources/lease.py).",
+    )
 
     def names(self) -> list[str]:
         """Every pulled source's name (unique across kinds and with ``ingest.sources``)."""
@@ -64,4 +69,6 @@ class SourcesConfig(Section):
         reject_repeated("source", self.names())
         if self.max_backoff < self.backoff:
             raise ValueError("max_backoff must not be below backoff")
+        if not timedelta(seconds=1) <= self.lease_ttl <= timedelta(minutes=10):
+            raise ValueError("lease_ttl must be between 1s and 10m, e.g. 30s")
         return self

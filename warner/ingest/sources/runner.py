@@ -4,6 +4,9 @@ A source's loop, top to bottom: load its cursor, poll (with a timeout), resolve 
 append to the stream (deduplicated by source and id), save the cursor, sleep. A failure is
 logged as ``source_failed``, counted and backed off — exponentially with jitter, or exactly
 as long as the remote's ``Retry-After`` says — and never touches the other sources' tasks.
+
+With several workers, a source's loop polls only while this process holds the source's lease
+(``lease.py``); otherwise it waits until the lease comes its way and then polls at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from warner.ingest.brands import BrandMatcher
 from warner.ingest.config import IngestSettings
 from warner.ingest.parse import InvalidBody
 from warner.ingest.sources.base import PullSource, SourceError
+from warner.ingest.sources.lease import SourceLeases
 from warner.ingest.sources.state import SourceState
 from warner.metrics import Metrics
 from warner.store.streams import MentionStream
@@ -49,6 +53,7 @@ class SourceRunner:
         clock: Callable[[], float] = time.time,
         sleep: Sleep | None = None,
         jitter: Callable[[], float] = random.random,
+        leases: SourceLeases | None = None,
     ) -> None:
         self.config = config
         self.sources = list(sources)
@@ -59,9 +64,13 @@ class SourceRunner:
         self.clock = clock
         self.sleep = sleep  # None: wait on the stop event (tests inject one that records waits)
         self.jitter = jitter
+        ttl = config.sources.lease_ttl.total_seconds()
+        self.leases = leases or SourceLeases(redis, [s.name for s in self.sources], ttl, metrics)
 
     async def run(self, stop: asyncio.Event) -> None:
         """One task per source; returns once ``stop`` is set and every task has finished."""
+        leases_stop = asyncio.Event()  # set only once every poll has ended: a lease is never given back mid-poll
+        keeper = asyncio.create_task(self.leases.run(leases_stop), name="source-leases")
         tasks = [asyncio.create_task(self._loop(s, stop), name=f"source-{s.name}") for s in self.sources]
         try:
             await asyncio.gather(*tasks)
@@ -69,6 +78,8 @@ class SourceRunner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            leases_stop.set()
+            await asyncio.gather(keeper, return_exceptions=True)
             for source in self.sources:
                 try:
                     await source.close()
@@ -76,7 +87,7 @@ class SourceRunner:
                     log.exception("source_close_failed", source=source.name)
 
     async def _loop(self, source: PullSource, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        while await self.leases.wait_held(source.name, stop):
             delay = await self.poll_once(source)
             if stop.is_set():
                 return
