@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -24,6 +23,8 @@ from warner.oncall.escalation.state import (
 from warner.oncall.policy_config import EscalationStep, Policy
 
 ANNA = Recipient("anna", "Anna", "de", telegram_id=11, phone="+4915100000011")
+# Anna as 0.1.0 stored her (its Recipient had no email and no team)
+ANNA_0_1 = {"id": "anna", "name": "Anna", "language": "de", "telegram_id": 11, "phone": "+4915100000011"}
 STEP = EscalationStep.model_validate({"notify_persons": ["anna"], "channels": ["telegram", "sms"]})
 POLICY = Policy.model_validate({"id": "storm", "steps": [{"notify_persons": ["anna"]}, {"wait": "5m"}]})
 
@@ -93,7 +94,7 @@ async def test_a_hash_written_the_old_way_reads_typed_and_writes_back_byte_for_b
     await redis.hset(key, "last_update_at", 1_795_424_400.25)
     await redis.hsetnx(key, "pick:kb:1|2|step|2|0|0", "ben")
     await redis.hsetnx(key, "sent:kb:1|2|step|0|0|0:anna", 1_795_424_400.5)
-    old_target = {"recipient": asdict(ANNA), "step": STEP.model_dump(exclude_none=True), "level": 1}
+    old_target = {"recipient": ANNA_0_1, "step": STEP.model_dump(exclude_none=True), "level": 1}
     await redis.hset(key, "paged:anna", orjson.dumps(old_target))
     raw = await redis.hgetall(key)
 
@@ -142,8 +143,22 @@ def test_a_team_chat_is_no_person_for_reminders() -> None:
 
 
 def test_a_sent_message_keeps_its_field_name_and_json() -> None:
-    old = {"recipient": asdict(ANNA), "channel": "telegram", "ref": "42", "ack_code": "K7", "level": 2, "at": 5.5}
+    old = {"recipient": ANNA_0_1, "channel": "telegram", "ref": "42", "ack_code": "K7", "level": 2, "at": 5.5}
     message = SentMessage.from_json(orjson.dumps(old))
     assert message == SentMessage(ANNA, "telegram", "42", "K7", 2, 5.5)
     assert message.field == "anna|telegram|42"
     assert message.to_json() == orjson.dumps(old)
+
+
+def test_a_recipient_is_stored_without_unused_fields_so_an_older_warner_reads_it():
+    from warner.oncall.escalation.state import recipient_json
+
+    stored = recipient_json(Recipient("anna", "Anna", "de", telegram_id=11, phone="+4915100000011"))
+    assert set(stored) == {"id", "name", "language", "telegram_id", "phone"}  # the fields 0.1.0's Recipient has
+
+
+def test_a_recipient_written_by_a_newer_warner_is_read_without_its_new_fields():
+    from warner.oncall.escalation.state import recipient_from
+
+    stored = {"id": "anna", "name": "Anna", "language": "en", "email": "anna@example.de", "pager_duty_id": "X1"}
+    assert recipient_from(stored) == Recipient("anna", "Anna", "en", email="anna@example.de")

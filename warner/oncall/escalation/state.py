@@ -20,6 +20,7 @@ import orjson
 from warner.core import Recipient
 from warner.notify.base import PageKind
 from warner.oncall.policy_config import EscalationStep, Policy
+from warner.store.tolerant import known_fields
 from warner.store.values import as_text
 
 # -- the escalation hash (keys.escalation): field names --------------------------------------
@@ -68,6 +69,18 @@ def frozen_policy_fields(policy: Policy, severity: str, started_at: float) -> di
     }
 
 
+def recipient_json(recipient: Recipient) -> dict[str, Any]:
+    """A recipient as stored, without the fields it does not use: a recipient written by this version
+    without an e-mail address or a team reads in 0.1.0 too (whose ``Recipient`` had neither), so a
+    rollback keeps pending pages as long as the new fields are not in use."""
+    return {k: v for k, v in asdict(recipient).items() if v is not None or k in ("id", "name")}
+
+
+def recipient_from(data: Mapping[str, Any]) -> Recipient:
+    """A stored recipient; fields a newer version added are ignored (``store/tolerant.py``)."""
+    return Recipient(**known_fields(Recipient, data))
+
+
 @dataclass(frozen=True, slots=True)
 class PagedTarget:
     """Who a step paged, and how: reminders (repeat_interval) page them again the same way."""
@@ -81,13 +94,13 @@ class PagedTarget:
         return self.recipient.team is None and not self.recipient.id.startswith(("chat:", "team:"))
 
     def to_json(self) -> bytes:
-        data = {"recipient": asdict(self.recipient), "step": self.step.model_dump(exclude_none=True)}
+        data = {"recipient": recipient_json(self.recipient), "step": self.step.model_dump(exclude_none=True)}
         return orjson.dumps(data | {"level": self.level}, default=seconds_json)
 
     @classmethod
     def from_json(cls, raw: Text) -> PagedTarget:
         data = orjson.loads(raw)
-        return cls(Recipient(**data["recipient"]), EscalationStep.model_validate(data["step"]), data["level"])
+        return cls(recipient_from(data["recipient"]), EscalationStep.model_validate(data["step"]), data["level"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +203,13 @@ class SentMessage:
         return f"{self.recipient.id}|{self.channel}|{self.ref}"
 
     def to_json(self) -> bytes:
-        data = {"recipient": asdict(self.recipient), "channel": self.channel, "ref": self.ref}
+        data = {"recipient": recipient_json(self.recipient), "channel": self.channel, "ref": self.ref}
         return orjson.dumps(data | {"ack_code": self.ack_code, "level": self.level, "at": self.at})
 
     @classmethod
     def from_json(cls, raw: Text) -> SentMessage:
         m = orjson.loads(raw)
-        return cls(Recipient(**m["recipient"]), m["channel"], m["ref"], m["ack_code"], m["level"], m["at"])
+        return cls(recipient_from(m["recipient"]), m["channel"], m["ref"], m["ack_code"], m["level"], m["at"])
 
 
 # -- timer payloads: one shape per kind, tagged by ``kind`` on the wire -----------------------
