@@ -450,7 +450,10 @@ class Deployment:
         for process in self.all_processes:
             for event in process.events():
                 if event.get("level") in ("error", "critical"):
-                    found[f"{event.get('event')} ({process.code.name} {process.role})"] += 1
+                    why = str(event.get("error") or event.get("exception") or "").strip().splitlines()
+                    found[
+                        f"{event.get('event')} ({process.code.name} {process.role}: {why[-1][:200] if why else ''})"
+                    ] += 1
         return found
 
 
@@ -646,6 +649,15 @@ async def books(phase: str, redis: Any, sender: Sender, telegram: RevocableTeleg
     figures.pages_sent = len(delivered)
     figures.sent_twice = [f"{iid} {person} ×{n}" for (iid, person), n in delivered.items() if n > 1]
     figures.due_not_sent = [f"{iid} {person}" for iid, person in sorted(due) if (iid, person) not in delivered]
+    for iid in incidents:
+        due_to = sorted(person for i, person in due if i == iid)
+        got = sorted(f"{person}×{n}" for (i, person), n in delivered.items() if i == iid)
+        brand, number = iid.rsplit(":", 1)
+        raw = await redis.get(keys.incident(brand, int(number)))
+        severity = orjson.loads(raw).get("severity", "?") if raw else "?"
+        figures.notes.append(
+            f"incident {iid} ({severity}): pages due to {due_to or 'nobody'}, delivered {got or 'none'}"
+        )
     refused = collections.Counter(c.method for c in telegram.refused)
     if refused:
         figures.notes.append(f"Bot API refused (401, revoked token): {dict(refused)}")
