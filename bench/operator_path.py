@@ -899,11 +899,13 @@ async def phase_rotation(bench: Bench, http: aiohttp.ClientSession, telegram: Re
     figures = await books("rotation", redis, sender, telegram, bench.args.step_wait)
     undeliverable = sum(1 for p in deploy.all_processes for e in p.events() if e.get("event") == "page_undeliverable"
                         or (e.get("event") == "page_new" and False in (e.get("ok") or [])))  # fmt: skip
+    refused_pages = sum(1 for c in telegram.refused if c.method == "sendMessage")
     notes.append(
-        f"pages logged undeliverable/failed: {undeliverable}; sendMessage attempts to Anna "
-        f"{telegram.attempts_to(ANNA)} (incl. refused: {len(telegram.refused)} refused calls in all)"
+        f"telegram token: pages logged undeliverable {undeliverable}; sendMessage refused with the revoked token "
+        f"{refused_pages}, accepted with the new one {telegram.attempts_to(ANNA) + telegram.attempts_to(BEN)}"
     )
     figures.sent += probes
+    notes.append(f"ingest token: {probes} probe mentions (one per token) are in sent; a refused probe is not re-sent")
     figures.notes = notes + figures.notes
     await redis.aclose()
     await deploy.stop_all()
