@@ -85,7 +85,7 @@ from warner.store import keys  # noqa: E402
 from warner.store.connection import connect, learn_slots  # noqa: E402
 from warner.store.embedded import _die_with_parent, find_redis_server  # noqa: E402
 
-console = Console(stderr=True)
+console = Console(stderr=True, width=160)
 
 OLD_COMMIT = "31ea604"  # the previous release: the start of issue 24's work
 PHASES = ("backup", "upgrade", "rollback", "rotation", "cluster")
@@ -317,7 +317,10 @@ class Code:
                              capture_output=True, text=True)  # fmt: skip
         version = subprocess.run([python, "-m", "warner", "--version"], env=env, cwd=cwd, capture_output=True,
                                  text=True)  # fmt: skip
-        return f"{version.stdout.strip() or version.stderr.strip()[-200:]} from {out.stdout.strip()}"
+        commit = subprocess.run(["git", "-C", str(self.tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()  # fmt: skip
+        # `warner --version` reads the installed distribution's metadata, not the code on PYTHONPATH
+        return f"{out.stdout.strip()} at {commit} ({version.stdout.strip()} by --version)"
 
 
 class WarnerProcess:
@@ -734,6 +737,7 @@ async def phase_backup(bench: Bench, http: aiohttp.ClientSession, telegram: Revo
     await asyncio.sleep(1)  # the page's delivery record and "page sent" mark are written
 
     # Backup, online: BGSAVE, wait, copy dump.rdb.
+    accepted_before_bgsave = sender.ledger.accepted
     await asyncio.to_thread(server.bgsave)
     backup = work / "backup-warner.rdb"
     shutil.copy(server.directory / "dump.rdb", backup)
@@ -774,8 +778,9 @@ async def phase_backup(bench: Bench, http: aiohttp.ClientSession, telegram: Revo
     figures = await books("backup", redis, sender, telegram, bench.args.step_wait)
     figures.expected_counted = counted_in_backup + unprocessed_in_backup
     figures.notes.append(
-        f"accepted {accepted_at_backup:,} by the backup, {figures.accepted - accepted_at_backup:,} after it (gone "
-        f"with the restore, as documented); counted {counted_before:,} before the stop; the backup held "
+        f"accepted {accepted_before_bgsave:,}–{accepted_at_backup:,} by the backup (BGSAVE issued–done), "
+        f"{figures.accepted - accepted_at_backup:,} after it (gone with the restore, as documented); "
+        f"counted {counted_before:,} before the stop; the backup held "
         f"{counted_in_backup:,} counted + {unprocessed_in_backup:,} unprocessed = {figures.expected_counted:,}"
     )
     await redis.aclose()
