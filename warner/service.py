@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -198,8 +199,11 @@ def _worker_metrics_at_zero(config: Config, metrics: Metrics, worker: Worker, pa
 
 async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Event) -> None:
     """Run the chosen role(s) until ``stop`` is set, then shut down in order."""
+    from warner import __version__
     from warner.web.events import incident_publisher, response_publisher
 
+    # Which code runs, first: during a rolling upgrade two versions share the store.
+    log.info("warner_starting", version=__version__, role=role, code=os.path.dirname(__file__))
     metrics = Metrics()
     # Every role builds the pager: workers escalate; the API serves SMS replies and, in webhook
     # mode, Telegram's updates (so split roles lose neither).
