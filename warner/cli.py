@@ -250,10 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
         from warner.store.data_format import DataFormatTooNew
         from warner.store.embedded import EmbeddedRedisError
+        from warner.store.start_gate import StoreUnreachableAtStart
         from warner.store.tolerant import StateUnreadable
 
         structlog.get_logger(__name__).debug("command_failed", exc_info=exc)
-        said = isinstance(exc, EmbeddedRedisError | DataFormatTooNew | StateUnreadable)  # a sentence of its own
+        said = isinstance(  # a sentence of its own
+            exc, EmbeddedRedisError | DataFormatTooNew | StateUnreadable | StoreUnreachableAtStart
+        )
         message = str(exc) if said else f"{type(exc).__name__}: {exc}"
         print(f"error: {redact_text(message)}", file=sys.stderr)
         if not said:

@@ -82,6 +82,8 @@ warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, s
                                                mentions are in the stream) and health: kind,
                                                last_success, last_error(_at), errors, failures
                                                (consecutive), lag, mentions, next_poll
+warner:<tag>:probe:<process>           string  write probe of one process under each hash tag it
+                                               writes (store/write_health.py; TTL 10 s): /readyz
 warner:{web}:secret                    string  the key that signs console session cookies (made once)
 warner:{web}:link:<sha256>             string  person of an unused sign-in link (TTL web.link_ttl;
                                                stored by digest, deleted when used)
@@ -261,6 +263,16 @@ def digest_sent(week: str) -> str:
 def source_state(source: str) -> str:
     """Cursor and health of a pulled source (ingest/sources/state.py)."""
     return f"{PREFIX}:{{sources}}:state:{source}"
+
+
+def brand_tag(name: str) -> str:
+    """The hash tag of every key of brand ``name`` (its counters, detector and incidents share a slot)."""
+    return f"{{{name}}}"
+
+
+def write_probe(tag: str, process: str) -> str:
+    """The key one process writes to learn whether the slot of ``tag`` (e.g. ``{ingest}``) takes writes now."""
+    return f"{PREFIX}:{tag}:probe:{process}"
 
 
 TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that polls getUpdates
