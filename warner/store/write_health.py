@@ -52,8 +52,6 @@ def describe(error: BaseException | str) -> str:
     """The reason as an operator reads it: Redis' own words, or the kind of failure."""
     if isinstance(error, str):
         return error
-    if isinstance(error, TimeoutError):
-        return "write probe timed out"
     return str(error) or type(error).__name__
 
 
@@ -107,7 +105,9 @@ class WriteHealth:
                 for key in self.probe_keys:
                     pipe.set(key, b"1", px=PROBE_TTL_MS)
                 await pipe.execute()
-        except (RedisError, RedisClusterException, TimeoutError, OSError) as exc:
+        except TimeoutError:  # a stuck server, or a cluster client still retrying a node that is gone
+            self._record(f"no answer to a write within {self.timeout:g}s")
+        except (RedisError, RedisClusterException, OSError) as exc:
             self._record(describe(exc))
         else:
             self._record(None)
