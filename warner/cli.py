@@ -62,7 +62,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_redis(config.redis, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
+        # ``stop`` is set, too, if the embedded Redis cannot come back. A process with a worker gives up on a
+        # Redis unreachable at start after worker.start_timeout (exit 1); the API and the console wait for it.
+        start_timeout = config.worker.start_timeout.total_seconds() if args.role in ("all", "worker") else None
+        async with open_redis(config.redis, stop=stop, start_timeout=start_timeout) as redis:
             await serve(config, redis, args.role, stop)
 
     try:

@@ -23,7 +23,6 @@ from warner.scoring.base import Scorer
 from warner.scoring.models import default_scorer
 from warner.scoring.stage import ScoreStage
 from warner.store import keys
-from warner.store.start_gate import wait_until_reachable
 from warner.store.streams import MentionStream
 from warner.store.tolerant import StateUnreadable
 from warner.store.write_health import WriteHealth
@@ -243,10 +242,8 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         console = await start_web(config, redis, connection_limits(config), pager.responder if pager else None)
     probing = asyncio.create_task(health.run(stop), name="write-probe")  # keeps the gauge fresh
     worker_task = ticker = paging = digests = pulling = None
-    runs_worker = role in ("all", "worker")
     try:
-        # The worker's loops start once Redis answers (store/start_gate.py); past worker.start_timeout it raises.
-        if runs_worker and await wait_until_reachable(redis, config.worker.start_timeout.total_seconds(), stop):
+        if role in ("all", "worker"):
             # The open console pages hear of every incident event first (a page to send must not delay them).
             hooks = [incident_publisher(redis), *(pager.hooks if pager else ())]
             worker = build_worker(config, redis, metrics, hooks=hooks, write_health=health)
@@ -261,7 +258,7 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
                 digests = asyncio.create_task(weekly_digests(config, redis, stop, metrics), name="digest")
             if config.sources.names():
                 pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
-        elif not runs_worker and pager is not None and pager.webhook is not None:
+        elif pager is not None and pager.webhook is not None:
             paging = asyncio.create_task(pager.serve_webhook(stop), name="telegram-webhook")
         waiter = asyncio.create_task(stop.wait())
         watched = [task for task in (worker_task, ticker) if task is not None]
