@@ -204,24 +204,30 @@ async def test_dead_consumers_without_pending_entries_are_forgotten(redis, confi
     assert b"gone-1" not in names
 
 
-async def test_a_worker_only_process_serves_its_metrics_with_the_real_backlog(config, redis, make_mention):
+async def test_a_worker_only_process_serves_its_metrics_with_the_real_backlog_and_readiness(
+    config, redis, make_mention
+):
     import aiohttp
 
     from warner.service import start_worker_metrics
+    from warner.store.write_health import WriteHealth
 
     metrics = Metrics()
     metrics.processed.inc(7)
-    running = await start_worker_metrics(config, metrics, 0, redis)
+    running = await start_worker_metrics(config, metrics, 0, redis, WriteHealth(redis, gauge=metrics.store_writable))
 
     async def scrape() -> str:
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{running.port}/metrics") as response:
             return await response.text()
 
     try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{running.port}/readyz") as ready:
+            assert (ready.status, await ready.json()) == (200, {"status": "ready"})
         assert "warner_stream_backlog 0.0" in await scrape()
         await enqueue(redis, config, [make_mention(id=str(n)) for n in range(3)])  # nobody processes them
         text = await scrape()
         assert "warner_worker_processed_total 7.0" in text
+        assert "warner_store_writable 1.0" in text
         assert "warner_stream_backlog 3.0" in text
         assert "process_resident_memory_bytes" in text and "python_gc_collections_total" in text
         used = next(line for line in text.splitlines() if line.startswith("warner_redis_used_memory_bytes "))

@@ -62,7 +62,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_redis(config.redis, stop=stop) as redis:  # set, too, if the embedded Redis cannot come back
+        # ``stop`` is set, too, if the embedded Redis cannot come back. A process with a worker gives up on a
+        # Redis unreachable at start after worker.start_timeout (exit 1); the API and the console wait for it.
+        start_timeout = config.worker.start_timeout.total_seconds() if args.role in ("all", "worker") else None
+        async with open_redis(config.redis, stop=stop, start_timeout=start_timeout) as redis:
             await serve(config, redis, args.role, stop)
 
     try:
@@ -250,10 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a clear error for people; the traceback (redacted) with --log-level debug
         from warner.store.data_format import DataFormatTooNew
         from warner.store.embedded import EmbeddedRedisError
+        from warner.store.start_gate import StoreUnreachableAtStart
         from warner.store.tolerant import StateUnreadable
 
         structlog.get_logger(__name__).debug("command_failed", exc_info=exc)
-        said = isinstance(exc, EmbeddedRedisError | DataFormatTooNew | StateUnreadable)  # a sentence of its own
+        said = isinstance(  # a sentence of its own
+            exc, EmbeddedRedisError | DataFormatTooNew | StateUnreadable | StoreUnreachableAtStart
+        )
         message = str(exc) if said else f"{type(exc).__name__}: {exc}"
         print(f"error: {redact_text(message)}", file=sys.stderr)
         if not said:

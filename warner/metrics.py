@@ -49,6 +49,10 @@ class Metrics:
             registry=r,
         )
         self.backlog = Gauge("warner_stream_backlog", "Mentions accepted but not yet processed", registry=r)
+        self.store_writable = Gauge(
+            "warner_store_writable", "1 while this process's writes to Redis work (store/write_health.py), else 0",
+            registry=r,
+        )
         self.processed = Counter("warner_worker_processed", "Stream entries processed and acknowledged", registry=r)
         self.counted = Counter("warner_worker_counted", "Mentions newly counted into buckets", ["brand"], registry=r)
         self.reclaimed = Counter("warner_worker_reclaimed", "Entries taken over from idle consumers", registry=r)

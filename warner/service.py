@@ -16,15 +16,17 @@ from warner.config.root import Config
 from warner.detect.counters import BucketCounter, CountStage
 from warner.detect.stage import DetectStage, IncidentHook
 from warner.http_server import ConnectionGuard, ConnectionLimits, serve_guarded
-from warner.ingest.app import add_metrics_route, create_app
+from warner.ingest.app import CONTEXT, add_metrics_route, add_readiness_route, create_app
 from warner.metrics import Metrics
 from warner.paging import Pager, build_pager
 from warner.pipeline import Stage
 from warner.scoring.base import Scorer
 from warner.scoring.models import default_scorer
 from warner.scoring.stage import ScoreStage
+from warner.store import keys
 from warner.store.streams import MentionStream
 from warner.store.tolerant import StateUnreadable
+from warner.store.write_health import WriteHealth
 from warner.worker import Worker
 
 if TYPE_CHECKING:
@@ -63,9 +65,18 @@ def build_worker(
     metrics: Metrics,
     scorer: Scorer | None = None,
     hooks: Sequence[IncidentHook] = (),
+    write_health: WriteHealth | None = None,
 ) -> Worker:
     stages = build_stages(config, redis, metrics, scorer, hooks)
-    return Worker(MentionStream(redis), stages, config.worker, metrics=metrics)
+    return Worker(MentionStream(redis), stages, config.worker, metrics=metrics, write_health=write_health)
+
+
+def write_probe_tags(config: Config, role: Role) -> list[str]:
+    """The hash tags a role writes under, so its write probe asks every master it needs (on a cluster)."""
+    tags = [keys.INGEST_TAG]
+    if role in ("all", "worker"):
+        tags += [keys.TIMERS_TAG, *(keys.brand_tag(b.name) for b in config.brands)]
+    return tags
 
 
 async def tick_detectors(worker: Worker, config: Config, stop: asyncio.Event) -> None:
@@ -115,18 +126,20 @@ async def start_api(
     *,
     port: int | None = None,
     extra_routes: Callable[[web.Application], None] | None = None,
+    write_health: WriteHealth | None = None,
 ) -> RunningApi:
     """Serve the ingest API; ``port=0`` picks a free port (see ``RunningApi.port``).
 
     ``extra_routes`` mounts more routes before the app starts (SMS replies, Telegram webhook).
     With ``ingest.metrics_port`` set, /metrics is served there instead (same host).
     """
-    app = create_app(config, redis, metrics_=metrics)
+    app = create_app(config, redis, metrics_=metrics, write_health=write_health)
     if extra_routes is not None:
         extra_routes(app)
     api = await _listen(app, config, config.ingest.port if port is None else port, "api_listening")
     if config.ingest.metrics_port is not None:
-        api.also = await _metrics_listener(config, metrics, MentionStream(redis), config.ingest.metrics_port)
+        health = app[CONTEXT].write_health
+        api.also = await _metrics_listener(config, metrics, MentionStream(redis), config.ingest.metrics_port, health)
     return api
 
 
@@ -136,22 +149,27 @@ async def _listen(app: web.Application, config: Config, port: int, event: str) -
     return RunningApi(runner, site.bound_port, guard)
 
 
-async def _metrics_listener(config: Config, metrics: Metrics, stream: MentionStream | None, port: int) -> RunningApi:
-    """/metrics and /healthz alone, on their own port."""
+async def _metrics_listener(
+    config: Config, metrics: Metrics, stream: MentionStream | None, port: int, health: WriteHealth
+) -> RunningApi:
+    """/metrics, /healthz and /readyz alone, on their own port."""
 
-    async def health(request: web.Request) -> web.Response:
+    async def alive(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     app = web.Application()
     add_metrics_route(app, config, metrics, stream)
-    app.router.add_get("/healthz", health)
+    app.router.add_get("/healthz", alive)
+    add_readiness_route(app, health)
     return await _listen(app, config, port, "metrics_listening")
 
 
-async def start_worker_metrics(config: Config, metrics: Metrics, port: int, redis: RedisClient) -> RunningApi:
-    """A worker-only process still exposes /metrics and /healthz (no ingest routes), with the
+async def start_worker_metrics(
+    config: Config, metrics: Metrics, port: int, redis: RedisClient, health: WriteHealth
+) -> RunningApi:
+    """A worker-only process still exposes /metrics, /healthz and /readyz (no ingest routes), with the
     stream's real backlog (read at each scrape, as the API does)."""
-    return await _metrics_listener(config, metrics, MentionStream(redis), port)
+    return await _metrics_listener(config, metrics, MentionStream(redis), port, health)
 
 
 async def weekly_digests(
@@ -215,33 +233,37 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
     if role in ("all", "api"):
         metrics.start_ingest_at_zero(s.name for s in config.ingest.sources)
     extra = pager.add_routes if pager and role in ("all", "api") else None
-    api = await start_api(config, redis, metrics, extra_routes=extra) if role in ("all", "api") else None
+    health = WriteHealth(redis, write_probe_tags(config, role), gauge=metrics.store_writable)
+    api = None
+    if role in ("all", "api"):
+        api = await start_api(config, redis, metrics, extra_routes=extra, write_health=health)
     if role == "worker" and config.worker.metrics_port is not None:
-        api = await start_worker_metrics(config, metrics, config.worker.metrics_port, redis)
+        api = await start_worker_metrics(config, metrics, config.worker.metrics_port, redis, health)
     console = None
     if role in ("all", "web") and config.web.port is not None:
         from warner.web.serve import start_web
 
         console = await start_web(config, redis, connection_limits(config), pager.responder if pager else None)
+    probing = asyncio.create_task(health.run(stop), name="write-probe")  # keeps the gauge fresh
     worker_task = ticker = paging = digests = pulling = None
-    if role in ("all", "worker"):
-        # The open console pages hear of every incident event first (a page to send must not delay them).
-        hooks = [incident_publisher(redis), *(pager.hooks if pager else ())]
-        worker = build_worker(config, redis, metrics, hooks=hooks)
-        _worker_metrics_at_zero(config, metrics, worker, pager)
-        worker_task = asyncio.create_task(worker.run(stop), name="worker")
-        ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
-        if pager is not None:
-            # In webhook mode a split worker leaves Telegram's updates to the API process.
-            bot = role == "all" or pager.webhook is None
-            paging = asyncio.create_task(pager.run(stop, bot=bot), name="pager")
-        if config.digest.enabled:
-            digests = asyncio.create_task(weekly_digests(config, redis, stop, metrics), name="digest")
-        if config.sources.names():
-            pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
-    elif pager is not None and pager.webhook is not None:
-        paging = asyncio.create_task(pager.serve_webhook(stop), name="telegram-webhook")
     try:
+        if role in ("all", "worker"):
+            # The open console pages hear of every incident event first (a page to send must not delay them).
+            hooks = [incident_publisher(redis), *(pager.hooks if pager else ())]
+            worker = build_worker(config, redis, metrics, hooks=hooks, write_health=health)
+            _worker_metrics_at_zero(config, metrics, worker, pager)
+            worker_task = asyncio.create_task(worker.run(stop), name="worker")
+            ticker = asyncio.create_task(tick_detectors(worker, config, stop), name="detect-ticker")
+            if pager is not None:
+                # In webhook mode a split worker leaves Telegram's updates to the API process.
+                bot = role == "all" or pager.webhook is None
+                paging = asyncio.create_task(pager.run(stop, bot=bot), name="pager")
+            if config.digest.enabled:
+                digests = asyncio.create_task(weekly_digests(config, redis, stop, metrics), name="digest")
+            if config.sources.names():
+                pulling = asyncio.create_task(pull_sources(config, redis, metrics, stop), name="sources")
+        elif pager is not None and pager.webhook is not None:
+            paging = asyncio.create_task(pager.serve_webhook(stop), name="telegram-webhook")
         waiter = asyncio.create_task(stop.wait())
         watched = [task for task in (worker_task, ticker) if task is not None]
         done, _ = await asyncio.wait({waiter, *watched}, return_when=asyncio.FIRST_COMPLETED)
@@ -250,6 +272,7 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
                 raise failure
     finally:
         stop.set()
+        await asyncio.gather(probing, return_exceptions=True)
         if api:
             await api.close()
         if console:

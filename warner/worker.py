@@ -31,6 +31,7 @@ from warner.metrics import Metrics
 from warner.pipeline import Envelope, Stage
 from warner.store.streams import MentionStream, StreamEntry
 from warner.store.tolerant import StateUnreadable
+from warner.store.write_health import WriteHealth
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +81,7 @@ class Worker:
         metrics: Metrics | None = None,
         consumer: str | None = None,
         wall_ms: Callable[[], int] | None = None,
+        write_health: WriteHealth | None = None,
     ) -> None:
         self.stream = stream
         self.stages = list(stages)
@@ -87,6 +89,7 @@ class Worker:
         self.metrics = metrics or Metrics()
         self.consumer = consumer or consumer_name()
         self.wall_ms = wall_ms or (lambda: int(time.time() * 1000))
+        self.write_health = write_health  # told how the batches' writes went (the process's /readyz)
         self.log = log.bind(consumer=self.consumer)
         self._last_claim = 0.0
         self._group_ready = False
@@ -97,9 +100,12 @@ class Worker:
         backoff = 0.1
         while not stop.is_set():
             try:
-                await self.step()
+                if await self.step() and self.write_health is not None:
+                    self.write_health.succeeded()
                 backoff = 0.1
             except (RedisError, RedisClusterException) as exc:  # also a cluster unreachable since start
+                if self.write_health is not None:
+                    self.write_health.failed(exc)
                 self._group_ready = False  # the stream may be gone (Redis restarted without data)
                 self.log.warning("worker_redis_error", error=str(exc), retry_in=backoff)
                 with contextlib.suppress(TimeoutError):

@@ -50,11 +50,16 @@ class WorkerConfig(Section):
         None,
         ge=0,
         le=65535,
-        description="Serve /metrics and /healthz here when running --role worker.",
+        description="Serve /metrics, /healthz and /readyz here when running --role worker.",
     )
     forget_consumers_after: Duration = Field(
         timedelta(hours=1),
         description="Remove idle consumers without pending entries after this.",
+    )
+    start_timeout: Duration = Field(
+        timedelta(minutes=3),
+        description="A worker that cannot reach Redis at start waits this long (one log line per retry), "
+        "then exits 1 so systemd or compose start it again.",
     )
 
 

@@ -33,6 +33,7 @@ from warner.metrics import Metrics
 from warner.secret_digest import same_secret
 from warner.store.scrape import refresh_store_gauges
 from warner.store.streams import MentionStream
+from warner.store.write_health import WriteHealth
 
 if TYPE_CHECKING:
     from warner.store.connection import RedisClient
@@ -54,6 +55,7 @@ class IngestContext:
     replays: ReplayGuard
     limiter: RateLimiter
     refusals: RefusalLog
+    write_health: WriteHealth
 
 
 CONTEXT = web.AppKey("ingest_context", IngestContext)
@@ -187,6 +189,7 @@ def _rate_limited(ctx: IngestContext, limited: RateLimited) -> web.Response:
 
 def _store_unavailable(ctx: IngestContext, source: str, exc: RedisError) -> web.Response:
     log.error("ingest_store_unavailable", source=source, error=str(exc))
+    ctx.write_health.failed(exc)
     retry_after = str(max(1, int(ctx.config.ingest.retry_after.total_seconds())))
     return _refuse(
         ctx,
@@ -213,6 +216,7 @@ async def _append(ctx: IngestContext, source: str, mentions: list[Mention], star
             backlog=result.backlog,
             headers={"Retry-After": retry_after},
         )
+    ctx.write_health.succeeded()
     ctx.metrics.accepted.labels(source).inc(result.accepted)
     ctx.metrics.duplicates.labels(source).inc(result.duplicates)
     # Said in the answer and counted: a mention that matches no brand is kept (under "_none"),
@@ -229,13 +233,21 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response(200, {"status": "ok"})
 
 
+WRITE_HEALTH = web.AppKey("write_health", WriteHealth)
+
+
 async def readyz(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
-    try:
-        await ctx.stream.redis.ping()
-    except RedisError as exc:
-        return json_response(503, {"status": "unavailable", "redis": str(exc)})
+    """Ready = a mention accepted now could be made durable now (store/write_health.py), not merely PING."""
+    problem = await request.app[WRITE_HEALTH].problem()
+    if problem is not None:
+        return json_response(503, {"status": "unavailable", "write": problem})
     return json_response(200, {"status": "ready"})
+
+
+def add_readiness_route(app: web.Application, health: WriteHealth) -> None:
+    """Mount GET /readyz answering from ``health`` (the API, and a worker's metrics port)."""
+    app[WRITE_HEALTH] = health
+    app.router.add_get("/readyz", readyz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,24 +301,32 @@ def create_app(
     tokens: TokenRegistry | None = None,
     metrics_: Metrics | None = None,
     wall_ms: Callable[[], int] | None = None,
+    write_health: WriteHealth | None = None,
 ) -> web.Application:
-    """Build the ingest application; the caller owns the Redis client."""
+    """Build the ingest application; the caller owns the Redis client.
+
+    ``write_health``: the process's (shared with its worker, kept fresh by ``serve``); without it,
+    one of the app's own that probes when ``/readyz`` asks.
+    """
     app = web.Application(client_max_size=config.ingest.max_body_bytes, middlewares=[content_encoding])
+    metrics_ = metrics_ or Metrics()
+    health = write_health or WriteHealth(redis, gauge=metrics_.store_writable)
     app[CONTEXT] = IngestContext(
         config=config,
         stream=MentionStream(redis),
         tokens=tokens if tokens is not None else source_tokens(config),
         matcher=BrandMatcher(config.brands),
-        metrics=metrics_ or Metrics(),
+        metrics=metrics_,
         wall_ms=wall_ms or (lambda: int(time.time() * 1000)),
         verifiers=source_verifiers(config),
         replays=ReplayGuard(redis),
         limiter=RateLimiter(redis, source_rates(config)),
         refusals=RefusalLog(),
+        write_health=health,
     )
     app.router.add_post("/v1/mentions", post_mentions)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    add_readiness_route(app, health)
     if config.ingest.metrics_port is None:  # else served on its own port (service.start_api)
         add_metrics_route(app, config, app[CONTEXT].metrics, app[CONTEXT].stream)
     return app

@@ -15,7 +15,6 @@ would get MOVED for most keys and fail command by command at run time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,8 +29,9 @@ from redis.exceptions import RedisClusterException, RedisError
 from warner.config.locate import ConfigError, ConfigIssue
 from warner.store.cluster_pool import WaitingRedisCluster
 from warner.store.config import REDIS_URL_ENV, RedisConfig
-from warner.store.data_format import UNREACHABLE, ensure_data_format
+from warner.store.data_format import ensure_data_format
 from warner.store.embedded import EmbeddedRedis, running_url
+from warner.store.start_gate import wait_until_reachable
 from warner.store.supervisor import RedisSupervisor
 from warner.store.urls import RedisUrlError, check_url, cluster_nodes, is_cluster_url, shown_url
 
@@ -128,7 +128,7 @@ async def refuse_cluster_node(client: RedisClient) -> None:
 
 @asynccontextmanager
 async def open_redis(
-    config: RedisConfig, *, owner: bool = True, stop: asyncio.Event | None = None
+    config: RedisConfig, *, owner: bool = True, stop: asyncio.Event | None = None, start_timeout: float | None = None
 ) -> AsyncIterator[RedisClient]:
     """Yield a client to the configured Redis, starting the embedded one when none is set.
 
@@ -138,6 +138,9 @@ async def open_redis(
     An embedded server we started is supervised (``supervisor.py``): restarted when it dies,
     and if it cannot be brought back, ``stop`` is set so the caller winds down, and leaving
     the context raises ``EmbeddedRedisError`` (``warner run`` exits 1 on it).
+
+    ``stop`` given (a service): a Redis unreachable at start is waited for, up to ``start_timeout``
+    seconds if given (``start_gate.py``).
     """
     server: EmbeddedRedis | None = None
     url = config.effective_url()
@@ -166,7 +169,7 @@ async def open_redis(
         await learn_slots(client)
         if isinstance(client, RedisCluster):
             log.info("redis_cluster_client", nodes=[f"{h}:{p}" for h, p in cluster_nodes(url)[1]])
-        await _data_format_checked(client, url, stop)
+        await _data_format_checked(client, url, stop, start_timeout)
         yield client
     finally:
         if supervisor is not None:
@@ -178,26 +181,19 @@ async def open_redis(
         raise supervisor.failure
 
 
-async def _data_format_checked(client: RedisClient, url: str, stop: asyncio.Event | None) -> None:
+async def _data_format_checked(
+    client: RedisClient, url: str, stop: asyncio.Event | None, start_timeout: float | None
+) -> None:
     """The store's data format is one this warner reads (``data_format.py``), before anything else runs.
 
     Raises ``DataFormatTooNew`` if it is not. A service (``stop`` given) that cannot reach Redis
-    yet waits for it, one log line per backoff step, until ``stop``; a command fails at once.
+    yet waits for it, one log line per backoff step (``start_gate.py``), until ``stop`` — or, with
+    ``start_timeout``, at most that many seconds, then ``StoreUnreachableAtStart``; a command fails at once.
     """
-    backoff = 0.5
-    while True:
-        try:
-            await ensure_data_format(client, shown_url(url))
-            return
-        except UNREACHABLE as exc:
-            if stop is None:
-                raise
-            log.warning("redis_unreachable_at_start", error=str(exc)[:300], retry_in=backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=backoff)
-            if stop.is_set():
-                return
-            backoff = min(backoff * 2, 5.0)
+    if stop is None:
+        await ensure_data_format(client, shown_url(url))
+    else:
+        await wait_until_reachable(lambda: ensure_data_format(client, shown_url(url)), start_timeout, stop)
 
 
 def _config_error(exc: RedisUrlError) -> ConfigError:

@@ -84,6 +84,10 @@ warner:{sources}:state:<source>        hash    a pulled source's cursor (JSON, s
                                                (consecutive), lag, mentions, next_poll
 warner:{sources}:lease:<source>        string  id of the one worker polling that source (lease, TTL
                                                sources.lease_ttl, renewed by its holder)
+
+
+warner:<tag>:probe:<process>           string  write probe of one process under each hash tag it
+                                               writes (store/write_health.py; TTL 10 s): /readyz
 warner:{web}:secret                    string  the key that signs console session cookies (made once)
 warner:{web}:link:<sha256>             string  person of an unused sign-in link (TTL web.link_ttl;
                                                stored by digest, deleted when used)
@@ -268,6 +272,16 @@ def source_state(source: str) -> str:
 def source_lease(source: str) -> str:
     """Holder id of the one worker that polls a pulled source (ingest/sources/lease.py)."""
     return f"{PREFIX}:{{sources}}:lease:{source}"
+
+
+def brand_tag(name: str) -> str:
+    """The hash tag of every key of brand ``name`` (its counters, detector and incidents share a slot)."""
+    return f"{{{name}}}"
+
+
+def write_probe(tag: str, process: str) -> str:
+    """The key one process writes to learn whether the slot of ``tag`` (e.g. ``{ingest}``) takes writes now."""
+    return f"{PREFIX}:{tag}:probe:{process}"
 
 
 TELEGRAM_POLLER = f"{PREFIX}:{{telegram}}:poller"  # lock: the one process that polls getUpdates
