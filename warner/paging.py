@@ -66,6 +66,7 @@ class Pager:
     application: BotApplication | None = None  # when Telegram is configured
     webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
     poll_lease_s: float = POLL_LEASE_S
+    poll_timeout_s: int = 10  # getUpdates' long-poll timeout (bot.POLL_TIMEOUT_S; tests shorten it)
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
     poller_health: PollerHealth = field(default_factory=PollerHealth)  # for /readyz: is this process's poller up
     poller_up: Gauge | None = None  # warner_telegram_poller_up
@@ -172,7 +173,7 @@ class Pager:
 
     def _poller(self) -> UpdatePoller:
         """The getUpdates loop of this process (one health and one backoff across lease terms)."""
-        from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S
+        from warner.notify.telegram.bot import ALLOWED_UPDATES
         from warner.notify.telegram.poller import UpdatePoller
 
         assert self.application is not None
@@ -180,7 +181,7 @@ class Pager:
             self.poller = UpdatePoller(
                 self.application,
                 self.poller_health,
-                timeout_s=POLL_TIMEOUT_S,
+                timeout_s=self.poll_timeout_s,
                 allowed_updates=list(ALLOWED_UPDATES),
                 gauge=self.poller_up,
                 on_recovered=lambda: self.engine.redelivery.pull_forward("telegram_poller_recovered"),
@@ -194,6 +195,9 @@ class Pager:
 
             if self.application._initialized:  # PTB has no public flag
                 await stop_bot(self.application)
+            else:  # getMe never worked (a refused token); the channel sent through the bot's client all the same
+                await self.application.bot.shutdown()  # the clients an attempted getMe opened
+                await self.application.bot.request.shutdown()  # the one sends use, open since the bot was built
         await self.notifier.close()
 
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from warner.notify.telegram.health import PollerHealth
 
@@ -121,10 +121,15 @@ class UpdatePoller:
 
     async def _failed(self, exc: TelegramError, stop: asyncio.Event) -> None:
         self.health.failures += 1
-        self.health.last_error = f"{type(exc).__name__}: {exc.message}"
+        # PTB's InvalidToken from getMe quotes the token; Telegram's own answer is its cause
+        cause = exc.__cause__ if isinstance(exc, InvalidToken) else None
+        detail = cause.message if isinstance(cause, TelegramError) else exc.message
+        if isinstance(exc, InvalidToken) and cause is None:
+            detail = "token refused"
+        self.health.last_error = f"{type(exc).__name__}: {detail}"
         self._set_up(False)
         delay = self.backoff(self.health.failures)
-        log.warning("telegram_poll_failed", error=type(exc).__name__, detail=exc.message,
+        log.warning("telegram_poll_failed", error=type(exc).__name__, detail=detail,
                     failures=self.health.failures, retry_in_s=delay)  # fmt: skip
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
