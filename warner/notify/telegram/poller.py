@@ -124,7 +124,7 @@ class UpdatePoller:
         # PTB's InvalidToken from getMe quotes the token; Telegram's own answer is its cause
         cause = exc.__cause__ if isinstance(exc, InvalidToken) else None
         detail = cause.message if isinstance(cause, TelegramError) else exc.message
-        if isinstance(exc, InvalidToken) and cause is None:
+        if "token `" in detail:
             detail = "token refused"
         self.health.last_error = f"{type(exc).__name__}: {detail}"
         self._set_up(False)
