@@ -92,6 +92,12 @@ class Metrics:
         self.pages_undeliverable = Counter(
             "warner_pages_undeliverable", "Pages no channel could deliver (someone was not reached)", registry=r
         )
+        self.telegram_poller_up = Gauge(
+            "warner_telegram_poller_up",
+            "1 while this process polls Telegram and its last getUpdates worked; 0 when it fails or another "
+            "process polls (alert on the max over workers, polling mode only)",
+            registry=r,
+        )
         # Pulled sources (ingest/sources/runner.py), one series per source.
         self.source_last_success = Gauge(
             "warner_source_last_success_timestamp_seconds", "When the source last polled successfully", ["source"],

@@ -35,12 +35,16 @@ from warner.metrics import Metrics
 from warner.notify.delivery import Notifier
 from warner.notify.factory import AlertBot, build_notifier
 from warner.notify.sms.ack_codes import AckCodes
+from warner.notify.telegram.health import PollerHealth
 from warner.oncall.escalation import EscalationEngine
 from warner.store import keys
 
 if TYPE_CHECKING:  # loaded where used: Telegram and the playbooks only when configured and asked
+    from prometheus_client import Gauge
+
     from warner.notify.sms.config import SmsConfig, SmsInboundConfig
     from warner.notify.telegram.bot import BotApplication
+    from warner.notify.telegram.poller import UpdatePoller
     from warner.notify.voice.config import VoiceConfig
     from warner.store.connection import RedisClient
 
@@ -62,7 +66,11 @@ class Pager:
     application: BotApplication | None = None  # when Telegram is configured
     webhook: tuple[str, str] | None = None  # (public URL, secret token) in webhook mode; else long polling
     poll_lease_s: float = POLL_LEASE_S
+    poll_timeout_s: int = 10  # getUpdates' long-poll timeout (bot.POLL_TIMEOUT_S; tests shorten it)
     routes: list[Callable[[web.Application], None]] = field(default_factory=list)
+    poller_health: PollerHealth = field(default_factory=PollerHealth)  # for /readyz: is this process's poller up
+    poller_up: Gauge | None = None  # warner_telegram_poller_up
+    poller: UpdatePoller | None = None
 
     @property
     def hooks(self) -> Sequence[Callable[..., Any]]:
@@ -101,6 +109,10 @@ class Pager:
     async def run(self, stop: asyncio.Event, *, bot: bool = True) -> None:
         """Escalate until ``stop``; with ``bot``, also receive Telegram updates (see ``_receive_updates``)."""
         tasks = [asyncio.create_task(self._audit_every(AUDIT_EVERY_S, stop), name="pager-audit")]
+        try:  # a (re)started worker may hold a new token: pages that failed before are tried now
+            await self.engine.redelivery.pull_forward("worker_started")
+        except RedisError as exc:  # their timers' backoff still runs
+            log.warning("page_redelivery_pull_failed", error=str(exc))
         if bot and self.application is not None:
             tasks.append(asyncio.create_task(self._receive_updates(stop), name="telegram-updates"))
         try:
@@ -123,7 +135,7 @@ class Pager:
         every worker runs a pager. The poller holds a Redis lock it renews; when its process
         dies the lock expires and another worker's pager takes over within ``POLL_LEASE_S``.
         """
-        from warner.notify.telegram.bot import ALLOWED_UPDATES, POLL_TIMEOUT_S, start_polling, start_webhook
+        from warner.notify.telegram.bot import start_webhook
 
         application = self.application
         assert application is not None  # only called with a bot
@@ -131,39 +143,50 @@ class Pager:
             await start_webhook(application, *self.webhook)
             await stop.wait()
             return
-        updater = application.updater
-        assert updater is not None  # Application.builder() always builds one
         lock = self.engine.redis.lock(keys.TELEGRAM_POLLER, timeout=self.poll_lease_s)
-        polling = False
+        term: tuple[asyncio.Task[None], asyncio.Event] | None = None  # the polling task while this process polls
         try:
             while not stop.is_set():
                 try:
-                    if polling:
+                    if term is not None:
                         try:
                             await lock.reacquire()
                         except LockError:
                             log.warning("telegram_poller_lost_lease")
-                            await updater.stop()
-                            polling = False
+                            await _end(term)
+                            term = None
                     elif await lock.acquire(blocking=False):
-                        if application.running:  # polling again after having lost the lease
-                            await updater.start_polling(
-                                timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
-                            )
-                        else:
-                            await start_polling(application)
-                        polling = True
+                        ended = asyncio.Event()
+                        term = (asyncio.create_task(self._poller().run(ended), name="telegram-poll"), ended)
                         log.info("telegram_poller_elected")
                 except RedisError as exc:
                     # Redis away for a moment: keep the state and try again next round. If the
                     # outage outlasts the lease, the next renewal raises LockError and polling stops.
-                    log.warning("telegram_poller_redis_error", error=str(exc), polling=polling)
+                    log.warning("telegram_poller_redis_error", error=str(exc), polling=term is not None)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_lease_s / 3)
         finally:
-            if polling:
+            if term is not None:
+                await _end(term)
                 with contextlib.suppress(LockError, RedisError):
                     await lock.release()
+
+    def _poller(self) -> UpdatePoller:
+        """The getUpdates loop of this process (one health and one backoff across lease terms)."""
+        from warner.notify.telegram.bot import ALLOWED_UPDATES
+        from warner.notify.telegram.poller import UpdatePoller
+
+        assert self.application is not None
+        if self.poller is None:
+            self.poller = UpdatePoller(
+                self.application,
+                self.poller_health,
+                timeout_s=self.poll_timeout_s,
+                allowed_updates=list(ALLOWED_UPDATES),
+                gauge=self.poller_up,
+                on_recovered=lambda: self.engine.redelivery.pull_forward("telegram_poller_recovered"),
+            )
+        return self.poller
 
     async def close(self) -> None:
         """Stop the bot (if it runs) and release every channel's HTTP client."""
@@ -172,6 +195,9 @@ class Pager:
 
             if self.application._initialized:  # PTB has no public flag
                 await stop_bot(self.application)
+            else:  # getMe never worked (a refused token); the channel sent through the bot's client all the same
+                await self.application.bot.shutdown()  # the clients an attempted getMe opened
+                await self.application.bot.request.shutdown()  # the one sends use, open since the bot was built
         await self.notifier.close()
 
 
@@ -240,7 +266,17 @@ def build_pager(
 
         responder.listeners.append(retire_codes_listener(codes))
     log.info("pager_ready", channels=sorted(notifier.channels), routes=len(config.escalation.routes))
-    return Pager(engine, responder, notifier, roster, application=application, webhook=webhook, routes=routes)
+    up = metrics.telegram_poller_up if metrics is not None and application is not None else None
+    return Pager(
+        engine, responder, notifier, roster, application=application, webhook=webhook, routes=routes, poller_up=up
+    )
+
+
+async def _end(term: tuple[asyncio.Task[None], asyncio.Event]) -> None:
+    """Stop a polling term and wait for its task (it stops within one poll's timeout at most)."""
+    task, ended = term
+    ended.set()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _slack_interaction_route(

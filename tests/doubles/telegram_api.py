@@ -6,7 +6,7 @@ deleteWebhook, setWebhook, setMyCommands and getMyCommands (menus per language_c
 ``commands``, checked as Telegram checks them). A file part of a multipart upload (sendPhoto's ``photo``) is
 recorded as an ``UploadedFile`` with its bytes, length and whether it is a PNG. Every request is
 recorded (``calls``); tests inject updates (``press``,
-``command``) and programme failures (``fail``). HTML text is parsed into text and
+``command``), programme failures (``fail``) and revoke tokens (``valid_tokens``). HTML text is parsed into text and
 entities like Telegram does, so ``Message.text_html`` round-trips.
 
     async with TelegramApiDouble() as api:
@@ -44,6 +44,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     received_at: float = 0.0  # time.perf_counter() when the request reached the double (latency benchmarks)
+    token: str = ""  # the bot token in the URL
 
 
 @dataclass
@@ -88,6 +89,7 @@ class TelegramApiDouble:
     blocked_chats: set[int] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # language_code ("" = default) -> menu
+    valid_tokens: set[str] | None = None  # None: any token works; else every other gets 401 (revoked, never made)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -174,9 +176,12 @@ class TelegramApiDouble:
         received_at = time.perf_counter()
         method = request.match_info["method"]
         params = await _params(request)
+        token = request.match_info["token"]
         async with self._changed:
-            self.calls.append(ApiCall(method, params, received_at))
+            self.calls.append(ApiCall(method, params, received_at, token))
             self._changed.notify_all()
+        if self.valid_tokens is not None and token not in self.valid_tokens:
+            return _error(401, "Unauthorized")
         failures = self._failures.get(method)
         if failures:
             failure = failures[0]

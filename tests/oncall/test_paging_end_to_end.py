@@ -258,12 +258,12 @@ async def test_only_one_worker_polls_telegram_and_another_takes_over_when_it_sto
     ]
     try:
         await asyncio.sleep(0.5)
-        polling = [p for p in (first, second) if p.application.updater and p.application.updater.running]
+        polling = [p for p in (first, second) if p.poller_health.polling and p.poller_health.up]
         assert len(polling) == 1  # Telegram allows one getUpdates poller per bot
         leader, other = (first, second) if polling[0] is first else (second, first)
         (stop_first if leader is first else stop_second).set()  # the leader's process stops
         await asyncio.sleep(0.6)
-        assert other.application.updater.running
+        assert other.poller_health.polling and other.poller_health.up
     finally:
         stop_first.set()
         stop_second.set()

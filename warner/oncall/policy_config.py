@@ -267,6 +267,14 @@ class EscalationConfig(Section):
         timedelta(minutes=5), description="How often a page held by quiet hours is tried again."
     )
     snooze: Duration = Field(timedelta(hours=1), description="Default snooze.")
+    redeliver_after: Duration = Field(
+        timedelta(seconds=30),
+        description="A page no channel delivered (a revoked bot token, a gateway down) is tried again after this, "
+        "doubling each time, until someone is reached or the incident is acknowledged or resolved.",
+    )
+    redeliver_max_interval: Duration = Field(
+        timedelta(minutes=5), description="The longest wait between two tries of an undelivered page."
+    )
 
     @model_validator(mode="after")
     def _cross_check(self, info: ValidationInfo) -> EscalationConfig:

@@ -213,6 +213,7 @@ TIMERS_CLAIMED = f"{PREFIX}:{TIMERS_TAG}:claimed"
 TIMERS_ATTEMPTS = f"{PREFIX}:{TIMERS_TAG}:attempts"
 TIMERS_FIRED = f"{PREFIX}:{TIMERS_TAG}:fired"
 TIMERS_HEARTBEAT = f"{PREFIX}:{TIMERS_TAG}:heartbeat"
+TIMERS_REDELIVER = f"{PREFIX}:{TIMERS_TAG}:redeliver"  # set: ids of pending re-drives of undelivered pages
 
 
 def timers_of(owner: str) -> str:

@@ -32,9 +32,11 @@ from warner.oncall.escalation.gates import (
 )
 from warner.oncall.escalation.paging import PageDispatcher
 from warner.oncall.escalation.protocols import AckCode, Directory, Sender, incident_id_as_code
+from warner.oncall.escalation.redelivery import Redelivery
 from warner.oncall.escalation.state import (
     EscalationState,
     HeldTimer,
+    RedeliverTimer,
     RemindTimer,
     ResumeTimer,
     StepTimer,
@@ -102,8 +104,12 @@ class EscalationEngine:
             HourlyCeiling(redis, config.max_pages_per_person_per_hour),
             StillOpen(self.lifecycle.get),
         ]
+        self.redelivery = Redelivery(
+            redis, self.store, clock, config.redeliver_after, config.redeliver_max_interval, self._wake
+        )
         self.paging = PageDispatcher(
-            roster, sender, ack_code, clock, self.store, self.timeline, gates, config.quiet_hours_recheck
+            roster, sender, ack_code, clock, self.store, self.timeline, gates, config.quiet_hours_recheck,
+            self.redelivery,
         )
         self.flapping = FlappingGuard(self.lifecycle.reopens_since, config.flapping.max_reopens, config.flapping.window)
 
@@ -280,6 +286,10 @@ class EscalationEngine:
                 await self._remind(inc, state, timer, payload)
             case HeldTimer():
                 await self._held(inc, timer, payload)
+            case RedeliverTimer(target=target):
+                request = PageRequest(inc, target.recipient, target.step, payload.gen, payload.page, payload.reason,
+                                      target.level, timer.id, target.is_person, payload.n, payload.origin)  # fmt: skip
+                await self.paging.page(request)
 
     async def _step(self, inc: Incident, state: EscalationState, timer: Timer, p: StepTimer) -> None:
         iid, gen = inc.id, p.gen

@@ -40,6 +40,8 @@ class PageRequest:
     level: int  # escalation level shown in the message
     mark: str  # the timer (or event) that pages: each mark pages each recipient at most once
     person: bool  # a person (quiet hours and the ceiling apply), not a team chat
+    retry: int = 0  # re-tries of a page no channel delivered (redelivery.py); 0 = the first try
+    origin: str = ""  # for a re-try: the mark that paged first
 
 
 Outcome = Literal["skip", "hold", "suppress"]
@@ -113,7 +115,7 @@ class HourlyCeiling:
         self._take = redis.register_script(_CEILING)
 
     async def check(self, request: PageRequest, now: float) -> Verdict | None:
-        if not request.person:
+        if not request.person or request.retry:  # a re-try of an undelivered page passed the ceiling already
             return None
         rid = request.recipient.id
         if await self._take(keys=[keys.person_pages(rid)], args=[repr(now), self.limit, f"{request.mark}:{rid}"]):

@@ -18,6 +18,7 @@ from warner.notify.base import Page
 from warner.oncall.escalation.channels import plan_channels
 from warner.oncall.escalation.gates import PageGate, PageRequest, Verdict
 from warner.oncall.escalation.protocols import AckCode, Directory, Sender
+from warner.oncall.escalation.redelivery import Redelivery
 from warner.oncall.escalation.state import HeldTimer, PagedTarget
 from warner.oncall.escalation.steps import known_people, targets_for
 from warner.oncall.escalation.store import EscalationStore
@@ -38,6 +39,7 @@ class PageDispatcher:
         timeline: Timeline,
         gates: list[PageGate],
         quiet_recheck: timedelta = timedelta(minutes=5),
+        redelivery: Redelivery | None = None,
     ) -> None:
         self.roster = roster
         self.sender = sender
@@ -47,6 +49,7 @@ class PageDispatcher:
         self.timeline = timeline
         self.gates = gates
         self.quiet_recheck_s = quiet_recheck.total_seconds()  # a page whose every channel is quiet: try again then
+        self.redelivery = redelivery  # a page no channel delivered is tried again (None: it is only noted)
 
     async def targets(
         self, inc: Incident, policy_id: str, pos: int, step: EscalationStep, mark: str, at: datetime
@@ -94,8 +97,11 @@ class PageDispatcher:
         await self.store.remember_paged(iid, PagedTarget(recipient, step, request.level))
         await self.store.set_first_update(iid, now)
         if not any(d.ok for d in deliveries):
-            log.error("page_undeliverable", incident=iid, recipient=rid, channels=plan.channels)
-            await self.timeline.note(iid, "undeliverable", recipient=rid, channels=plan.channels)
+            log.error("page_undeliverable", incident=iid, recipient=rid, channels=plan.channels, retry=request.retry)
+            again = await self.redelivery.schedule(request) if self.redelivery is not None else None
+            await self.timeline.note(
+                iid, "undeliverable", recipient=rid, channels=plan.channels, retry=request.retry, again_at=again
+            )
 
     async def _stopped_by(self, request: PageRequest, verdict: Verdict) -> None:
         """A held page is tried again later; a suppressed one is noted; a skipped one leaves no trace."""

@@ -295,7 +295,31 @@ class HeldTimer:
         return payload | {"page": self.page, "reason": self.reason, "level": self.level}
 
 
-TimerPayload = StepTimer | RemindTimer | ResumeTimer | UpdateTimer | HeldTimer
+@dataclass(frozen=True, slots=True)
+class RedeliverTimer:
+    """A page no channel delivered (a revoked bot token, an SMS gateway down): send it again later.
+
+    ``origin`` is the timer that first paged (so each undelivered page is its own re-drive), ``n``
+    counts the re-tries; the recipient is kept whole, so a team chat is re-driven as well as a person.
+    """
+
+    kind: ClassVar[Literal["redeliver"]] = "redeliver"
+    gen: int
+    target: PagedTarget
+    page: PageKind
+    reason: str
+    origin: str
+    n: int
+
+    def suffix(self) -> str:
+        return f"{self.gen}|redeliver|{self.target.recipient.id}|{self.n}|{self.origin}"
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = {"kind": self.kind, "gen": self.gen, "target": orjson.loads(self.target.to_json())}
+        return payload | {"page": self.page, "reason": self.reason, "origin": self.origin, "n": self.n}
+
+
+TimerPayload = StepTimer | RemindTimer | ResumeTimer | UpdateTimer | HeldTimer | RedeliverTimer
 PAGE_KINDS: tuple[PageKind, ...] = get_args(PageKind)
 
 
@@ -311,9 +335,17 @@ def parse_timer_payload(p: Mapping[str, Any]) -> TimerPayload | None:
         case "update":
             return UpdateTimer(p["gen"])
         case "held":
-            page = next((k for k in PAGE_KINDS if k == p["page"]), None)
-            if page is None:
-                raise ValueError(f"unknown page kind {p['page']!r}")
+            page = _page_kind(p["page"])
             step = EscalationStep.model_validate(p["step"])
             return HeldTimer(p["gen"], p["person"], step, page, p["reason"], p["level"])
+        case "redeliver":
+            target = PagedTarget.from_json(orjson.dumps(p["target"]))
+            return RedeliverTimer(p["gen"], target, _page_kind(p["page"]), p["reason"], p["origin"], p["n"])
     return None
+
+
+def _page_kind(name: str) -> PageKind:
+    page = next((k for k in PAGE_KINDS if k == name), None)
+    if page is None:
+        raise ValueError(f"unknown page kind {name!r}")
+    return page
