@@ -234,6 +234,9 @@ async def serve(config: Config, redis: RedisClient, role: Role, stop: asyncio.Ev
         metrics.start_ingest_at_zero(s.name for s in config.ingest.sources)
     extra = pager.add_routes if pager and role in ("all", "api") else None
     health = WriteHealth(redis, write_probe_tags(config, role), gauge=metrics.store_writable)
+    if pager is not None and config.notify.telegram is not None:
+        poller = pager.poller_health
+        health.details = lambda: {"telegram_poller": poller.as_json()}  # detail only: never makes a process unready
     api = None
     if role in ("all", "api"):
         api = await start_api(config, redis, metrics, extra_routes=extra, write_health=health)

@@ -38,3 +38,23 @@ async def test_redis_that_answers_ping_but_refuses_writes_is_not_writable(redis)
         await redis.config_set("min-replicas-to-write", 0)
     assert problem is not None and "NOREPLICAS" in problem
     assert await health.problem() is None
+
+
+async def test_readyz_shows_the_telegram_pollers_health_without_it_deciding_readiness(redis):
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from warner.ingest.app import add_readiness_route
+    from warner.notify.telegram.health import PollerHealth
+
+    poller = PollerHealth()
+    poller.polling, poller.up, poller.last_error = True, False, "Unauthorized"
+    health = WriteHealth(redis)
+    health.details = lambda: {"telegram_poller": poller.as_json()}
+    app = web.Application()
+    add_readiness_route(app, health)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        response = await client.get("/readyz")
+        body = await response.json()
+    assert response.status == 200 and body["status"] == "ready"  # the store takes writes: ready
+    assert body["telegram_poller"]["up"] is False and body["telegram_poller"]["last_error"] == "Unauthorized"

@@ -238,10 +238,12 @@ WRITE_HEALTH = web.AppKey("write_health", WriteHealth)
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready = a mention accepted now could be made durable now (store/write_health.py), not merely PING."""
-    problem = await request.app[WRITE_HEALTH].problem()
+    health = request.app[WRITE_HEALTH]
+    problem = await health.problem()
+    details = health.details() if health.details is not None else {}
     if problem is not None:
-        return json_response(503, {"status": "unavailable", "write": problem})
-    return json_response(200, {"status": "ready"})
+        return json_response(503, {"status": "unavailable", "write": problem, **details})
+    return json_response(200, {"status": "ready", **details})
 
 
 def add_readiness_route(app: web.Application, health: WriteHealth) -> None:

@@ -80,6 +80,8 @@ class WriteHealth:
         self._at = float("-inf")  # when the last result came in
         self._since = clock()  # when the current state (writable or not) began
         self._probing = asyncio.Lock()
+        # what else /readyz shows, never deciding readiness (e.g. the Telegram poller's health)
+        self.details: Callable[[], dict[str, object]] | None = None
 
     def succeeded(self) -> None:
         """A real write went through."""
