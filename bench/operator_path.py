@@ -76,14 +76,15 @@ from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the Telegram double lives with the tests
+
+from doubles.telegram_api import ApiCall, TelegramApiDouble, _error
+
+from warner.store import keys
+from warner.store.connection import connect, learn_slots
+from warner.store.embedded import _die_with_parent, find_redis_server
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))  # the Telegram double lives with the tests
-
-from doubles.telegram_api import ApiCall, TelegramApiDouble, _error  # noqa: E402
-
-from warner.store import keys  # noqa: E402
-from warner.store.connection import connect, learn_slots  # noqa: E402
-from warner.store.embedded import _die_with_parent, find_redis_server  # noqa: E402
 
 console = Console(stderr=True, width=160)
 
