@@ -869,6 +869,7 @@ async def phase_rotation(bench: Bench, http: aiohttp.ClientSession, telegram: Re
         await token_accepted(http, deploy.api_url, old_token),
     )
     probes += 2
+    probes_accepted = sum(1 for status in (with_new, with_old) if status == 202)
     refused_before = sum(sender.ledger.statuses.values())
     if with_new == 202 and with_old == 202:
         sender.token = new_token
@@ -911,7 +912,11 @@ async def phase_rotation(bench: Bench, http: aiohttp.ClientSession, telegram: Re
         f"{refused_pages}, accepted with the new one {telegram.attempts_to(ANNA) + telegram.attempts_to(BEN)}"
     )
     figures.sent += probes
-    notes.append(f"ingest token: {probes} probe mentions (one per token) are in sent; a refused probe is not re-sent")
+    figures.accepted += probes_accepted
+    notes.append(
+        f"ingest token: {probes} probe mentions (one per token) are in sent, {probes_accepted} in accepted; "
+        "a refused probe is not re-sent"
+    )
     figures.notes = notes + figures.notes
     await redis.aclose()
     await deploy.stop_all()
