@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
+from redis.exceptions import RedisError
 
 from warner.core import LEVELS, Clock, Severity
 from warner.incidents.lifecycle import IncidentLifecycle, Response, Transition, split_id
@@ -168,6 +169,7 @@ class EscalationEngine:
     async def run(self, stop: asyncio.Event) -> None:
         """Run due steps until ``stop`` is set; beat the heartbeat and audit leases as it goes."""
         last_audit = float("-inf")
+        failing = 0  # passes in a row that Redis failed
         while not stop.is_set():
             wait = self.poll
             try:
@@ -179,7 +181,12 @@ class EscalationEngine:
                 nxt = await self.timers.next_due()
                 if nxt is not None:
                     wait = min(wait, max(nxt - self.clock.now(), 0.0))
-            except Exception:  # Redis away for a moment: try again next pass
+                failing = 0
+            except RedisError as exc:  # Redis away for a moment: one line per pass, backing off, no traceback
+                failing += 1
+                wait = min(self.poll * 2**failing, 10.0)
+                log.warning("escalation_pass_failed", error=f"{type(exc).__name__}: {exc}", retry_in_s=wait)
+            except Exception:  # a bug: with its traceback
                 log.exception("escalation_pass_failed")
             await self._sleep(stop, max(wait, 0.01))
 
