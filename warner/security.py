@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from warner.config.root import Config
 from warner.logs import register_secrets
 from warner.oncall.config import Person
+from warner.oncall.escalation.channels import Contact, plan_channels
 from warner.oncall.policy_config import NOTIFY_KINDS
 from warner.store.urls import cluster_nodes, is_cluster_url
 
@@ -163,8 +164,11 @@ def _escalation(config: Config) -> list[str]:
         for j, step in enumerate(policy.steps):
             for person_id in [*(step.notify_persons or []), *(step.notify_next_person or []), *step.call_persons]:
                 person = people.get(person_id)
-                order = step.order if step.channels or step.call else (person and person.contact_order) or step.order
-                if person is not None and not _reachable(person, order, configured):
+                if person is None:
+                    continue
+                # the channels a critical page would take: the step's, else the person's own order
+                order = plan_channels(step, Contact(tuple(person.contact_order)), critical=True).channels
+                if not _reachable(person, order, configured):
                     out.append(
                         f"escalation.policies[{policy.id}].steps[{j}]: {person_id} cannot be reached on "
                         f"{', '.join(order)} (no telegram_id/phone/email in oncall.people or channel not configured)"

@@ -2,7 +2,7 @@
 
 A team lead reads the week where the team talks: incidents by severity, how fast they were
 taken (MTTA) and solved (MTTR), the false-alarm rate, the pages, each brand's mentions and
-negative share — the figures and words of the report (``report.view``), in German — and a
+negative share — the figures and words of the report (``report.view``), in the team's ``language`` — and a
 link to the report in the console (``web.public_url``). Each of the team's announcement
 channels (``Team.announcement_channels``) that is Teams or Slack gets one post.
 
