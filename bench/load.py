@@ -96,6 +96,18 @@ log:
 TEMPLATES = 64
 TS = b"2000-01-01T00:00:00.000000+00:00"  # replaced by the send time (same length)
 REQ = b"RQRQRQRQRQ"  # replaced by the request number (same length)
+WORD = b"QQQQQQ"  # replaced by the request number in letters: a word never seen before
+SLOTS = [b"QWQWA", b"QWQWB", b"QWQWC", b"QWQWD", b"QWQWE", b"QWQWF", b"QWQWG", b"QWQWH"]  # a common word each
+
+
+def vocabulary(draws: int = 100_000, seed: int = 2) -> list[str]:
+    """``draws`` words as a stream uses them: from the 20,000 most common German words and 10,000
+    English ones (wordfreq), the word of rank r drawn with probability proportional to 1/r (Zipf)."""
+    from wordfreq import top_n_list
+
+    both = zip(top_n_list("de", 20_000), top_n_list("en", 20_000), strict=False)
+    ranked = list(dict.fromkeys(w for pair in both for w in pair))[:30_000]
+    return random.Random(seed).choices(ranked, weights=[1 / r for r in range(1, len(ranked) + 1)], k=draws)
 
 
 def free_port() -> int:
@@ -129,16 +141,44 @@ def corpus() -> list[str]:
     return texts + [t.replace("Kesselberger", "Lindenhof").replace("Kesselberg", "Molkerei Lindenhof") for t in texts]
 
 
-def templates(batch: int, seed: int = 1) -> list[bytes]:
-    """NDJSON bodies with placeholders for the send time and the request number."""
+def letters(n: int, width: int) -> str:
+    """``n`` in base 26, as lower-case letters."""
+    out = ""
+    for _ in range(width):
+        n, digit = divmod(n, 26)
+        out = chr(ord("a") + digit) + out
+    return out
+
+
+def request_word(request_no: int) -> bytes:
+    return letters(request_no, len(WORD)).encode()
+
+
+def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1) -> list[bytes]:
+    """NDJSON bodies with placeholders for the send time, the request number and words.
+
+    A text is a scenario text, a tail, a number and two word slots that each request fills
+    with words of its own (``SLOTS``, from ``vocabulary``): texts are new all the time, as in a real
+    stream, and the scorer cannot get by remembering whole texts. A ``fresh`` share of them
+    also ends in a word never seen before (the request's and the line's number in letters),
+    as names, typos and new hashtags come in a real stream. Then ``copies`` of the lines repeat an
+    earlier line's text exactly, as retweets and copy-paste campaigns do.
+    """
     rng = random.Random(seed)
     texts = corpus()
     tails = ["", "", "😡", "!!", "#fail", "@kesselberg_bier", "https://t.co/x1", "echt jetzt?", "wtf", "danke"]
     bodies = []
     for _ in range(TEMPLATES):
         lines = []
+        written: list[str] = []
         for i in range(batch):
-            text = f"{rng.choice(texts)} {rng.choice(tails)} {rng.randrange(10**6)}".strip()
+            if written and rng.random() < copies:
+                text = rng.choice(written)
+            else:
+                first, second = (slot.decode() for slot in rng.sample(SLOTS, 2))
+                new = f" {WORD.decode()}{letters(i, 2)}" if rng.random() < fresh else ""
+                text = f"{rng.choice(texts)} {first} {rng.choice(tails)} {rng.randrange(10**6)} {second}{new}"
+                written.append(text)
             record = {
                 "id": f"{REQ.decode()}-{i:05d}",
                 "text": text,
@@ -194,9 +234,22 @@ async def scrape_decisions(http: aiohttp.ClientSession, ports: list[int]) -> lis
     return sorted(summed.items())
 
 
+async def scrape_sums(http: aiohttp.ClientSession, ports: list[int]) -> dict[str, float]:
+    """Every sample without labels, summed over the workers (counters such as the score cache's)."""
+    summed: dict[str, float] = {}
+    for port in ports:
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as r:
+            for line in (await r.text()).splitlines():
+                if line and not line.startswith("#") and "{" not in line:
+                    name, value = line.rsplit(" ", 1)
+                    summed[name] = summed.get(name, 0.0) + float(value)
+    return summed
+
+
 @dataclass
 class Run:
     workers: int
+    floor: bool = False
     accepted: int = 0
     http_errors: int = 0
     steady_rate: float = 0.0
@@ -207,9 +260,16 @@ class Run:
     rss: list[tuple[float, float, list[float], float]] = field(default_factory=list)
     elapsed: float = 0.0
     cpu_us: dict[str, float] = field(default_factory=dict)  # CPU µs per processed mention, by process
+    redis_us: dict[str, float] = field(default_factory=dict)  # Redis CPU µs per mention, by command
+    worker_metrics: dict[str, float] = field(default_factory=dict)  # summed over the workers' /metrics
 
 
-async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], seconds: float) -> Run:
+FLOOR_WORKER = str(Path(__file__).resolve().parent / "floor_worker.py")
+
+
+async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], seconds: float,
+                   floor: bool = False) -> Run:
+    words = [orjson.dumps(w)[1:-1] for w in vocabulary()]  # JSON-escaped, to go inside the texts
     tmp = Path(tempfile.mkdtemp(prefix="warner-load-"))
     port = free_port()
     token = secrets.token_urlsafe(16)
@@ -228,14 +288,13 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
         return str(path)
 
     def start(role: str, cfg: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "warner", "run", "--role", role], env={**env, "WARNER_CONFIG": cfg}
-        )
+        program = [FLOOR_WORKER] if floor and role == "worker" else ["-m", "warner"]
+        return subprocess.Popen([sys.executable, *program, "run", "--role", role], env={**env, "WARNER_CONFIG": cfg})
 
     procs = [start("api", config("null"))] + [start("worker", config(p)) for p in metric_ports]
     redis = connect(server.url)
     redis_pid = int((await redis.info("server"))["process_id"])
-    result = Run(workers)
+    result = Run(workers, floor)
     url = f"http://127.0.0.1:{port}/v1/mentions"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
     try:
@@ -248,6 +307,7 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
             watched = {"api": procs[0].pid, "workers": None, "redis": redis_pid}
             cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
             cpu_before["workers"] = sum(cpu_seconds(p.pid) for p in procs[1:])
+            await redis.config_resetstat()
             request_no = 0
             stop_at = time.monotonic() + seconds
             t0 = time.monotonic()
@@ -256,7 +316,10 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
                 nonlocal request_no
                 request_no += 1
                 stamp = datetime.now(UTC).isoformat(timespec="microseconds").encode()
-                body = bodies[request_no % len(bodies)].replace(TS, stamp).replace(REQ, b"%010d" % request_no)
+                body = (bodies[request_no % len(bodies)].replace(TS, stamp).replace(REQ, b"%010d" % request_no)
+                        .replace(WORD, request_word(request_no)))
+                for k, slot in enumerate(SLOTS):
+                    body = body.replace(slot, words[(request_no * len(SLOTS) + k) % len(words)])
                 while True:
                     async with http.post(url, data=body, headers=headers) as r:
                         if r.status == 202:
@@ -311,6 +374,10 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
             if len(steady) >= 2:
                 result.steady_rate = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0])
             result.accepted_rate = result.accepted / sending
+            stats = await redis.info("commandstats")
+            result.redis_us = {name.removeprefix("cmdstat_"): row["usec"] / max(result.accepted, 1)
+                               for name, row in stats.items()}
+            result.worker_metrics = await scrape_sums(http, metric_ports)
             decisions = await scrape_decisions(http, metric_ports)
             result.p50 = histogram_quantile(decisions, 0.5)
             result.p99 = histogram_quantile(decisions, 0.99)
@@ -339,12 +406,14 @@ async def counted_mentions(redis) -> int:  # type: ignore[no-untyped-def]
 
 def report(args: argparse.Namespace, runs: list[Run]) -> None:
     table = Table(
-        title=f"warner load — batch {args.batch}, appendfsync {args.appendfsync}, "
+        title=f"warner load — batch {args.batch}, appendfsync {args.appendfsync}, copies {args.copies:.0%}, "
+        f"fresh words {args.fresh:.0%}, "
         f"{'offered ' + format(args.rate, ',.0f') + '/s' if args.rate else 'closed loop'}, "
         f"{os.cpu_count()} cores"
     )
     for col in (
         "workers",
+        "stages",
         "processed/s (steady)",
         "accepted/s",
         "p50 ms",
@@ -357,18 +426,34 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
         table.add_column(col, justify="right")
     for r in runs:
         _, api, workers, redis_mb = r.rss[-1] if r.rss else (0, float("nan"), [], float("nan"))
+        counted_ok = r.floor or r.counted == r.accepted
         table.add_row(
             str(r.workers),
+            "floor" if r.floor else "all",
             f"{r.steady_rate:,.0f}",
             f"{r.accepted_rate:,.0f}",
             f"{r.p50 * 1000:,.0f}",
             f"{r.p99 * 1000:,.0f}",
             f"{r.accepted:,}",
-            f"{r.counted:,}" + ("" if r.counted == r.accepted else "  MISMATCH"),
+            ("-" if r.floor else f"{r.counted:,}") + ("" if counted_ok else "  MISMATCH"),
             " / ".join(f"{r.cpu_us.get(k, float('nan')):.0f}" for k in ("api", "workers", "redis")),
             f"{api:.0f} / {'/'.join(f'{w:.0f}' for w in workers)} / {redis_mb:.0f}",
         )
     Console(width=200).print(table)
+    for r in runs:
+        if r.floor:
+            continue
+        floor = next((f for f in runs if f.floor and f.workers == r.workers), None)
+        if floor is not None and floor.steady_rate:
+            print(f"{r.workers} worker(s): full/floor = {r.steady_rate:,.0f} / {floor.steady_rate:,.0f} "
+                  f"= {r.steady_rate / floor.steady_rate:.2f}")
+        top = sorted(r.redis_us.items(), key=lambda kv: -kv[1])[:args.redis_top]
+        print(f"{r.workers} worker(s): Redis CPU µs per mention by command: "
+              + ", ".join(f"{name} {us:.1f}" for name, us in top))
+        lookups = r.worker_metrics.get("warner_score_cache_lookups_total", 0.0)
+        if lookups:
+            hits = r.worker_metrics.get("warner_score_cache_hits_total", 0.0)
+            print(f"{r.workers} worker(s): score cache hit rate {hits / lookups:.1%} of {lookups:,.0f} texts")
     for r in runs:
         if args.soak and len(r.rss) >= 3:
             settled = [s for s in r.rss if s[0] >= r.rss[-1][0] / 4]
@@ -381,11 +466,14 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    bodies = templates(args.batch)
+    bodies = templates(args.batch, args.copies, args.fresh)
     runs = []
     for n in args.workers:
         console.rule(f"{n} worker(s)")
         runs.append(await run_once(args, n, bodies, args.soak or args.seconds))
+        if args.floor and not args.soak:
+            console.rule(f"{n} worker(s), floor: decode and acknowledge only")
+            runs.append(await run_once(args, n, bodies, args.seconds, floor=True))
     report(args, runs)
 
 
@@ -401,4 +489,11 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=float, default=5, help="seconds left out of the steady rate")
     parser.add_argument("--sample", type=float, default=5, help="seconds between progress and RSS lines")
     parser.add_argument("--soak", type=float, default=0, help="run this many seconds and report RSS growth")
+    parser.add_argument("--copies", type=float, default=0.0,
+                        help="share of mentions that repeat an earlier text exactly (retweets, copy-paste)")
+    parser.add_argument("--fresh", type=float, default=0.2,
+                        help="share of mentions with a word never seen before (names, typos, new hashtags)")
+    parser.add_argument("--redis-top", type=int, default=8, help="Redis commands listed by CPU per mention")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor run (worker stages left out: decode and acknowledge only)")
     asyncio.run(main(parser.parse_args()))

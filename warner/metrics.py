@@ -56,6 +56,11 @@ class Metrics:
         self.processed = Counter("warner_worker_processed", "Stream entries processed and acknowledged", registry=r)
         self.counted = Counter("warner_worker_counted", "Mentions newly counted into buckets", ["brand"], registry=r)
         self.reclaimed = Counter("warner_worker_reclaimed", "Entries taken over from idle consumers", registry=r)
+        self.score_lookups = Counter("warner_score_cache_lookups", "Texts the scorer was asked to score", registry=r)
+        self.score_hits = Counter(
+            "warner_score_cache_hits", "Texts scored from memory: a copy of a normalised text scored before",
+            registry=r,
+        )
         self.dead_lettered = Counter(
             "warner_worker_dead_lettered", "Entries moved to the dead-letter stream", ["reason"], registry=r
         )

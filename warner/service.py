@@ -53,7 +53,7 @@ def build_stages(
         terms_time_zone=config.digest.time_zone,
     )
     return [
-        ScoreStage(scorer or default_scorer()),
+        ScoreStage(scorer or default_scorer(), metrics),
         CountStage(counter, metrics),
         DetectStage(redis, config, counter, hooks=hooks, metrics=metrics),
     ]

@@ -77,10 +77,10 @@ def _plain_normalise(text: str) -> str:
     text = t._EMOJI_NOISE.sub("", text)
     text = t._EMOJI.sub(lambda m: f" {m.group(0)} ", text)
     text = text.casefold().translate(str.maketrans(dict(t._UMLAUTS)))
-    if t._ELONGATION.search(text):
-        text = t._ELONGATION.sub(r"\1", text) + " xelong"
+    if t.ELONGATION.search(text):
+        text = t.ELONGATION.sub(r"\1", text) + " xelong"
     text = t._REPEATED_PUNCT.sub(r"\1\1", text)
-    text = t._DIGITS.sub("0", text)
+    text = t.DIGITS.sub("0", text)
     return " ".join(t._TOKEN.findall(text))
 
 
@@ -103,3 +103,4 @@ def test_the_scenario_texts_normalise_as_the_plain_substitutions_do() -> None:
     texts = {m["text"] for make in SCENARIOS.values() for m in make().mentions}
     assert len(texts) > 100
     assert [normalise(x) for x in texts] == [_plain_normalise(x) for x in texts]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from warner.detect.counters import BucketCounter
 from warner.ingest.accept import append
@@ -48,3 +49,25 @@ async def test_the_worker_counts_negative_toxic_and_negative_reach_from_the_mode
     assert bucket.negatives == len(negatives)
     assert bucket.toxic == sum(s.offensive for s in scores.values())
     assert bucket.neg_reach == sum(texts[k][1] for k in negatives)
+
+
+async def test_copies_show_as_score_cache_hits_in_the_metrics() -> None:
+    from warner.pipeline import Envelope
+    from warner.scoring.stage import ScoreStage
+
+    metrics = Metrics()
+    stage = ScoreStage(default_scorer(), metrics)
+    text = f"Kesselberg Pfandautomat kaputt, schon wieder {uuid.uuid4().hex}"  # new to this process's scorer
+    batch = [
+        Envelope(f"1-{i}", Mention.model_validate({"id": str(i), "source": "api", "text": text,
+                                                   "created_at": "2026-11-21T19:42:00+01:00"}), 0)
+        for i in range(5)
+    ]
+    await stage.process(batch)
+
+    def value(name: str) -> float:
+        return metrics.registry.get_sample_value(name) or 0.0
+
+    assert value("warner_score_cache_lookups_total") == 5
+    assert value("warner_score_cache_hits_total") == 4  # the first was scored, four copies remembered
+    assert len({e.score for e in batch}) == 1

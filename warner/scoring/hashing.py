@@ -1,4 +1,4 @@
-"""Hashed word n-gram counts with a memory of hashes already computed.
+"""Hashed word and character n-gram counts with a memory of hashes already computed.
 
 The models were trained on scikit-learn's ``HashingVectorizer(analyzer="word",
 token_pattern=r"\\S+", lowercase=False, alternate_sign=False, norm=None)``. That is: split
@@ -8,11 +8,17 @@ n_features``. Hashing is most of its cost, and words repeat from one mention to 
 so ``HashedNgrams`` remembers the column of every n-gram it has seen (up to ``memory``
 entries, then it starts afresh: memory stays bounded in a long-running worker). The
 matrix is the same as scikit-learn's, value for value (tests/scoring/test_hashing.py).
+
+``HashedCharNgrams`` does the same for ``analyzer="char_wb"`` on single words: each word
+padded with one space on either side, its n-grams of every length from ``min_n`` to
+``max_n`` (a word shorter than ``n`` counts once, as itself, and ends the lengths).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,34 +37,87 @@ class HashedNgrams:
         self._columns: dict[str, int] = {}
 
     def column(self, gram: str) -> int:
-        h: int = murmurhash3_32(gram, seed=0, positive=False)
-        if h == _MIN_INT32:  # abs(-2**31) overflows int32; scikit-learn defines it so
-            return (2**31 - 1 - (self.n_features - 1)) % self.n_features
-        return abs(h) % self.n_features
+        return column_of(gram, self.n_features)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         """One row of n-gram counts per document (float32, column indices sorted)."""
+        # str.split and the regex \S+ agree on what whitespace is
+        return self.transform_tokens([doc.split() for doc in docs])
+
+    def transform_tokens(self, docs: Sequence[list[str]], extra: Sequence[list[str]] | None = None) -> sp.csr_matrix:
+        """``transform`` of documents already split into tokens; ``extra`` adds unigrams to each row
+        (counted as if they were more tokens, but never part of an n-gram)."""
         columns = self._columns
         if len(columns) > self.memory:
             columns.clear()
-        cols: list[int] = []
-        indptr = [0]
-        for doc in docs:
-            tokens = doc.split()  # str.split and the regex \S+ agree on what whitespace is
-            grams = tokens
+        grams: list[str] = []
+        ends = []
+        for i, tokens in enumerate(docs):
+            grams += tokens
             if self.max_n >= 2 and len(tokens) > 1:
-                grams = list(tokens)
-                for n in range(2, self.max_n + 1):
+                grams += map(" ".join, zip(tokens, tokens[1:], strict=False))
+                for n in range(3, self.max_n + 1):
                     grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-            for gram in grams:
-                col = columns.get(gram)
-                if col is None:
-                    col = columns[gram] = self.column(gram)
-                cols.append(col)
-            indptr.append(len(cols))
+            if extra is not None:
+                grams += extra[i]
+            ends.append(len(grams))
+        found = _found_columns(grams, columns, self.n_features)
         matrix = sp.csr_matrix(
-            (np.ones(len(cols), dtype=np.float32), np.array(cols, dtype=np.int32), np.array(indptr, dtype=np.int32)),
+            (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32),
+             np.array([0, *ends], dtype=np.int32)),
             shape=(len(docs), self.n_features),
         )
         matrix.sum_duplicates()
         return matrix
+
+
+class HashedCharNgrams:
+    """Counts of hashed ``char_wb`` n-grams of single words, as ``HashingVectorizer`` makes them."""
+
+    def __init__(self, bits: int, min_n: int, max_n: int, memory: int = 500_000) -> None:
+        self.n_features = 1 << bits
+        self.min_n = min_n
+        self.max_n = max_n
+        self.memory = memory
+        self._columns: dict[str, int] = {}
+
+    def transform(self, words: Sequence[str]) -> sp.csr_matrix:
+        """One row of n-gram counts per word (float32, column indices sorted)."""
+        if len(self._columns) > self.memory:
+            self._columns.clear()
+        grams: list[str] = []
+        ends = []
+        for word in words:
+            padded = f" {word} "
+            size = len(padded)
+            for n in range(self.min_n, self.max_n + 1):
+                if size <= n:
+                    grams.append(padded)
+                    break
+                grams += [padded[i : i + n] for i in range(size - n + 1)]
+            ends.append(len(grams))
+        found = _found_columns(grams, self._columns, self.n_features)
+        matrix = sp.csr_matrix(
+            (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32),
+             np.array([0, *ends], dtype=np.int64)),
+            shape=(len(words), self.n_features),
+        )
+        matrix.sum_duplicates()
+        return matrix
+
+
+def column_of(gram: str, n_features: int) -> int:
+    h: int = murmurhash3_32(gram, seed=0, positive=False)
+    if h == _MIN_INT32:  # abs(-2**31) overflows int32; scikit-learn defines it so
+        return (2**31 - 1 - (n_features - 1)) % n_features
+    return abs(h) % n_features
+
+
+def _found_columns(grams: list[str], columns: dict[str, int], n_features: int) -> list[int]:
+    """The column of every gram, hashing only those not remembered yet (lookups stay in C)."""
+    found = list(map(columns.get, grams))
+    if None in found:
+        for gram in set(compress(grams, map(is_, found, repeat(None)))):
+            columns[gram] = column_of(gram, n_features)
+        found = list(map(columns.__getitem__, grams))
+    return found  # type: ignore[return-value]  # every None was filled in above

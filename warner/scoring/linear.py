@@ -27,17 +27,25 @@ class LinearHead:
     n_features: int
     _dense: NDArray[np.float32] | None = field(default=None, repr=False)
 
-    def decision(self, x: sp.csr_matrix) -> NDArray[np.float32]:
+    def dense(self) -> NDArray[np.float32]:
+        """The weights as an ``n_features x n_outputs`` matrix (made once, on first use)."""
         if self._dense is None:
             dense = np.zeros((self.n_features, self.coef.shape[0]), dtype=np.float32)
             dense[self.columns] = self.coef.T
             self._dense = dense
-        scores: NDArray[np.float32] = np.asarray(x @ self._dense)  # scipy is untyped: x @ dense is Any
+        return self._dense
+
+    def decision(self, x: sp.csr_matrix) -> NDArray[np.float32]:
+        scores: NDArray[np.float32] = np.asarray(x @ self.dense())  # scipy is untyped: x @ dense is Any
         return scores + self.intercept
 
     def predict_proba(self, x: sp.csr_matrix) -> NDArray[np.float64]:
         """Class probabilities, columns in ``classes`` order."""
-        z = self.decision(x).astype(np.float64)
+        return self.probabilities(self.decision(x))
+
+    def probabilities(self, decision: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Class probabilities from this head's ``decision`` values (logistic or softmax)."""
+        z = decision.astype(np.float64)
         if len(self.classes) == 2:
             p = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.column_stack([1.0 - p, p])

@@ -12,6 +12,9 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +27,7 @@ from warner.scoring.base import Scorer
 from warner.scoring.features import FeatureConfig, Featurizer
 from warner.scoring.lexicon import LexiconScorer
 from warner.scoring.linear import LinearHead
-from warner.scoring.text import PLACEHOLDERS, normalise
+from warner.scoring.word_table import TextIds, WordTable
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +45,27 @@ def default_models_dir() -> Path:
     return Path(env) if env else Path(warner.__file__).resolve().parent.parent / "models"
 
 
+SCORE_MEMORY = 50_000  # distinct normalised texts whose scores a scorer remembers (then it starts afresh)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: ``None in judged`` stays cheap
+class _Judged:
+    """What the models made of one normalised text, for each language a mention may be scored in."""
+
+    guess: TextLanguage  # the language head's answer, used when a mention brings no usable hint
+    has_words: bool
+    de: TextScore
+    en: TextScore
+    other: TextScore
+
+
 class ModelScorer:
-    """TextLanguage id, sentiment (de/en) and offence from one shared feature matrix."""
+    """TextLanguage id, sentiment (de/en) and offence from one shared feature matrix.
+
+    Storms are full of copies (retweets, copy-paste campaigns), so the scores of a
+    normalised text are remembered (``SCORE_MEMORY`` texts): a copy costs a lookup, not
+    the models. ``lookups`` and ``hits`` count how often that paid off.
+    """
 
     name = "tfidf-logreg"
 
@@ -58,8 +80,17 @@ class ModelScorer:
         self.offensive_threshold = float(bundle["offensive_threshold"])  # type: ignore[arg-type]  # untyped data read by skops
         self.name = f"tfidf-logreg-{bundle['variant']}"
         self._offence_column = self.toxicity.classes.index("offense")
-        for head in (self.lang, self.sentiment_de, self.sentiment_en, self.toxicity):
-            head.decision(self.featurizer.weight(self.featurizer.counts([""])))  # expand weights now
+        if self.sentiment_de.classes != self.sentiment_en.classes:
+            raise ValueError("the German and English sentiment heads must have the same classes")
+        # All four heads in one matrix: one pass over each text's features instead of four.
+        ordered = (self.lang, self.sentiment_de, self.sentiment_en, self.toxicity)
+        self._weights = np.hstack([head.dense() for head in ordered])
+        self._intercepts = np.concatenate([head.intercept for head in ordered])
+        self._splits = np.cumsum([head.coef.shape[0] for head in ordered])[:-1]
+        self._table = WordTable(config)
+        self._memory: dict[TextIds, _Judged] = {}
+        self.lookups = 0
+        self.hits = 0
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[TextScore]:
         hints: list[str | None] = list(langs) if langs is not None else [None] * len(texts)
@@ -71,44 +102,66 @@ class ModelScorer:
         return out
 
     def _score_batch(self, texts: list[str], hints: list[str | None]) -> list[TextScore]:
-        plain = [normalise(t) for t in texts]
-        x = self.featurizer.weight(self.featurizer.counts_normalised(plain))
-        langs = self._languages(x, plain, hints)
-        is_en = np.array([lang == "en" for lang in langs])
-        p_de = self.sentiment_de.predict_proba(x)
-        p_en = self.sentiment_en.predict_proba(x)
-        probs = np.where(is_en[:, None], p_en, p_de)
+        table, memory = self._table, self._memory
+        generation = table.generation
+        keys = table.ids(texts)  # the normalised text, as token ids
+        if table.generation != generation:  # the table started afresh: old ids mean other tokens now
+            memory.clear()
+        judged = list(map(memory.get, keys))
+        self.lookups += len(keys)
+        if None in judged:
+            missing = list(dict.fromkeys(compress(keys, map(is_, judged, repeat(None)))))
+            made = dict(zip(missing, self._judge(missing), strict=True))
+            judged = [made[key] if j is None else j for key, j in zip(keys, judged, strict=True)]
+            self.hits += len(keys) - len(missing)
+            if len(memory) > SCORE_MEMORY:
+                memory.clear()
+            memory.update(made)
+        else:
+            self.hits += len(keys)
+        return [_pick(hint, j) for hint, j in zip(hints, judged, strict=True)]  # type: ignore[arg-type]  # filled above
+
+    def _judge(self, texts: list[TextIds]) -> list[_Judged]:
+        x = self.featurizer.weight(self._table.counts(texts))
+        z = np.asarray(x @ self._weights) + self._intercepts  # scipy is untyped: x @ dense is Any
+        z_lang, z_de, z_en, z_toxic = np.split(z, self._splits, axis=1)
+        guesses = [self.lang.classes[i] for i in self.lang.probabilities(z_lang).argmax(axis=1).tolist()]
         classes = self.sentiment_de.classes
         neg = classes.index("negative")
-        toxic = self.toxicity.predict_proba(x)[:, self._offence_column]
-        labels = probs.argmax(axis=1)
-        return [
-            TextScore(
-                lang=lang,
-                sentiment=classes[label],
-                p_negative=round(float(p[neg]), 4),
-                toxicity=round(float(t), 4),
-                offensive=bool(t >= self.offensive_threshold),
-            )
-            for lang, label, p, t in zip(langs, labels, probs, toxic, strict=True)
-        ]
-
-    def _languages(self, x: object, plain: list[str], hints: list[str | None]) -> list[TextLanguage]:
-        predicted = self.lang.predict(x)
-        out: list[TextLanguage] = []
-        for hint, guess, text in zip(hints, predicted, plain, strict=True):
-            code = (hint or "").split("-")[0].split("_")[0].lower()
-            if code in ("de", "en"):
-                out.append(code)  # type: ignore[arg-type]  # `in ("de", "en")` does not narrow str to the Literal
-            elif code and code not in ("und", "other", "unknown", "zxx", "qme", "qht") or not _has_words(text):
-                out.append("other")
-            else:
-                out.append(str(guess))  # type: ignore[arg-type]  # the language head's classes are de, en, other
+        p_de = self.sentiment_de.probabilities(z_de)
+        p_en = self.sentiment_en.probabilities(z_en)
+        toxic = self.toxicity.probabilities(z_toxic)[:, self._offence_column].tolist()
+        out = []
+        rows = zip(self._table.has_words(texts), guesses, p_de.argmax(axis=1).tolist(), p_de[:, neg].tolist(),
+                   p_en.argmax(axis=1).tolist(), p_en[:, neg].tolist(), toxic, strict=True)
+        for has_words, guess, label_de, neg_de, label_en, neg_en, t in rows:
+            toxicity, offensive = round(t, 4), t >= self.offensive_threshold
+            de = TextScore("de", classes[label_de], round(neg_de, 4), toxicity, offensive)
+            out.append(_Judged(
+                guess=guess,
+                has_words=has_words,
+                de=de,
+                en=TextScore("en", classes[label_en], round(neg_en, 4), toxicity, offensive),
+                other=TextScore("other", de.sentiment, de.p_negative, toxicity, offensive),
+            ))
         return out
 
 
-def _has_words(plain: str) -> bool:
-    return any(token not in PLACEHOLDERS and token[0].isalpha() and len(token) > 1 for token in plain.split())
+def _pick(hint: str | None, judged: _Judged) -> TextScore:
+    """The score in the mention's language: its hint if that is German or English, "other" for any other
+    language (or none at all without words), else the language head's guess. Not German or English is
+    scored with the German head."""
+    code = (hint or "").split("-")[0].split("_")[0].lower()
+    if code == "de":
+        return judged.de
+    if code == "en":
+        return judged.en
+    if code and code not in _NO_LANGUAGE or not judged.has_words:
+        return judged.other
+    return judged.de if judged.guess == "de" else judged.en if judged.guess == "en" else judged.other
+
+
+_NO_LANGUAGE = frozenset({"und", "other", "unknown", "zxx", "qme", "qht"})
 
 
 def save_bundle(bundle: dict[str, object], path: Path) -> None:

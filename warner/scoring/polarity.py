@@ -346,7 +346,7 @@ _ENDINGS = (
     "s",
 )
 # Phrases whose words are not polar alone (``nie`` is a negator, ``wieder`` neutral).
-_NEGATIVE_PHRASES = frozenset({("nie", "neg_wieder"), ("never", "neg_again"), ("nie", "mehr"), ("nie", "neg_mehr")})
+NEGATIVE_PHRASES = frozenset({("nie", "neg_wieder"), ("never", "neg_again"), ("nie", "mehr"), ("nie", "neg_mehr")})
 
 
 def polarity(word: str) -> int:
@@ -376,23 +376,28 @@ def lexicon_tokens(marked: str) -> list[str]:
     ``xlexnotneg``/``xlexnotpos`` ("nicht gut" is not simply "schlecht"); emoji give
     ``xemoneg``/``xemopos``; "nie wieder"/"never again" gives ``xlexneg``.
     """
+    return lexicon_tokens_of(marked.split())
+
+
+def lexicon_tokens_of(marked: list[str]) -> list[str]:
+    """``lexicon_tokens`` of a text's marked tokens."""
     out: list[str] = []
     previous = ""
-    for token in marked.split():
-        if previous in _PHRASE_STARTS and (previous, token) in _NEGATIVE_PHRASES:
+    for token in marked:
+        if previous in _PHRASE_STARTS and (previous, token) in NEGATIVE_PHRASES:
             out.append("xlexneg")
         previous = token
-        found = _token_class(token)
+        found = lexicon_class(token)
         if found:
             out.append(found)
     return out
 
 
-_PHRASE_STARTS = frozenset(first for first, _ in _NEGATIVE_PHRASES)
+_PHRASE_STARTS = frozenset(first for first, _ in NEGATIVE_PHRASES)
 
 
 @lru_cache(maxsize=1 << 16)
-def _token_class(token: str) -> str:
+def lexicon_class(token: str) -> str:
     """The lexicon token of one marked token, or ""; cached because words repeat."""
     if token in EMOJI_NEGATIVE:
         return "xemoneg"

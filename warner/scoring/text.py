@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import methodcaller
 
 MAX_CHARS = 1000
 NEGATION_SCOPE = 3
@@ -29,9 +30,9 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _USER = re.compile(r"@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-zäöüß])(?=[A-ZÄÖÜ])|(?<=[A-ZÄÖÜ])(?=[A-ZÄÖÜ][a-zäöüß])|(?<=[A-Za-zäöüßÄÖÜ])(?=\d)")
-_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
+ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
 _REPEATED_PUNCT = re.compile(r"([!?.])\1+")
-_DIGITS = re.compile(r"\d+")
+DIGITS = re.compile(r"\d+")
 # Emoji and pictographs, variation selectors and skin tones dropped separately.
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\u2300-\u23ff\u3030\u303d\u3297\u3299]"
@@ -112,12 +113,26 @@ def normalise(text: str | None) -> str:
     """Return the canonical token string of ``text`` (see the module docstring)."""
     if not text:
         return ""
+    tokens, elongated = normalise_prepared(prepare(text))
+    return f"{tokens} xelong" if elongated else tokens
+
+
+def prepare(text: str) -> str:
+    """The steps that must see the whole text: the cut, NFC, GermEval's line breaks."""
+    text = unicodedata.normalize("NFC", text[:MAX_CHARS])
+    return text.replace("|LBR|", " ") if "|LBR|" in text else text
+
+
+def normalise_prepared(text: str) -> tuple[str, bool]:
+    """Tokens of a prepared text, and whether it had an elongation (``xelong`` not yet added).
+
+    Nothing here looks across whitespace: every pattern stops at it and every lookaround
+    treats it as it treats the start or end of the text. So a text's tokens are its
+    whitespace-separated words' tokens in order, which ``word_table.WordTable`` relies on.
+    """
     # Each step first asks a cheap question (a substring, ``isascii``) so that the common
     # text skips the regex scans that cannot change it; the result is the same either way
-    # (tests/scoring/test_text.py pins it against the plain sequence of substitutions).
-    text = unicodedata.normalize("NFC", text[:MAX_CHARS])
-    if "|LBR|" in text:
-        text = text.replace("|LBR|", " ")
+    # (tests/scoring/test_normalise.py pins it against the plain sequence of substitutions).
     if "://" in text or "www." in text.lower():
         text = _URL.sub(" xurl ", text)
     if "@" in text:
@@ -133,19 +148,31 @@ def normalise(text: str | None) -> str:
     if not text.isascii():
         for umlaut, spelt in _UMLAUTS:
             text = text.replace(umlaut, spelt)
-    if _ELONGATION.search(text):
-        text = _ELONGATION.sub(r"\1", text) + " xelong"
+    elongated = ELONGATION.search(text) is not None
+    if elongated:
+        text = ELONGATION.sub(r"\1", text)
     if "!!" in text or "??" in text or ".." in text:
         text = _REPEATED_PUNCT.sub(r"\1\1", text)
-    text = _DIGITS.sub("0", text)
-    return " ".join(_TOKEN.findall(text))
+    if not text.isalpha():
+        text = DIGITS.sub("0", text)
+    return " ".join(_TOKEN.findall(text)), elongated
+
+
+_ENDS_NOT = methodcaller("endswith", "n't")
 
 
 def mark_negation(normalised: str) -> str:
     """Prefix the tokens after a negator with ``neg_`` until punctuation or scope ends."""
+    return " ".join(mark_negation_tokens(normalised.split()))
+
+
+def mark_negation_tokens(tokens: list[str]) -> list[str]:
+    """``mark_negation`` on a text's tokens; most texts have no negator and come back as they are."""
+    if NEGATORS.isdisjoint(tokens) and not any(map(_ENDS_NOT, tokens)):
+        return tokens
     out: list[str] = []
     scope = 0
-    for token in normalised.split():
+    for token in tokens:
         if token in _SCOPE_END:
             scope = 0
             out.append(token)
@@ -157,4 +184,4 @@ def mark_negation(normalised: str) -> str:
             out.append("neg_" + token)
         else:
             out.append(token)
-    return " ".join(out)
+    return out
