@@ -141,6 +141,24 @@ def corpus() -> list[str]:
     return texts + [t.replace("Kesselberger", "Lindenhof").replace("Kesselberg", "Molkerei Lindenhof") for t in texts]
 
 
+TAILS = ["", "", "😡", "!!", "#fail", "@kesselberg_bier", "https://t.co/x1", "echt jetzt?", "wtf", "danke"]
+
+
+def stream_texts(n: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1) -> list[str]:
+    """``n`` texts as the load's requests carry them once filled in (see ``templates``), for in-process benches."""
+    rng = random.Random(seed)
+    texts, words = corpus(), vocabulary(seed=seed)
+    out: list[str] = []
+    for i in range(n):
+        if out and rng.random() < copies:
+            out.append(rng.choice(out))
+            continue
+        new = f" {letters(i, 8)}" if rng.random() < fresh else ""
+        out.append(f"{rng.choice(texts)} {words[2 * i % len(words)]} {rng.choice(TAILS)} {rng.randrange(10**6)} "
+                   f"{words[(2 * i + 1) % len(words)]}{new}")
+    return out
+
+
 def letters(n: int, width: int) -> str:
     """``n`` in base 26, as lower-case letters."""
     out = ""
@@ -166,7 +184,6 @@ def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1
     """
     rng = random.Random(seed)
     texts = corpus()
-    tails = ["", "", "😡", "!!", "#fail", "@kesselberg_bier", "https://t.co/x1", "echt jetzt?", "wtf", "danke"]
     bodies = []
     for _ in range(TEMPLATES):
         lines = []
@@ -177,7 +194,7 @@ def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1
             else:
                 first, second = (slot.decode() for slot in rng.sample(SLOTS, 2))
                 new = f" {WORD.decode()}{letters(i, 2)}" if rng.random() < fresh else ""
-                text = f"{rng.choice(texts)} {first} {rng.choice(tails)} {rng.randrange(10**6)} {second}{new}"
+                text = f"{rng.choice(texts)} {first} {rng.choice(TAILS)} {rng.randrange(10**6)} {second}{new}"
                 written.append(text)
             record = {
                 "id": f"{REQ.decode()}-{i:05d}",

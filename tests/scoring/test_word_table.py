@@ -55,7 +55,8 @@ def test_a_full_table_starts_afresh_and_stays_right() -> None:
     table, featurizer = WordTable(CONFIG, memory=50), Featurizer(CONFIG)
     generations = set()
     for batch in range(8):
-        texts = [f"Wort{batch}x{i} nicht gut, nie wieder {batch * 7 + i} suuuper :-)" for i in range(6)]
+        tag = "abcdefghij"[batch]  # digits would all normalise to 0: new words need letters
+        texts = [f"Wort{tag}x{tag * i} Brot{tag}y{tag * i} nicht gut{tag}, nie wieder {i} suuuper :-)" for i in range(6)]
         ids = table.ids(texts)
         generations.add(table.generation)
         assert _same(table.counts(ids), featurizer.counts(texts))

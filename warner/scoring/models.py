@@ -48,15 +48,27 @@ def default_models_dir() -> Path:
 SCORE_MEMORY = 50_000  # distinct normalised texts whose scores a scorer remembers (then it starts afresh)
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: ``None in judged`` stays cheap
 class _Judged:
-    """What the models made of one normalised text, for each language a mention may be scored in."""
+    """What the models made of one normalised text; its ``TextScore`` in each language is made when first asked."""
 
-    guess: TextLanguage  # the language head's answer, used when a mention brings no usable hint
-    has_words: bool
-    de: TextScore
-    en: TextScore
-    other: TextScore
+    __slots__ = ("guess", "has_words", "_de", "_en", "_toxicity", "_offensive", "_made")
+
+    def __init__(self, guess: str, has_words: bool, de: tuple[str, float], en: tuple[str, float],
+                 toxicity: float, offensive: bool) -> None:
+        self.guess = guess  # the language head's answer, used when a mention brings no usable hint
+        self.has_words = has_words
+        self._de, self._en, self._toxicity, self._offensive = de, en, toxicity, offensive
+        self._made: dict[str, TextScore] = {}
+
+    def score(self, lang: TextLanguage) -> TextScore:
+        """The score in ``lang``: English with the English head, anything else with the German one."""
+        made = self._made.get(lang)
+        if made is None:
+            sentiment, p_negative = self._en if lang == "en" else self._de
+            made = self._made[lang] = TextScore(
+                lang, sentiment, p_negative, self._toxicity, self._offensive  # type: ignore[arg-type]  # the heads' classes are the sentiments
+            )
+        return made
 
 
 class ModelScorer:
@@ -131,20 +143,14 @@ class ModelScorer:
         p_de = self.sentiment_de.probabilities(z_de)
         p_en = self.sentiment_en.probabilities(z_en)
         toxic = self.toxicity.probabilities(z_toxic)[:, self._offence_column].tolist()
-        out = []
-        rows = zip(self._table.has_words(texts), guesses, p_de.argmax(axis=1).tolist(), p_de[:, neg].tolist(),
-                   p_en.argmax(axis=1).tolist(), p_en[:, neg].tolist(), toxic, strict=True)
-        for has_words, guess, label_de, neg_de, label_en, neg_en, t in rows:
-            toxicity, offensive = round(t, 4), t >= self.offensive_threshold
-            de = TextScore("de", classes[label_de], round(neg_de, 4), toxicity, offensive)
-            out.append(_Judged(
-                guess=guess,
-                has_words=has_words,
-                de=de,
-                en=TextScore("en", classes[label_en], round(neg_en, 4), toxicity, offensive),
-                other=TextScore("other", de.sentiment, de.p_negative, toxicity, offensive),
-            ))
-        return out
+        de = zip(map(classes.__getitem__, p_de.argmax(axis=1).tolist()), (round(p, 4) for p in p_de[:, neg].tolist()),
+                 strict=True)
+        en = zip(map(classes.__getitem__, p_en.argmax(axis=1).tolist()), (round(p, 4) for p in p_en[:, neg].tolist()),
+                 strict=True)
+        return [
+            _Judged(guess, has_words, d, e, round(t, 4), t >= self.offensive_threshold)
+            for guess, has_words, d, e, t in zip(guesses, self._table.has_words(texts), de, en, toxic, strict=True)
+        ]
 
 
 def _pick(hint: str | None, judged: _Judged) -> TextScore:
@@ -153,12 +159,12 @@ def _pick(hint: str | None, judged: _Judged) -> TextScore:
     scored with the German head."""
     code = (hint or "").split("-")[0].split("_")[0].lower()
     if code == "de":
-        return judged.de
+        return judged.score("de")
     if code == "en":
-        return judged.en
-    if code and code not in _NO_LANGUAGE or not judged.has_words:
-        return judged.other
-    return judged.de if judged.guess == "de" else judged.en if judged.guess == "en" else judged.other
+        return judged.score("en")
+    if code and code not in _NO_LANGUAGE or not judged.has_words or judged.guess not in ("de", "en"):
+        return judged.score("other")
+    return judged.score("de" if judged.guess == "de" else "en")
 
 
 _NO_LANGUAGE = frozenset({"und", "other", "unknown", "zxx", "qme", "qht"})

@@ -9,9 +9,10 @@ then costs one dict lookup per raw word and numpy over flat id arrays; Python wa
 only for texts with a negator and for words never seen. The matrices equal
 ``Featurizer.counts`` value for value (tests/scoring/test_word_table.py).
 
-The table forgets everything when it holds ``memory`` tokens (or raw words) and starts
-afresh, so a worker that runs for months stays bounded; ``generation`` counts the starts,
-because token ids mean something else after one.
+The table forgets everything when it holds ``memory`` tokens and starts afresh, so a worker
+that runs for months stays bounded; ``generation`` counts the starts, because token ids mean
+something else after one. Raw words come and go faster (every number, link and handle is
+one), so they alone are forgotten when ``memory`` of them are held.
 """
 
 from __future__ import annotations
@@ -102,8 +103,11 @@ class WordTable:
 
     def ids(self, texts: Sequence[str | None]) -> list[TextIds]:
         """The token ids of each text: ``normalise(text).split()``, as ids of this generation."""
-        if len(self._ids) > self.memory or len(self._raw) > self.memory:
+        if len(self._ids) > self.memory:
             self._reset()
+        elif len(self._raw) > self.memory:  # unique raw words (numbers, links, handles) come and go: ids stay
+            self._raw.clear()
+            self._elongated.clear()
         raw = self._raw
         out: list[TextIds] = []
         for text in texts:
@@ -143,8 +147,11 @@ class WordTable:
 
     def has_words(self, texts: list[TextIds]) -> list[bool]:
         """Whether each text has a real word (not only placeholders, digits, punctuation, emoji)."""
-        word = self._word.values
-        return [bool(ids) and bool(word[list(ids)].any()) for ids in texts]
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        flat = np.fromiter(chain.from_iterable(texts), dtype=np.int64, count=int(sizes.sum()))
+        words_before = np.concatenate([[0], np.cumsum(self._word.values[flat])])
+        ends = np.cumsum(sizes)
+        return (words_before[ends] > words_before[ends - sizes]).tolist()  # type: ignore[no-any-return]  # a list of bools
 
     # -- ids to counts -----------------------------------------------------------------------------
 
