@@ -12,7 +12,6 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import is_
 from pathlib import Path
