@@ -56,7 +56,7 @@ def test_a_full_table_starts_afresh_and_stays_right() -> None:
     generations = set()
     for batch in range(8):
         tag = "abcdefghij"[batch]  # digits would all normalise to 0: new words need letters
-        texts = [f"Wort{tag}x{tag * i} Brot{tag}y{tag * i} nicht gut{tag}, nie wieder {i} suuuper :-)" for i in range(6)]
+        texts = [f"Wort{tag}x{tag * i} Brot{tag}y{tag * i} nicht gut{tag}, nie wieder {i} suuuper" for i in range(6)]
         ids = table.ids(texts)
         generations.add(table.generation)
         assert _same(table.counts(ids), featurizer.counts(texts))
