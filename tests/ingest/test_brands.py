@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warner.config.loading import ConfigError, parse_config
 from warner.ingest.brands import BrandMatcher, fold
@@ -241,3 +243,25 @@ def test_all_new_fields_load_from_yaml() -> None:
     assert b.products == ["Kesselberger Hell"] and b.handles == ["@kesselberg_bier"] and b.hashtags == ["kesselberg"]
     assert b.query == "Brauerei AND Kesselberg"
     assert "Kesselberger Hell" in b.names
+
+
+# Remembered pieces: the words of a text come from a memory of its whitespace-separated pieces
+
+_PIECES = ["Müller", "Mueller", "MÜLLER", "Kesselberg-Tunnel", "#Rewe", "@rewe.de", "＃rewe", "a¨e", "ﬁ", "İ",
+           "Straße", "C&A", "x\u0301", "\u0301", "Bergblick_Reisen", "über", "AE", "ae", "...", "🍺"]
+_SPACES = [" ", "\t", "\n", "\u00a0", "\u2028", "\u3000", "\x1c", "  "]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PIECES) | st.text(max_size=5), st.sampled_from(_SPACES)), max_size=16))
+@settings(max_examples=300, deadline=None)
+def test_words_from_remembered_pieces_are_the_words_of_the_folded_text(parts: list[tuple[str, str]]) -> None:
+    from warner.ingest.brands import _WORDS
+
+    text = "".join(piece + space for piece, space in parts)
+    m = matcher(aliases=["Müller"])
+    assert m._words(text) == _WORDS.findall(fold(text))
+    assert m._words(text) == _WORDS.findall(fold(text))  # the second time from memory
+
+
+def test_a_fullwidth_hash_is_a_hashtag_after_folding() -> None:
+    assert matcher(hashtags=["rewe"]).match("Heute bei ＃Rewe") == ["b"]

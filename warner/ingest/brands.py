@@ -25,9 +25,10 @@ with none of aliases, products, handles, hashtags and query is matched by its ``
 
 Compiled once per config: every distinct term of every brand gets an id; single words go
 into one vocabulary set, and each phrase gets a small regex filed under its least shared
-word. Per text: fold once, ``findall`` the words, intersect them with the vocabulary (in C),
-search only the phrases whose filing word occurred, then decide brands from the set of term
-ids found (only brands owning one of those ids are looked at).
+word. Per text: its words (each whitespace-separated piece folded once and remembered),
+intersected with the vocabulary (in C); the whole text is folded only to search the phrases
+whose filing word occurred, or tags; then brands are decided from the set of term ids found
+(only brands owning one of those ids are looked at).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import TYPE_CHECKING
 
 from warner.ingest import query as q
@@ -52,6 +55,7 @@ _TERM_TOKENS = re.compile(r"\w+|[^\w\s#@-]+")  # a term's words and its punctuat
 _TAGGED = re.compile(r"(?<!\w)(?:#\w+|@\w+(?:\.\w+)*)")
 _WORD = re.compile(r"^\w+$")
 _HANDLE = re.compile(r"^\w+(?:\.\w+)*$")
+WORD_MEMORY = 200_000  # distinct pieces of text whose folded words a matcher remembers
 
 
 def fold(text: str) -> str:
@@ -132,6 +136,7 @@ class BrandMatcher:
         self._brands: list[_Brand] = []
         self._owners: dict[int, list[int]] = {}  # term id -> brands (indexes) it can make match
         self._phrase_keys: list[tuple[_Key, int]] = []
+        self._known_words: dict[str, tuple[str, ...]] = {}  # a text's piece -> its folded words
         for brand in brands:
             self._add(brand)
         self._index_phrases()
@@ -179,21 +184,41 @@ class BrandMatcher:
             word = min((w for w in key.words if _WORD.match(w)), key=lambda w: (shared[w], -len(w)))
             self._phrases.setdefault(word, []).append((_phrase_pattern(key.words), term_id))
 
+    def _words(self, text: str) -> list[str]:
+        """``_WORDS.findall(fold(text))``, from a memory of what each whitespace-separated piece gives.
+
+        Folding never joins or splits across whitespace, and the pieces of social media repeat,
+        so each distinct piece is folded once (up to ``WORD_MEMORY`` of them, then afresh).
+        """
+        known = self._known_words
+        if len(known) > WORD_MEMORY:
+            known.clear()
+        pieces = text.split()
+        words = list(map(known.get, pieces))
+        if None in words:
+            for piece in set(compress(pieces, map(is_, words, repeat(None)))):
+                known[piece] = tuple(_WORDS.findall(fold(piece)))
+            words = list(map(known.__getitem__, pieces))
+        return list(chain.from_iterable(words))  # type: ignore[arg-type]  # every None was filled in above
+
     def _found(self, text: str) -> set[int]:
         """Ids of the terms that occur in ``text``."""
-        folded = fold(text)
-        words = _WORDS.findall(folded)
+        folded: str | None = None  # the whole text folded: only phrases and tags need it
         found: set[int] = set()
         # frozenset.intersection(list) walks the text's words, not the (possibly large) vocabulary.
-        for word in self._vocabulary.intersection(words):
+        for word in self._vocabulary.intersection(self._words(text)):
             if word in self._single:
                 found.update(self._single[word])
             for pattern, term_id in self._phrases.get(word, ()):
+                folded = fold(text) if folded is None else folded
                 if term_id not in found and pattern.search(folded):
                     found.add(term_id)
-        if self._tagged and ("#" in folded or "@" in folded):
-            for tag in self._tagged.keys() & _TAGGED.findall(folded):
-                found.update(self._tagged[tag])
+        # A tag needs "#" or "@"; folding makes those only from other characters (e.g. fullwidth ＃).
+        if self._tagged and ("#" in text or "@" in text or not text.isascii()):
+            folded = fold(text) if folded is None else folded
+            if "#" in folded or "@" in folded:
+                for tag in self._tagged.keys() & _TAGGED.findall(folded):
+                    found.update(self._tagged[tag])
         return found
 
     def match(self, text: str) -> list[str]:

@@ -117,7 +117,9 @@ class WordTable:
             words = prepare(text).split()
             parts = list(map(raw.get, words))
             if None in parts:
-                parts = [self._learn(w) if p is None else p for w, p in zip(words, parts, strict=True)]
+                for word in set(compress(words, map(is_, parts, repeat(None)))):
+                    self._learn(word)
+                parts = list(map(raw.__getitem__, words))
             ids = tuple(chain.from_iterable(parts))  # type: ignore[arg-type]  # every None was learnt above
             if self._elongated and not self._elongated.isdisjoint(words):
                 ids += (self._xelong,)

@@ -37,12 +37,11 @@ if backlog >= tonumber(ARGV[2]) then
 end
 local accepted, duplicates = 0, 0
 for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    duplicates = duplicates + 1
-  else
-    local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[i + 2], 't', ARGV[3])
-    redis.call('SET', KEYS[i], id, 'PX', ARGV[1])
+  if redis.call('SET', KEYS[i], '1', 'PX', ARGV[1], 'NX') then
+    redis.call('XADD', KEYS[1], '*', 'm', ARGV[i + 2], 't', ARGV[3])
     accepted = accepted + 1
+  else
+    duplicates = duplicates + 1
   end
 end
 return {accepted, duplicates}
