@@ -74,7 +74,7 @@ class HashedNgrams:
 class HashedCharNgrams:
     """Counts of hashed ``char_wb`` n-grams of single words, as ``HashingVectorizer`` makes them."""
 
-    def __init__(self, bits: int, min_n: int, max_n: int, memory: int = 500_000) -> None:
+    def __init__(self, bits: int, min_n: int, max_n: int, memory: int = 200_000) -> None:
         self.n_features = 1 << bits
         self.min_n = min_n
         self.max_n = max_n

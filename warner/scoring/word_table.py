@@ -12,7 +12,8 @@ only for texts with a negator and for words never seen. The matrices equal
 The table forgets everything when it holds ``memory`` tokens and starts afresh, so a worker
 that runs for months stays bounded; ``generation`` counts the starts, because token ids mean
 something else after one. Raw words come and go faster (every number, link and handle is
-one), so they alone are forgotten when ``memory`` of them are held.
+one), so they alone are forgotten when ``memory`` of them are held; word pairs when twice
+times as many are.
 """
 
 from __future__ import annotations
@@ -214,6 +215,8 @@ class WordTable:
 
     def _bigram_columns(self, keys: NDArray[np.int64]) -> list[int]:
         known = self._bigrams
+        if len(known) > 2 * self.memory:  # pairs outnumber words: forget them alone, ids stay
+            known.clear()
         listed = keys.tolist()
         found = list(map(known.get, listed))
         if None in found:
