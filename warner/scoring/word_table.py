@@ -13,7 +13,7 @@ The table forgets everything when it holds ``memory`` tokens and starts afresh, 
 that runs for months stays bounded; ``generation`` counts the starts, because token ids mean
 something else after one. Raw words come and go faster (every number, link and handle is
 one), so they alone are forgotten when ``memory`` of them are held; word pairs when twice
-times as many are.
+as many are.
 """
 
 from __future__ import annotations
