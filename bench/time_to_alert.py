@@ -70,6 +70,7 @@ notify:
   console: true
 detect: {{{", ".join(f"{k}: {v}" for k, v in (("confirm_mood_for", confirm), ("page_at_once_from", at_once)) if v)}}}
 escalation:
+  max_pages_per_person_per_hour: 1000  # one person gets every burst's page (the default ceiling is 10)
   policies:
     - id: storm
       steps:

@@ -66,8 +66,10 @@ def test_a_crowd_of_new_people_on_a_new_brand_pages_within_seconds_before_its_bu
 def test_a_burst_too_thin_to_page_at_once_pages_after_the_confirmation_plus_at_most_two_buckets_and_the_lateness(
     tmp_path,
 ) -> None:
-    with warner_run(CONFIG, tmp_path, {"TTA_TOKEN": TOKEN}) as run:
-        delay = asyncio.run(burst_until_paged(run.url, per_second=1))  # ten in a bucket, fewer than twelve
+    thin = CONFIG.replace("bucket: 10s", "bucket: 5s").replace("lateness: 5s, confirm_mood_for: 20s",
+                                                                   "lateness: 2s, confirm_mood_for: 10s")
+    with warner_run(thin, tmp_path, {"TTA_TOKEN": TOKEN}) as run:
+        delay = asyncio.run(burst_until_paged(run.url, per_second=2))  # ten in a bucket, fewer than twelve
         assert not [e for e in run.events() if e.get("event") == "episode_raised_early"]
-    confirm, bucket, lateness = 20, 10, 5
+    confirm, bucket, lateness = 10, 5, 2
     assert confirm <= delay <= confirm + 2 * bucket + lateness + 5, delay
