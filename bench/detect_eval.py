@@ -17,6 +17,7 @@ Three parts, each printing its figures:
 3. The named text scenarios (``warner.scenarios.SCENARIOS``) through the real scorer.
 
     python bench/detect_eval.py [--loso] [--draws 30] [--seed S] [--curve] [--plot DIR] [--seeds N]
+                                [--minutes] [--at-once N|none] [--no-nab] [--no-scenarios]
 """
 
 from __future__ import annotations
@@ -345,7 +346,8 @@ def plot_scenarios(verdicts: dict, out: Path) -> None:
     print(f"wrote {out / 'scenarios.png'}")
 
 
-def run_family_report(draws: int, seed: int | None, curve: bool) -> None:
+def run_family_report(draws: int, seed: int | None, curve: bool, minutes: bool = False,
+                      settings: DetectConfig | None = None) -> None:
     import random
 
     from families import misses, print_families, run_families
@@ -354,17 +356,20 @@ def run_family_report(draws: int, seed: int | None, curve: bool) -> None:
 
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     total = draws * len(FAMILIES)
+    settings = settings or DetectConfig()
     print(
-        f"\nscenario families: {draws} draws each, {total} in all, seeds {seed}..{seed + draws - 1} (5-minute buckets)"
+        f"\nscenario families: {draws} draws each, {total} in all, seeds {seed}..{seed + draws - 1} "
+        f"({'1-minute buckets, split from 5' if minutes else '5-minute buckets'}, "
+        f"page_at_once_from {settings.page_at_once_from})"
     )
-    outcomes = run_families(seed, draws, DetectConfig())
+    outcomes = run_families(seed, draws, settings, minutes=minutes)
     print_families(outcomes)
     print("\nworst cases (storms never paged, benign weeks paged):")
     misses(outcomes)
     if curve:
         print("\ntrade-off: page bar (negativity_at) -> storms paged within 30 min, benign brand-weeks paged")
         for bar in (3.0, 3.5, 4.0, 5.0, 6.0):
-            rows = run_families(seed, draws, DetectConfig(negativity_at=bar))
+            rows = run_families(seed, draws, settings.model_copy(update={"negativity_at": bar}), minutes=minutes)
             storms = [o for o in rows if o.family in STORM_FAMILIES and o.family != "any_storm"]
             benign = [o for o in rows if o.family in BENIGN_FAMILIES]
             quick = sum(o.page_after_s is not None and o.page_after_s <= 1800 for o in storms) / len(storms)
@@ -393,20 +398,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=30, help="scenario-family draws per family (0 = skip)")
     parser.add_argument("--seed", type=int, help="first seed of the family draws (default: a fresh one)")
     parser.add_argument("--curve", action="store_true", help="page bar against benign weeks paged, over the families")
+    parser.add_argument("--minutes", action="store_true", help="families at one-minute buckets (the service default)")
+    parser.add_argument("--at-once", help="detect.page_at_once_from for the families (a number, or none)")
+    parser.add_argument("--no-nab", action="store_true", help="skip the NAB series")
     args = parser.parse_args(argv)
     if not (args.data / "windows.json").exists():
         print(f"no NAB data at {args.data}", file=sys.stderr)
         return 2
     config = DetectConfig()
-    print(f"NAB realTweets dev half, default settings (sensitivity {config.sensitivity})")
-    results = evaluate_nab(args.data, config)
-    print_nab(results)
-    if args.plot:
-        plot(results, args.data, args.plot)
+    if not args.no_nab:
+        print(f"NAB realTweets dev half, default settings (sensitivity {config.sensitivity})")
+        results = evaluate_nab(args.data, config)
+        print_nab(results)
+        if args.plot:
+            plot(results, args.data, args.plot)
     if args.loso:
         leave_one_series_out(args.data, LOSO_GRID)
     if args.draws:
-        run_family_report(args.draws, args.seed, args.curve)
+        at_once = args.at_once
+        families_config = config if at_once is None else config.model_copy(
+            update={"page_at_once_from": None if at_once == "none" else int(at_once)})
+        run_family_report(args.draws, args.seed, args.curve, args.minutes, families_config)
     if not args.no_scenarios:
         print_scenarios(args.seeds, args.plot)
     if args.sweep:

@@ -5,6 +5,12 @@ Each draw (``warner.scenarios.family``) is fed bucket by bucket to the service's
 ``warning`` or ``critical``; the time to page is counted from the onset to the close of
 the bucket whose decision first made it one — the earliest the service could have sent it.
 
+As in the service, each bucket is also judged early (``warner.detect.early``), on its first
+half — the posts of a bucket split at random — before its close; a page raised that way counts
+from the middle of its bucket. With ``minutes`` the draws' five-minute buckets are split into
+the service's default one-minute buckets first (posts at random within their five minutes,
+an author's fresh first post before the rest), and the detector runs on those.
+
 Used by ``bench/detect_eval.py``; draws run in a process pool (2 cores here).
 """
 
@@ -21,7 +27,8 @@ from datetime import timedelta
 import numpy as np
 
 from warner.detect.config import DetectConfig
-from warner.detect.detector import Detector, Observation
+from warner.detect.detector import BrandDetector, Decision, Detector, Observation, vouched_negatives
+from warner.detect.early import judge_early
 from warner.scenarios.family import BENIGN_FAMILIES, FAMILIES, STORM_FAMILIES, FamilyDraw, draw
 
 PAGES = ("warning", "critical")
@@ -53,18 +60,68 @@ def observations(d: FamilyDraw) -> Iterable[Observation]:
         )
 
 
-def run_draw(d: FamilyDraw, settings: DetectConfig) -> DrawOutcome:
-    detector = Detector(settings, timedelta(seconds=d.bucket_s))
+def split(o: Observation, parts: int, width: int, rng: np.random.Generator) -> list[Observation]:
+    """One bucket as ``parts`` shorter ones: its posts at random times within it, negatives and
+    toxic posts at random among them, reach in proportion, fresh authors first (an author's
+    first post in the bucket is the fresh one: a flood's new accounts all show at its start)."""
+    step = width // parts
+    if o.mentions == 0:
+        return [Observation(o.start + j * step, 0, 0, 0, 0, 0) for j in range(parts)]
+    counts = rng.multinomial(o.mentions, [1 / parts] * parts)
+    negatives = rng.multivariate_hypergeometric(counts, o.negatives or 0)
+    toxic = rng.multivariate_hypergeometric(counts, o.toxic or 0)
+    reach = rng.multinomial(o.reach or 0, counts / o.mentions)
+    out, fresh = [], o.authors or 0
+    for j in range(parts):
+        authors = min(int(counts[j]), fresh)
+        fresh -= authors
+        out.append(Observation(o.start + j * step, int(counts[j]), int(negatives[j]), int(toxic[j]),
+                               int(reach[j]), authors))
+    return out
+
+
+def first_half(o: Observation, rng: np.random.Generator) -> Observation:
+    """What an early look half way through a bucket sees (fresh authors first, as in ``split``)."""
+    m = int(rng.binomial(o.mentions, 0.5))
+    negatives = int(rng.hypergeometric(o.negatives or 0, o.mentions - (o.negatives or 0), m)) if m else 0
+    toxic = int(rng.hypergeometric(o.toxic or 0, o.mentions - (o.toxic or 0), m)) if m else 0
+    reach = int(round((o.reach or 0) * m / o.mentions)) if o.mentions else 0
+    return Observation(o.start, m, negatives, toxic, reach, min(m, o.authors or 0))
+
+
+def buckets(d: FamilyDraw, minutes: bool) -> tuple[int, Iterable[Observation]]:
+    """The draw's bucket width and its buckets, split into minutes when asked."""
+    if not minutes:
+        return d.bucket_s, observations(d)
+    rng = np.random.default_rng([d.seed, 60])
+    parts = d.bucket_s // 60
+    return 60, (m for o in observations(d) for m in split(o, parts, d.bucket_s, rng))
+
+
+def judged(detector: Detector, state: BrandDetector, o: Observation, width: int, rng: np.random.Generator
+           ) -> list[tuple[Decision, int]]:
+    """Each decision about bucket ``o`` with the moment the service could send it: early ones
+    (half way through, ``judge_early``) first, then the close's."""
+    early: list[tuple[Decision, int]] = []
+    least = detector.at_once_least
+    if least is not None and vouched_negatives(o) >= least:  # else no half of it can be
+        early = [(d, o.start + width // 2) for d in judge_early(detector, state, [first_half(o, rng)])]
+    return early + [(d, d.start + width) for d in detector.observe(state, o)]
+
+
+def run_draw(d: FamilyDraw, settings: DetectConfig, minutes: bool = False) -> DrawOutcome:
+    width, series = buckets(d, minutes)
+    detector = Detector(settings, timedelta(seconds=width))
     # A brand is configured with its expected volume (the set-up guide asks for it).
     state = detector.new_state(d.per_day)
-    width = d.bucket_s
+    rng = np.random.default_rng([d.seed, 2])
     onset = d.onset
     event_to = (d.event_end or d.end) + 3600 if onset is not None else None
     page_at = critical_at = alert_at = None
     false_pages: set[int] = set()
     episodes: set[int] = set()
-    for o in observations(d):
-        for dec in detector.observe(state, o):
+    for o in series:
+        for dec, sent in judged(detector, state, o, width, rng):
             ep = dec.episode
             if ep is None or dec.start < d.judged_from:
                 continue
@@ -72,13 +129,12 @@ def run_draw(d: FamilyDraw, settings: DetectConfig) -> DrawOutcome:
             # A storm may turn an episode that was already open (info) into a page: the
             # page is the decision that made it one, whenever the episode began.
             in_event = onset is not None and d.kind == "storm" and onset - width <= dec.start <= (event_to or 0)
-            closed = dec.start + width
             if in_event:
-                alert_at = alert_at if alert_at is not None else closed
+                alert_at = alert_at if alert_at is not None else sent
                 if ep.severity in PAGES and page_at is None:
-                    page_at = closed
+                    page_at = sent
                 if ep.severity == "critical" and critical_at is None:
-                    critical_at = closed
+                    critical_at = sent
             elif ep.severity in PAGES and (onset is None or dec.start < onset or d.kind == "benign"):
                 false_pages.add(ep.number)
 
@@ -99,16 +155,21 @@ def run_draw(d: FamilyDraw, settings: DetectConfig) -> DrawOutcome:
     )
 
 
-def _one(job: tuple[str, int, DetectConfig]) -> DrawOutcome:
-    family, seed, settings = job
-    return run_draw(draw(family, seed), settings)
+def _one(job: tuple[str, int, DetectConfig, bool]) -> DrawOutcome:
+    family, seed, settings, minutes = job
+    return run_draw(draw(family, seed), settings, minutes)
 
 
 def run_families(
-    seed: int, per_family: int, settings: DetectConfig, families: Iterable[str] = FAMILIES, processes: int = 2
+    seed: int,
+    per_family: int,
+    settings: DetectConfig,
+    families: Iterable[str] = FAMILIES,
+    processes: int = 2,
+    minutes: bool = False,
 ) -> list[DrawOutcome]:
-    """``per_family`` draws of every family, seeds ``seed``, ``seed+1``, …"""
-    jobs = [(f, seed + i, settings) for f in families for i in range(per_family)]
+    """``per_family`` draws of every family, seeds ``seed``, ``seed+1``, … (``minutes``: one-minute buckets)"""
+    jobs = [(f, seed + i, settings, minutes) for f in families for i in range(per_family)]
     if processes <= 1:
         return [_one(j) for j in jobs]
     with ProcessPoolExecutor(processes) as pool:

@@ -48,6 +48,15 @@ class DetectConfig(Section):
         "time to alert. Shorter pages earlier, and a bot flood's first minutes (twenty new accounts) may page; "
         "0s pages at the first turned bucket. At most 1h.",
     )
+    page_at_once_from: int | None = Field(
+        12,
+        ge=1,
+        description="Fresh authors with a negative post within one minute (per minute of a longer bucket) from "
+        "which a turned mood pages at once, without confirm_mood_for; the bucket is judged as soon as its counts "
+        "reach it, before it closes. Twelve new people in a minute is a storm's first seconds and more than a "
+        "bot flood of a few dozen accounts posting every few minutes brings; lower pages sooner and lets faster "
+        "floods page (none = always wait for confirm_mood_for).",
+    )
     negativity_window: Duration = Field(timedelta(minutes=30), description="Half-life of the negative-share window.")
     slow_negativity_window: Duration = Field(
         timedelta(hours=3), description="Half-life of the second, slower one: complaints that grow over days."

@@ -18,7 +18,9 @@ Per closed bucket, strictly in time order and using nothing after it:
    ``merge_gap`` of the last close continues that episode. A burst no bigger than ones the
    brand has had often lately (``novelty_rate``) opens nothing: habituation. An episode
    pages (``warning``) once the mood has held at its bar for ``detect.confirm_mood_for``
-   (``severity.py``).
+   (``severity.py``) — at once if the bucket alone holds ``page_at_once_from`` fresh authors
+   with a negative post a minute (``_many_at_once``), which the worker checks while the
+   bucket fills (``early.py``); an episode raised that way keeps what it announced.
 4. **Learning**: the baseline learns the bucket winsorised — hard inside an episode — so
    a storm does not become the new normal; the normal negative share and fresh-author
    share learn only outside episodes, a bucket at most as much as a normal one.
@@ -26,10 +28,10 @@ Per closed bucket, strictly in time order and using nothing after it:
 The state is plain data (``to_dict``/``from_dict``) so the service keeps it in Redis and
 ``warner detect`` runs exactly this code over a file.
 
-Why ~570 lines in one module: steps 1-4 run per bucket on one state, in an order that matters
+Why ~630 lines in one module: steps 1-4 run per bucket on one state, in an order that matters
 (evidence before learning, episodes before severity), and reading them top to bottom is how the
 order is checked. The parts with an idea of their own already live beside it (``baseline``,
-``bar``, ``windows``, ``stats``, ``severity``, ``config``).
+``bar``, ``windows``, ``stats``, ``severity``, ``config``, ``early``).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from warner.core import Severity
+from warner.core import LEVELS, Severity
 from warner.detect.bar import ExcursionLog
 from warner.detect.baseline import BaselineSettings, SeasonalBaseline
 from warner.detect.config import DetectConfig
@@ -109,6 +111,19 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyRaise:
+    """An episode raised before its bucket closed (``early.py``): what was announced, to be held.
+
+    The bucket's judgment at its close opens (or keeps) episode ``number`` at ``start`` with at
+    least ``severity`` and does not announce again what was announced early.
+    """
+
+    start: int  # the bucket judged early
+    number: int  # the episode it opened or raised
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the detector concluded about one bucket."""
 
@@ -123,6 +138,7 @@ class Decision:
     event: EventKind | None = None
     episode: Episode | None = None  # a snapshot of the episode open in (or closed by) this bucket
     severity_index: float = 0.0
+    at_once: bool = False  # the bucket alone was a crowd turning on the brand (``page_at_once_from``)
 
     @property
     def time(self) -> datetime:
@@ -210,6 +226,7 @@ class BrandDetector:
     excursion_excess: float = 0.0
     mood_cusum: float = 0.0  # the share CUSUM, in nats (see ``_negativity_score``)
     bursts: list[tuple[int, float]] = field(default_factory=list)  # (start, excess mentions) of past excursions
+    early: EarlyRaise | None = None  # an episode raised before its bucket closed, until that bucket is judged
 
     @classmethod
     def new(cls, per_day: float) -> BrandDetector:
@@ -239,6 +256,7 @@ class BrandDetector:
                 [tuple(x) for x in log.get("peaks", [])], log.get("open_peak", 0.0), log.get("last_above", 0)
             )
         d["bursts"] = [tuple(x) for x in d.get("bursts", [])]
+        d["early"] = EarlyRaise(**known_fields(EarlyRaise, d["early"])) if d.get("early") else None
         return cls(**d)
 
 
@@ -267,6 +285,9 @@ class Detector:
         self.scale_rate = 1.0 - 0.5 ** (self.bucket_s / config.scale_half_life.total_seconds())
         self.novelty_half_life_s = config.novelty_half_life.total_seconds()
         self.normal_decay = 0.5 ** (self.bucket_s / NORMAL_HALF_LIFE.total_seconds())
+        at_once = config.page_at_once_from
+        # That many a minute, and at least that many in a bucket shorter than a minute.
+        self.at_once_least = None if at_once is None else math.ceil(at_once * max(1.0, self.bucket_s / 60))
 
     def new_state(self, per_day: float | None = None) -> BrandDetector:
         return BrandDetector.new(per_day or self.config.prior_per_day)
@@ -327,11 +348,14 @@ class Detector:
             threshold = score + 1e-9  # reported as the bar this bucket did not clear
 
         event: EventKind | None = None
-        inputs = self._severity_inputs(state, self._mood_confirmed(state, o.start, mood))
+        confirmed = self._mood_confirmed(state, o.start, mood)
+        at_once = mood >= 1.0 and self._many_at_once(state, o, mu, windows[0].alpha, mood_bar)
+        inputs = self._severity_inputs(state, confirmed or at_once)
         sev_index = severity_index(inputs)
         level = classify(sev_index, inputs, self.thresholds)
         ep = state.episode
-        if ep is None and score >= threshold:
+        raised_early = state.early is not None and state.early.start == o.start
+        if ep is None and (score >= threshold or raised_early):  # what was paged early is never taken back
             if state.last_episode is not None and o.start - (state.last_end or 0) <= self.merge_s:
                 ep = state.episode = self._resume(state, o.start)
                 event = "escalate" if raise_only(ep.severity, level) != ep.severity else None
@@ -343,6 +367,7 @@ class Detector:
             if evidence >= 0.5 or x > mu + 2 * base.sd(mu, s):
                 ep.last_evidence = o.start
             event = self._update_episode(ep, o, mu, score, inputs.velocity, level) or event
+            event = self._honour_early(state, ep, event)
             if o.start - ep.last_evidence >= self.cooldown_s:
                 event = "end"
                 state.episode = None
@@ -367,6 +392,8 @@ class Detector:
             state.reach_per_mention += a * (
                 min(o.reach / x, 10 * state.reach_per_mention or o.reach / x) - state.reach_per_mention
             )
+        if state.early is not None and o.start >= state.early.start:
+            state.early = None  # judged: from here the episode itself holds what was announced
         state.last_bucket = o.start
         return Decision(
             o.start,
@@ -380,6 +407,7 @@ class Detector:
             event,
             replace(ep) if ep is not None else None,
             sev_index,
+            at_once,
         )
 
     def _negativity_score(self, state: BrandDetector, o: Observation, alpha: float) -> float:
@@ -471,6 +499,33 @@ class Detector:
             state.mood_since = now
         confirm = self.config.confirm_mood_for.total_seconds()
         return state.mood_since is not None and now - state.mood_since >= confirm
+
+    def _many_at_once(self, state: BrandDetector, o: Observation, mu: float, alpha: float, bar: float) -> bool:
+        """Is this bucket on its own a crowd turning on the brand, so that the turn of mood needs no confirming?
+
+        At least ``page_at_once_from`` fresh authors with a negative post a minute (``at_once_least``),
+        and their number alone beyond chance for the brand at this hour (the mood bar, against its
+        normal negatives): a storm's first minute. A flood is a few dozen accounts posting every few
+        minutes, fewer new ones a minute; it still waits for ``confirm_mood_for``. Both counts only grow
+        as a bucket fills, so what an early look at the open bucket finds (``early.py``), its close finds too.
+        """
+        least = self.at_once_least
+        if least is None or o.negatives is None or o.authors is None:
+            return False
+        people = vouched_negatives(o)
+        if people < least:
+            return False
+        return count_upper_tail_score(people, mu * state.negative_share, alpha) >= bar
+
+    def _honour_early(self, state: BrandDetector, ep: Episode, event: EventKind | None) -> EventKind | None:
+        """The episode raised early keeps at least the severity it was announced with, and is not announced twice."""
+        early = state.early
+        if early is None or early.number != ep.number:
+            return event
+        ep.severity = raise_only(ep.severity, early.severity)
+        if event not in ("start", "escalate"):
+            return event
+        return "escalate" if LEVELS.index(ep.severity) > LEVELS.index(early.severity) else None
 
     def _resume(self, state: BrandDetector, start: int) -> Episode:
         """Continue the episode that ended less than ``merge_gap`` ago."""

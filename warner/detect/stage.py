@@ -26,7 +26,8 @@ from redis.exceptions import LockError
 
 from warner.detect.config import DetectSettings
 from warner.detect.counters import BucketCounter, BucketCounts
-from warner.detect.detector import BrandDetector, Decision, Detector, Observation
+from warner.detect.detector import BrandDetector, Decision, Detector, Observation, vouched_negatives
+from warner.detect.early import EarlyChecks, could_be_at_once, judge_early
 from warner.detect.incident_writes import queue_incident_writes
 from warner.incidents.model import Incident, IncidentEvent, TopMention
 from warner.incidents.store import IncidentStore
@@ -97,6 +98,7 @@ class DetectStage:
         self._remember = redis.register_script(_REMEMBER)
         self._token = uuid.uuid4().hex.encode()  # this stage's own detector-lock token (see _judging)
         self._judges: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.early_checks = EarlyChecks()
 
     def detector(self, brand: str) -> Detector:
         if brand not in self._detectors:
@@ -110,10 +112,13 @@ class DetectStage:
         newest: dict[str, int] = {}
         buckets: dict[str, set[int]] = defaultdict(set)
         recent: dict[str, list[bytes]] = defaultdict(list)
+        angry: set[str] = set()
         for e in batch:
             brand = e.brand
             if brand is None:
                 continue
+            if e.score is not None and e.score.sentiment == "negative":
+                angry.add(brand)
             at = int(e.mention.created_at.timestamp())
             newest[brand] = max(newest.get(brand, at), at)
             buckets[brand].add(at - at % self.width)
@@ -127,6 +132,9 @@ class DetectStage:
         now = int(self.clock())
         for brand, at in newest.items():
             await self.advance(brand, min(at, now + self.width), counted=buckets[brand])
+        for brand in angry:
+            if self.early_checks.due(brand):
+                await self.judge_early(brand)
 
     async def tick(self) -> None:
         """Advance every live brand to the wall clock (quiet buckets count too).
@@ -191,6 +199,54 @@ class DetectStage:
         for event in events:
             await self._notify(event)
         return decisions
+
+    async def judge_early(self, brand: str) -> list[Decision]:
+        """Raise an episode now if the buckets not yet judged, the open one included, already justify it.
+
+        See ``early.py``. The counts are read without the lock first: most looks end there, at
+        two reads. Returns the decisions that announced it (none: nothing raised).
+        """
+        detector = self.detector(brand)
+        now = int(self.clock())
+        state, pending = await self._unjudged(brand, now)
+        if not could_be_at_once(detector, pending):
+            return []
+        async with self._judging(brand):
+            state, pending = await self._unjudged(brand, now)
+            decisions = judge_early(detector, state, pending)
+            if not decisions:
+                return []
+            decision = decisions[-1]  # the raise
+            assert decision.episode is not None  # judge_early returns decisions about an episode
+            current = await self.incidents.get(brand, decision.episode.number)
+            top = await self._top(brand, decisions)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                incident, events = queue_incident_writes(pipe, brand, decisions, current, top)
+                pipe.set(keys.detector(brand), orjson.dumps(state.to_dict()))
+                await pipe.execute()
+        if incident is not None and events:
+            await self.incidents.index(incident)
+        judged = next(o for o in pending if o.start == decision.start)
+        log.warning(
+            "episode_raised_early",
+            brand=brand,
+            severity=decision.episode.severity,
+            bucket=datetime.fromtimestamp(decision.start, UTC).isoformat(),
+            at=datetime.fromtimestamp(now, UTC).isoformat(),
+            seconds_into_bucket=now - judged.start,
+            people=vouched_negatives(judged),
+        )
+        self._observe_metrics(brand, decisions, events)
+        for event in events:
+            await self._notify(event)
+        return decisions
+
+    async def _unjudged(self, brand: str, now: int) -> tuple[BrandDetector, list[Observation]]:
+        """The brand's state and the counts of its buckets after the last judged one, up to ``now``."""
+        raw = await self.redis.get(keys.detector(brand))
+        state = _read_state(brand, raw) if raw else self._new_state(brand)
+        first = None if state.last_bucket is None else state.last_bucket + self.width
+        return state, [observation(c) for c in await self.counter.read(brand, first, now)]
 
     @asynccontextmanager
     async def _judging(self, brand: str) -> AsyncIterator[None]:
