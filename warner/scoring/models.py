@@ -47,27 +47,9 @@ def default_models_dir() -> Path:
 SCORE_MEMORY = 50_000  # distinct normalised texts whose scores a scorer remembers (then it starts afresh)
 
 
-class _Judged:
-    """What the models made of one normalised text; its ``TextScore`` in each language is made when first asked."""
-
-    __slots__ = ("guess", "has_words", "_de", "_en", "_toxicity", "_offensive", "_made")
-
-    def __init__(self, guess: str, has_words: bool, de: tuple[str, float], en: tuple[str, float],
-                 toxicity: float, offensive: bool) -> None:
-        self.guess = guess  # the language head's answer, used when a mention brings no usable hint
-        self.has_words = has_words
-        self._de, self._en, self._toxicity, self._offensive = de, en, toxicity, offensive
-        self._made: dict[str, TextScore] = {}
-
-    def score(self, lang: TextLanguage) -> TextScore:
-        """The score in ``lang``: English with the English head, anything else with the German one."""
-        made = self._made.get(lang)
-        if made is None:
-            sentiment, p_negative = self._en if lang == "en" else self._de
-            made = self._made[lang] = TextScore(
-                lang, sentiment, p_negative, self._toxicity, self._offensive  # type: ignore[arg-type]  # the heads' classes are the sentiments
-            )
-        return made
+# What the models made of one normalised text: the language head's guess, whether it has words,
+# sentiment and p_negative by the German head, the same by the English head, toxicity, offensive.
+_Judged = tuple[str, bool, str, float, str, float, float, bool]
 
 
 class ModelScorer:
@@ -142,28 +124,35 @@ class ModelScorer:
         p_de = self.sentiment_de.probabilities(z_de)
         p_en = self.sentiment_en.probabilities(z_en)
         toxic = self.toxicity.probabilities(z_toxic)[:, self._offence_column].tolist()
-        de = zip(map(classes.__getitem__, p_de.argmax(axis=1).tolist()), (round(p, 4) for p in p_de[:, neg].tolist()),
-                 strict=True)
-        en = zip(map(classes.__getitem__, p_en.argmax(axis=1).tolist()), (round(p, 4) for p in p_en[:, neg].tolist()),
-                 strict=True)
-        return [
-            _Judged(guess, has_words, d, e, round(t, 4), t >= self.offensive_threshold)
-            for guess, has_words, d, e, t in zip(guesses, self._table.has_words(texts), de, en, toxic, strict=True)
-        ]
+        return list(zip(
+            guesses,
+            self._table.has_words(texts),
+            map(classes.__getitem__, p_de.argmax(axis=1).tolist()),
+            (round(p, 4) for p in p_de[:, neg].tolist()),
+            map(classes.__getitem__, p_en.argmax(axis=1).tolist()),
+            (round(p, 4) for p in p_en[:, neg].tolist()),
+            (round(t, 4) for t in toxic),
+            (t >= self.offensive_threshold for t in toxic),
+            strict=True,
+        ))
 
 
 def _pick(hint: str | None, judged: _Judged) -> TextScore:
     """The score in the mention's language: its hint if that is German or English, "other" for any other
-    language (or none at all without words), else the language head's guess. Not German or English is
+    language (or none at all without words), else the language head's guess. Anything but English is
     scored with the German head."""
+    guess, has_words, sentiment_de, p_de, sentiment_en, p_en, toxicity, offensive = judged
     code = (hint or "").split("-")[0].split("_")[0].lower()
-    if code == "de":
-        return judged.score("de")
-    if code == "en":
-        return judged.score("en")
-    if code and code not in _NO_LANGUAGE or not judged.has_words or judged.guess not in ("de", "en"):
-        return judged.score("other")
-    return judged.score("de" if judged.guess == "de" else "en")
+    lang: TextLanguage
+    if code == "de" or code == "en":
+        lang = "de" if code == "de" else "en"
+    elif code and code not in _NO_LANGUAGE or not has_words or guess not in ("de", "en"):
+        lang = "other"
+    else:
+        lang = "de" if guess == "de" else "en"
+    if lang == "en":
+        return TextScore(lang, sentiment_en, p_en, toxicity, offensive)  # type: ignore[arg-type]  # the heads' classes are the sentiments
+    return TextScore(lang, sentiment_de, p_de, toxicity, offensive)  # type: ignore[arg-type]  # as above
 
 
 _NO_LANGUAGE = frozenset({"und", "other", "unknown", "zxx", "qme", "qht"})
