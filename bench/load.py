@@ -7,28 +7,39 @@ API (auth, parse, brand matching, durable append), then a worker: score (languag
 sentiment, toxicity), count, detect (incidents), acknowledge.
 
 Mentions are realistic: the texts of all scenarios (German and English, storm posts,
-gripes, praise, look-alikes) with a random tail, 50,000 authors, three brands, stamped
-with the time they are sent. Requests are built from templates, so the benchmark client
-spends microseconds per request and leaves the CPU to what is measured.
+gripes, praise, look-alikes) with two words of a Zipf-distributed German/English vocabulary,
+a tail and a number, so that no two texts are alike; a share of them (``--fresh``, 20 %)
+carries a word never seen before, and ``--copies`` of them repeat an earlier text exactly
+(retweets). 50,000 authors, three brands, stamped with the time they are sent. Requests
+are built from templates, so the benchmark client spends microseconds per request and
+leaves the CPU to what is measured.
 
 Printed per worker count:
 - sustained throughput: mentions acknowledged by the workers per second (steady part,
   after a warm-up), and what the API accepted;
+- the **floor** of the design, in the same run: the same API, stream and worker loop with
+  the stages left out (``bench/floor_worker.py``: decode and acknowledge only), and
+  full/floor, the share of the possible that the stages leave;
 - ingest-to-decision latency p50/p99: from the API's acceptance to the end of the
   pipeline, per mention, read from the workers' ``warner_ingest_to_decision_seconds``
   histograms (interpolated within buckets);
+- CPU per mention of the API, the workers and Redis; Redis's CPU per mention by command
+  (``INFO commandstats``; a script's commands count inside ``evalsha`` as well);
+- the score cache's hit rate (copies scored once);
 - RSS of the API, each worker and Redis over time;
 - a check: after draining, the bucket counters hold exactly the accepted mentions (none
   lost, none counted twice).
 
 ``--rate R`` offers a fixed R mentions/s (open loop: latency without self-made queueing);
-without it the client keeps ``--concurrency`` requests in flight (closed loop: the most the
-pipeline takes). ``--soak 3600`` runs one configuration for an hour at ``--rate`` and
-prints RSS every ``--sample`` seconds, with the growth per hour after the first minutes.
+without it the client keeps ``--concurrency`` requests in flight (closed loop: the API
+then accepts faster than the workers take, and its CPU is taken from them — the open loop
+at rising rates tells the sustainable rate). ``--soak 1800`` runs one configuration for
+half an hour at ``--rate`` and prints RSS every ``--sample`` seconds, with the growth per
+hour after the first quarter.
 
-    python bench/load.py                              # 1 and 2 workers, 30 s each, flat out
-    python bench/load.py --workers 2 --rate 5000      # latency at a given load
-    python bench/load.py --workers 2 --rate 3000 --soak 3600 --sample 60
+    python bench/load.py                              # 1 and 2 workers, 30 s each, flat out, and the floor
+    python bench/load.py --workers 2 --rate 10000     # latency at a given load
+    python bench/load.py --workers 2 --rate 10000 --soak 1800 --sample 60
 """
 
 from __future__ import annotations
