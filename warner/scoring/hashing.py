@@ -61,14 +61,7 @@ class HashedNgrams:
             if extra is not None:
                 grams += extra[i]
             ends.append(len(grams))
-        found = _found_columns(grams, columns, self.n_features)
-        matrix = sp.csr_matrix(
-            (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32),
-             np.array([0, *ends], dtype=np.int32)),
-            shape=(len(docs), self.n_features),
-        )
-        matrix.sum_duplicates()
-        return matrix
+        return _gram_counts(grams, ends, columns, self.n_features)
 
 
 class HashedCharNgrams:
@@ -96,14 +89,18 @@ class HashedCharNgrams:
                     break
                 grams += [padded[i : i + n] for i in range(size - n + 1)]
             ends.append(len(grams))
-        found = _found_columns(grams, self._columns, self.n_features)
-        matrix = sp.csr_matrix(
-            (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32),
-             np.array([0, *ends], dtype=np.int64)),
-            shape=(len(words), self.n_features),
-        )
-        matrix.sum_duplicates()
-        return matrix
+        return _gram_counts(grams, ends, self._columns, self.n_features)
+
+
+def _gram_counts(grams: list[str], ends: list[int], columns: dict[str, int], n_features: int) -> sp.csr_matrix:
+    """Rows of counts: row ``i`` counts ``grams[ends[i - 1]:ends[i]]`` (float32, column indices sorted)."""
+    found = _found_columns(grams, columns, n_features)
+    matrix = sp.csr_matrix(
+        (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32), np.array([0, *ends], dtype=np.int64)),
+        shape=(len(ends), n_features),
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 def column_of(gram: str, n_features: int) -> int:
