@@ -38,11 +38,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from operator import is_
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from warner.ingest import query as q
+from warner.memo import remembered
 
 if TYPE_CHECKING:  # the config validates its terms with this module's functions
     from warner.ingest.config import BrandConfig
@@ -193,13 +193,8 @@ class BrandMatcher:
         known = self._known_words
         if len(known) > WORD_MEMORY:
             known.clear()
-        pieces = text.split()
-        words = list(map(known.get, pieces))
-        if None in words:
-            for piece in set(compress(pieces, map(is_, words, repeat(None)))):
-                known[piece] = tuple(_WORDS.findall(fold(piece)))
-            words = list(map(known.__getitem__, pieces))
-        return list(chain.from_iterable(words))  # type: ignore[arg-type]  # every None was filled in above
+        words = remembered(text.split(), known, lambda piece: tuple(_WORDS.findall(fold(piece))))
+        return list(chain.from_iterable(words))
 
     def _found(self, text: str) -> set[int]:
         """Ids of the terms that occur in ``text``."""

@@ -17,12 +17,12 @@ padded with one space on either side, its n-grams of every length from ``min_n``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress, repeat
-from operator import is_
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
+
+from warner.memo import remembered
 
 _MIN_INT32 = -(2**31)
 
@@ -94,7 +94,7 @@ class HashedCharNgrams:
 
 def _gram_counts(grams: list[str], ends: list[int], columns: dict[str, int], n_features: int) -> sp.csr_matrix:
     """Rows of counts: row ``i`` counts ``grams[ends[i - 1]:ends[i]]`` (float32, column indices sorted)."""
-    found = _found_columns(grams, columns, n_features)
+    found = remembered(grams, columns, lambda gram: column_of(gram, n_features))
     matrix = sp.csr_matrix(
         (np.ones(len(found), dtype=np.float32), np.array(found, dtype=np.int32), np.array([0, *ends], dtype=np.int64)),
         shape=(len(ends), n_features),
@@ -110,11 +110,3 @@ def column_of(gram: str, n_features: int) -> int:
     return abs(h) % n_features
 
 
-def _found_columns(grams: list[str], columns: dict[str, int], n_features: int) -> list[int]:
-    """The column of every gram, hashing only those not remembered yet (lookups stay in C)."""
-    found = list(map(columns.get, grams))
-    if None in found:
-        for gram in set(compress(grams, map(is_, found, repeat(None)))):
-            columns[gram] = column_of(gram, n_features)
-        found = list(map(columns.__getitem__, grams))
-    return found  # type: ignore[return-value]  # every None was filled in above

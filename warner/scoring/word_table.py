@@ -19,14 +19,14 @@ as many are.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain, compress, repeat
-from operator import is_
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from warner.memo import remembered
 from warner.scoring.features import FeatureConfig
 from warner.scoring.hashing import HashedCharNgrams, column_of
 from warner.scoring.polarity import NEGATIVE_PHRASES, lexicon_class
@@ -116,12 +116,8 @@ class WordTable:
                 out.append(())
                 continue
             words = prepare(text).split()
-            parts = list(map(raw.get, words))
-            if None in parts:
-                for word in set(compress(words, map(is_, parts, repeat(None)))):
-                    self._learn(word)
-                parts = list(map(raw.__getitem__, words))
-            ids = tuple(chain.from_iterable(parts))  # type: ignore[arg-type]  # every None was learnt above
+            parts: list[TextIds] = remembered(words, raw, self._learn)
+            ids = tuple(chain.from_iterable(parts))
             if self._elongated and not self._elongated.isdisjoint(words):
                 ids += (self._xelong,)
             out.append(ids)
@@ -129,11 +125,9 @@ class WordTable:
 
     def _learn(self, word: str) -> TextIds:
         tokens, elongated = _plain_word(word) if word.isascii() and word.isalnum() else normalise_prepared(word)
-        ids = tuple(map(self._id, tokens.split()))
-        self._raw[word] = ids
         if elongated:
             self._elongated.add(word)
-        return ids
+        return tuple(map(self._id, tokens.split()))
 
     def _id(self, token: str) -> int:
         known = self._ids.get(token)
@@ -214,17 +208,11 @@ class WordTable:
         return matrix
 
     def _bigram_columns(self, keys: NDArray[np.int64]) -> list[int]:
-        known = self._bigrams
-        if len(known) > 2 * self.memory:  # pairs outnumber words: forget them alone, ids stay
-            known.clear()
-        listed = keys.tolist()
-        found = list(map(known.get, listed))
-        if None in found:
-            tokens, mask = self._tokens, (1 << 32) - 1
-            for key in set(compress(listed, map(is_, found, repeat(None)))):
-                known[key] = column_of(f"{tokens[key >> 32]} {tokens[key & mask]}", self._word_features)
-            found = list(map(known.__getitem__, listed))
-        return found  # type: ignore[return-value]  # every None was filled in above
+        if len(self._bigrams) > 2 * self.memory:  # pairs outnumber words: forget them alone, ids stay
+            self._bigrams.clear()
+        tokens, mask = self._tokens, (1 << 32) - 1
+        return remembered(keys.tolist(), self._bigrams,
+                          lambda key: column_of(f"{tokens[key >> 32]} {tokens[key & mask]}", self._word_features))
 
     def _char_block(self, flat: NDArray[np.int64], indptr: NDArray[np.int64], n: int) -> sp.csr_matrix:
         """(text x token counts) @ (token x character n-gram counts), rows gathered from the table."""
