@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -94,21 +93,3 @@ def test_the_language_hint_picks_the_head_from_memory_too(scorer: ModelScorer) -
     as_english, as_german, as_french, unhinted = scorer.score([text] * 4, ["en", "de", "fr", None])
     assert (as_english.lang, as_german.lang, as_french.lang, unhinted.lang) == ("en", "de", "other", "en")
     assert as_french.sentiment == as_german.sentiment and as_french.p_negative == as_german.p_negative
-
-
-def test_a_text_scores_the_same_whatever_the_scorer_saw_before() -> None:
-    from warner.scoring.models import BUNDLE_NAME, default_models_dir, load_bundle
-
-    bundle = load_bundle(default_models_dir() / BUNDLE_NAME)
-    fresh, busy = ModelScorer(bundle), ModelScorer(bundle)
-    busy.score([f"Lieferung {w} schon wieder zu spät, Brot hart, Kassiererin unfreundlich" for w in _PIECES])
-    texts = ["Kesselberg hat mich abgezockt, nie wieder! Die Lieferung war kalt 😡", "Danke, lecker wie immer :-)",
-             *(f"Brot {w} Kassiererin Lieferung spät" for w in _PIECES)]
-
-    def decisions(scorer: ModelScorer) -> np.ndarray:
-        table = scorer._table
-        return np.asarray(scorer.featurizer.weight(table.counts(table.ids(texts))) @ scorer._weights)
-
-    # Token ids differ between the two scorers; the sums run in column order, so to the last bit:
-    assert np.array_equal(decisions(busy), decisions(fresh))
-    assert busy.score(texts) == fresh.score(texts)

@@ -115,8 +115,9 @@ class ModelScorer:
         return [_pick(hint, j) for hint, j in zip(hints, judged, strict=True)]  # type: ignore[arg-type]  # filled above
 
     def _judge(self, texts: list[TextIds]) -> list[_Judged]:
-        x = self.featurizer.weight(self._table.counts(texts))
-        z = np.asarray(x @ self._weights) + self._intercepts  # scipy is untyped: x @ dense is Any
+        idf = self.featurizer.idf
+        assert idf is not None  # a bundle always carries its idf
+        z = self._table.logits(texts, idf, self._weights, self._intercepts)
         z_lang, z_de, z_en, z_toxic = np.split(z, self._splits, axis=1)
         guesses = [self.lang.classes[i] for i in self.lang.probabilities(z_lang).argmax(axis=1).tolist()]
         classes = self.sentiment_de.classes

@@ -1,0 +1,60 @@
+"""The compiled pass gives scikit-learn's TF-IDF logits, and a text's logits depend on the text alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from tests.scoring.test_word_table import _PIECES, texts_of_pieces
+from warner.scoring.models import BUNDLE_NAME, ModelScorer, default_models_dir, load_bundle
+
+
+@pytest.fixture(scope="module")
+def bundle() -> dict[str, object]:
+    return load_bundle(default_models_dir() / BUNDLE_NAME)
+
+
+def _compiled(scorer: ModelScorer, texts: list[str]) -> NDArray[np.float32]:
+    idf = scorer.featurizer.idf
+    assert idf is not None
+    return scorer._table.logits(scorer._table.ids(texts), idf, scorer._weights, scorer._intercepts)
+
+
+def _scipy(scorer: ModelScorer, texts: list[str]) -> NDArray[np.float32]:
+    """The definition: the featurizer's sparse TF-IDF matrix times the heads."""
+    x = scorer.featurizer.transform(texts)
+    return np.asarray(x @ scorer._weights) + scorer._intercepts
+
+
+@given(st.lists(texts_of_pieces, min_size=1, max_size=12))
+@settings(max_examples=150, deadline=None)
+def test_logits_equal_the_sparse_definition_to_float32_precision(bundle: dict[str, object], texts: list[str]) -> None:
+    scorer = ModelScorer(bundle)
+    np.testing.assert_allclose(_compiled(scorer, texts), _scipy(scorer, texts), rtol=1e-5, atol=1e-5)
+
+
+def test_real_posts_get_the_sparse_definitions_logits(bundle: dict[str, object]) -> None:
+    scorer = ModelScorer(bundle)
+    texts = ["Kesselberg hat mich abgezockt, nie wieder! Die Lieferung war kalt 😡", "Danke, lecker wie immer :-)",
+             "The bread was mouldy, don't buy it", "", "😡😡😡", "nicht nicht nicht gut gut gut",
+             *(f"Brot {w} Kassiererin Lieferung spät" for w in _PIECES)]
+    compiled, sparse = _compiled(scorer, texts), _scipy(scorer, texts)
+    np.testing.assert_allclose(compiled, sparse, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(compiled[3], scorer._intercepts)  # no n-grams: the intercepts alone
+    assert np.array_equal(compiled.argmax(axis=1), sparse.argmax(axis=1))
+
+
+def test_a_texts_logits_are_the_same_to_the_last_bit_whatever_came_before_or_beside_it(
+    bundle: dict[str, object],
+) -> None:
+    fresh, busy = ModelScorer(bundle), ModelScorer(bundle)
+    busy.score([f"Lieferung {w} schon wieder zu spät, Brot hart, Kassiererin unfreundlich" for w in _PIECES])
+    texts = ["Kesselberg hat mich abgezockt, nie wieder! Die Lieferung war kalt 😡", "Danke, lecker wie immer :-)",
+             *(f"Brot {w} Kassiererin Lieferung spät" for w in _PIECES)]
+    alone = np.vstack([_compiled(fresh, [text]) for text in texts])
+    assert np.array_equal(_compiled(busy, texts), alone)  # other token ids, another batch: the same bits
+    assert np.array_equal(_compiled(busy, texts[::-1])[::-1], alone)
+    assert busy.score(texts) == fresh.score(texts)
