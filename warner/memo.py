@@ -1,6 +1,6 @@
 """Looking up many keys in a memory at once, making each missing value once.
 
-The scorer (words, n-grams, word pairs) and the brand matcher (pieces of text) keep a dict
+The scorer (words, n-grams) and the brand matcher (pieces of text) keep a dict
 of what they worked out for each distinct key, because keys repeat from one text to the next.
 Looking a batch of keys up one by one in a Python loop cost more than the work it saved, so
 the lookups run in C (``map``) and Python only touches the keys not seen before.

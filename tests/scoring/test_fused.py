@@ -58,3 +58,13 @@ def test_a_texts_logits_are_the_same_to_the_last_bit_whatever_came_before_or_bes
     assert np.array_equal(_compiled(busy, texts), alone)  # other token ids, another batch: the same bits
     assert np.array_equal(_compiled(busy, texts[::-1])[::-1], alone)
     assert busy.score(texts) == fresh.score(texts)
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_word_pairs_hash_as_scikit_learn_hashes_them(text: str) -> None:
+    from sklearn.utils import murmurhash3_32
+
+    from warner.scoring.fused import murmur3_32
+
+    assert murmur3_32(text.encode("utf-8")) == murmurhash3_32(text, seed=0, positive=False)

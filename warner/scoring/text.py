@@ -95,7 +95,7 @@ NEGATORS = frozenset(
         "wouldnt",
     ]
 )
-_SCOPE_END = frozenset([".", ",", "!", "?", ";", ":", "...", "!!", "??", "aber", "doch", "sondern", "but"])
+SCOPE_END = frozenset([".", ",", "!", "?", ";", ":", "...", "!!", "??", "aber", "doch", "sondern", "but"])
 PLACEHOLDERS = frozenset(
     ["xurl", "xuser", "xhashtag", "xsmile", "xsad", "xlaugh", "xwink", "xheart", "xtongue", "xelong"]
 )
@@ -173,7 +173,7 @@ def mark_negation_tokens(tokens: list[str]) -> list[str]:
     out: list[str] = []
     scope = 0
     for token in tokens:
-        if token in _SCOPE_END:
+        if token in SCOPE_END:
             scope = 0
             out.append(token)
         elif token in NEGATORS or token.endswith("n't"):

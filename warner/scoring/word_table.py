@@ -1,25 +1,25 @@
-"""Count matrices for many texts at once, from a table of every word already seen.
+"""Count matrices and logits for many texts at once, from a table of every word already seen.
 
 ``Featurizer.counts`` (features.py) is the definition: normalise, mark negation, count
 hashed word 1-2-grams and lexicon tokens, count hashed ``char_wb`` 2-5-grams. It works text
 by text and token by token in Python. Here each distinct raw word is worked out once — its
 normalised tokens — and each distinct token once — its word-block column, lexicon column,
-negation role and character n-gram row — and kept in a table indexed by token id. A batch
-then costs one dict lookup per raw word and numpy over flat id arrays; Python walks tokens
-only for texts with a negator and for words never seen. The matrices equal
-``Featurizer.counts`` value for value (tests/scoring/test_word_table.py).
+negation flags, UTF-8 bytes and character n-gram row — and kept in arrays indexed by token
+id. A batch then costs one dict lookup per raw word; the rest (negation marks, word pairs,
+counts, TF-IDF, the heads) is compiled code over those arrays (fused.py). Python touches
+only words never seen before. The counts equal ``Featurizer.counts`` value for value
+(tests/scoring/test_word_table.py).
 
 The table forgets everything when it holds ``memory`` tokens and starts afresh, so a worker
 that runs for months stays bounded; ``generation`` counts the starts, because token ids mean
 something else after one. Raw words come and go faster (every number, link and handle is
-one), so they alone are forgotten when ``memory`` of them are held; word pairs when twice
-as many are.
+one), so they alone are forgotten when ``memory`` of them are held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,10 @@ from warner.scoring.polarity import NEGATIVE_PHRASES, lexicon_class
 from warner.scoring.text import (
     DIGITS,
     ELONGATION,
+    NEGATION_SCOPE,
     NEGATORS,
     PLACEHOLDERS,
-    mark_negation_tokens,
+    SCOPE_END,
     normalise_prepared,
     prepare,
 )
@@ -90,16 +91,22 @@ class WordTable:
         self._unigram = _Column(np.int32)  # column in the word block
         self._lexicon = _Column(np.int32, -1)  # column of the token's lexicon token, -1 for none
         self._negator = _Column(np.bool_)
+        self._scope_end = _Column(np.bool_)  # ends a negation's scope
+        self._markable = _Column(np.bool_)  # takes a ``neg_`` prefix in a negation's scope
+        self._negated = _Column(np.int64, -1)  # id of ``neg_`` + the token, -1 until needed
+        self._byte_start = _Column(np.int64)  # the token's UTF-8 bytes in ``_bytes`` (word pairs are hashed from them)
+        self._byte_size = _Column(np.int64)
+        self._bytes = _Column(np.uint8)
         self._word = _Column(np.bool_)  # counts as a word for "does this text have words" (models.py)
         self._char_start = _Column(np.int64)
         self._char_size = _Column(np.int64)
         self._char_indices = _Column(np.int32)  # every token's row, one after the other
         self._char_data = _Column(np.float32)
         self._char_known = 0  # tokens with a character row; the rest are made at the next ``counts``
-        self._bigrams: dict[int, int] = {}  # (id << 32 | id) -> column in the word block
-        self._phrases = np.array(sorted(self._id(a) << 32 | self._id(b) for a, b in NEGATIVE_PHRASES), dtype=np.int64)
+        phrases = np.array(sorted(self._id(a) << 32 | self._id(b) for a, b in NEGATIVE_PHRASES), dtype=np.int64)
+        self._layout = fused.Layout(self._word_features, self.config.word_max_n == 2, self.config.lexicon, phrases,
+                                    column_of("xlexneg", self._word_features))
         self._xelong = self._id("xelong")
-        self._xlexneg = column_of("xlexneg", self._word_features)
 
     # -- texts to ids ------------------------------------------------------------------------------
 
@@ -110,16 +117,14 @@ class WordTable:
         elif len(self._raw) > self.memory:  # unique raw words (numbers, links, handles) come and go: ids stay
             self._raw.clear()
             self._elongated.clear()
-        raw = self._raw
+        split = [prepare(text).split() if text else [] for text in texts]
+        # One lookup of the whole batch's words (new words are learnt in text order), then cut per text.
+        parts = iter(remembered(list(chain.from_iterable(split)), self._raw, self._learn))
         out: list[TextIds] = []
-        for text in texts:
-            if not text:
-                out.append(())
-                continue
-            words = prepare(text).split()
-            parts: list[TextIds] = remembered(words, raw, self._learn)
-            ids = tuple(chain.from_iterable(parts))
-            if self._elongated and not self._elongated.isdisjoint(words):
+        elongated = self._elongated
+        for words in split:
+            ids = tuple(chain.from_iterable(islice(parts, len(words))))
+            if elongated and not elongated.isdisjoint(words):
                 ids += (self._xelong,)
             out.append(ids)
         return out
@@ -140,6 +145,13 @@ class WordTable:
         lexicon = lexicon_class(token)
         self._lexicon.put(i, column_of(lexicon, self._word_features) if lexicon else -1)
         self._negator.put(i, token in NEGATORS or token.endswith("n't"))
+        self._scope_end.put(i, token in SCOPE_END)
+        self._markable.put(i, token not in PLACEHOLDERS and token[0].isalnum())
+        self._negated.put(i, -1)
+        encoded = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
+        self._byte_start.put(i, self._bytes.size)
+        self._byte_size.put(i, len(encoded))
+        self._bytes.extend(encoded)
         self._word.put(i, token not in PLACEHOLDERS and token[0].isalpha() and len(token) > 1)
         return i
 
@@ -155,101 +167,38 @@ class WordTable:
 
     def counts(self, texts: list[TextIds]) -> sp.csr_matrix:
         """Raw hashed n-gram counts, equal to ``Featurizer.counts`` of the texts the ids came from."""
-        n = len(texts)
-        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        flat = np.fromiter(chain.from_iterable(texts), dtype=np.int64, count=int(sizes.sum()))
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
-        rows, columns = self._word_entries(texts, flat, sizes, indptr)
-        words = sp.csr_matrix(
-            (np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(n, self._word_features)
-        )
-        words.sum_duplicates()
-        chars = self._char_block(flat, indptr, n)
-        return sp.hstack([words, chars], format="csr")
+        tokens, marked, text_ptr = self._prepared(texts)
+        return fused.counts(tokens, marked, text_ptr, self._arrays(), self._layout, self.config.n_features)
 
     def logits(self, texts: list[TextIds], idf: NDArray[np.float32], weights: NDArray[np.float32],
                intercepts: NDArray[np.float32]) -> NDArray[np.float32]:
         """``Featurizer.weight(self.counts(texts)) @ weights + intercepts`` in one compiled pass (fused.py)."""
-        n = len(texts)
-        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        flat = np.fromiter(chain.from_iterable(texts), dtype=np.int64, count=int(sizes.sum()))
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
-        rows, columns = self._word_entries(texts, flat, sizes, indptr)
-        self._make_char_rows()
-        order = np.argsort(rows, kind="stable")
-        word_ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
-        return fused.logits(
-            word_ptr, columns[order], indptr, flat,
-            self._char_start.values, self._char_size.values, self._char_indices.values, self._char_data.values,
-            self._word_features, idf, weights, intercepts,
+        tokens, marked, text_ptr = self._prepared(texts)
+        return fused.logits(tokens, marked, text_ptr, self._arrays(), self._layout, idf, weights, intercepts)
+
+    def _prepared(self, texts: list[TextIds]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The batch as flat token ids, the same after negation marking, and where each text starts."""
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        tokens = np.fromiter(chain.from_iterable(texts), dtype=np.int64, count=int(sizes.sum()))
+        text_ptr = np.concatenate([[0], np.cumsum(sizes)])
+        marks = fused.negation_marks(tokens, text_ptr, self._negator.values, self._scope_end.values,
+                                     self._markable.values, NEGATION_SCOPE)
+        marked = tokens
+        if marks.any():
+            negated = tokens[marks]
+            for t in np.unique(negated[self._negated.values[negated] < 0]).tolist():
+                self._negated.put(t, self._id("neg_" + self._tokens[t]))
+            marked = tokens.copy()
+            marked[marks] = self._negated.values[negated]
+        self._make_char_rows()  # after marking, which may add tokens
+        return tokens, marked, text_ptr
+
+    def _arrays(self) -> fused.TokenArrays:
+        return fused.TokenArrays(
+            self._unigram.values, self._lexicon.values, self._byte_start.values, self._byte_size.values,
+            self._bytes.values, self._char_start.values, self._char_size.values, self._char_indices.values,
+            self._char_data.values,
         )
-
-    def _marked(self, texts: list[TextIds], flat: NDArray[np.int64], indptr: NDArray[np.int64]) -> NDArray[np.int64]:
-        """``flat`` with negation marking: only texts with a negator are walked in Python."""
-        negator = self._negator.values[flat]
-        if not negator.any():
-            return flat
-        marked = flat.copy()
-        with_negator = np.unique(np.searchsorted(indptr, np.flatnonzero(negator), side="right") - 1)
-        tokens = self._tokens
-        for t in with_negator.tolist():
-            start, end = int(indptr[t]), int(indptr[t + 1])
-            words = mark_negation_tokens([tokens[i] for i in texts[t]])
-            found = list(map(self._ids.get, words))
-            marked[start:end] = [self._id(w) if i is None else i for w, i in zip(words, found, strict=True)]
-        return marked
-
-    def _word_entries(self, texts: list[TextIds], flat: NDArray[np.int64], sizes: NDArray[np.int64],
-                      indptr: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """(text, word-block column) of every word n-gram and lexicon token; each counts once."""
-        marked = self._marked(texts, flat, indptr)  # may add ids: read the columns after it
-        rows = np.repeat(np.arange(len(texts)), sizes)
-        row_parts = [rows]
-        col_parts = [self._unigram.values[marked].astype(np.int64)]
-        if len(marked) > 1:
-            same_text = rows[:-1] == rows[1:]
-            pair_keys = (marked[:-1] << 32 | marked[1:])[same_text]
-            pair_rows = rows[:-1][same_text]
-            if self.config.word_max_n == 2:
-                row_parts.append(pair_rows)
-                col_parts.append(np.asarray(self._bigram_columns(pair_keys), dtype=np.int64))
-            if self.config.lexicon and len(self._phrases):
-                phrase = np.isin(pair_keys, self._phrases)
-                row_parts.append(pair_rows[phrase])
-                col_parts.append(np.full(int(phrase.sum()), self._xlexneg, dtype=np.int64))
-        if self.config.lexicon:
-            lexicon = self._lexicon.values[marked]
-            hit = lexicon >= 0
-            row_parts.append(rows[hit])
-            col_parts.append(lexicon[hit].astype(np.int64))
-        return np.concatenate(row_parts).astype(np.int64), np.concatenate(col_parts)
-
-    def _bigram_columns(self, keys: NDArray[np.int64]) -> list[int]:
-        if len(self._bigrams) > 2 * self.memory:  # pairs outnumber words: forget them alone, ids stay
-            self._bigrams.clear()
-        tokens, mask = self._tokens, (1 << 32) - 1
-        return remembered(keys.tolist(), self._bigrams,
-                          lambda key: column_of(f"{tokens[key >> 32]} {tokens[key & mask]}", self._word_features))
-
-    def _char_block(self, flat: NDArray[np.int64], indptr: NDArray[np.int64], n: int) -> sp.csr_matrix:
-        """(text x token counts) @ (token x character n-gram counts), rows gathered from the table."""
-        self._make_char_rows()
-        n_chars = 1 << self.config.char_bits
-        if not len(flat):
-            return sp.csr_matrix((n, n_chars), dtype=np.float32)
-        distinct, column = np.unique(flat, return_inverse=True)
-        tokens_in_texts = sp.csr_matrix(
-            (np.ones(len(flat), dtype=np.float32), column.astype(np.int32), indptr), shape=(n, len(distinct))
-        )
-        tokens_in_texts.sum_duplicates()
-        starts, sizes = self._char_start.values[distinct], self._char_size.values[distinct]
-        row_ptr = np.concatenate([[0], np.cumsum(sizes)])
-        gather = np.repeat(starts - row_ptr[:-1], sizes) + np.arange(row_ptr[-1])
-        token_ngrams = sp.csr_matrix(
-            (self._char_data.values[gather], self._char_indices.values[gather], row_ptr),
-            shape=(len(distinct), n_chars),
-        )
-        return (tokens_in_texts @ token_ngrams).tocsr()
 
     def _make_char_rows(self) -> None:
         """Character n-gram rows for the tokens added since the last batch, in one pass."""
