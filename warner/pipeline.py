@@ -8,7 +8,7 @@ may be delivered again, and must not be counted twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from warner.core import TextScore
@@ -23,6 +23,12 @@ class Envelope:
     mention: Mention
     received_ms: int
     score: TextScore | None = None
+    # When the mention was posted, epoch seconds: counting and detection both need it, and
+    # datetime.timestamp() per use was a measurable share of a busy worker's time.
+    created_s: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.created_s = int(self.mention.created_at.timestamp())
 
     @property
     def brand(self) -> str | None:

@@ -160,6 +160,7 @@ class BucketCounter:
     ) -> None:
         self.redis = redis
         self.width = width
+        self.width_s = int(width.total_seconds())
         self.ttl = int(retention.total_seconds())
         self.terms_ttl = int(terms_retention.total_seconds())
         self.terms_time_zone = terms_time_zone
@@ -185,7 +186,7 @@ class BucketCounter:
             brand = e.brand or keys.NO_BRAND
             author = e.mention.author or f"~{e.mention.key}"
             words = " ".join(terms(e.mention.text, self._exclude.get(brand, frozenset()))) if negative else ""
-            groups[(brand, bucket_start(e.mention.created_at, self.width))].append(
+            groups[(brand, e.created_s - e.created_s % self.width_s)].append(
                 (e.mention.key, int(negative), int(toxic), min(e.mention.reach, MAX_FOLLOWERS), author, words)
             )
         if not groups:

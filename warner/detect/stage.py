@@ -119,7 +119,7 @@ class DetectStage:
                 continue
             if e.score is not None and e.score.sentiment == "negative":
                 angry.add(brand)
-            at = int(e.mention.created_at.timestamp())
+            at = e.created_s
             newest[brand] = max(newest.get(brand, at), at)
             buckets[brand].add(at - at % self.width)
             recent[brand].append(b"%d %s" % (at, _recent_member(e)))
@@ -360,7 +360,7 @@ def _recent_member(e: Envelope) -> bytes:
         {
             "key": m.key,
             "text": m.text[:500],
-            "created_at": int(m.created_at.timestamp()),
+            "created_at": e.created_s,
             "reach": m.reach,
             "author": m.author,
             "url": m.url,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import structlog
+from numpy.typing import NDArray
 from skops.io import dump, get_untrusted_types, load
 
 import warner
@@ -124,18 +125,23 @@ class ModelScorer:
         neg = classes.index("negative")
         p_de = self.sentiment_de.probabilities(z_de)
         p_en = self.sentiment_en.probabilities(z_en)
-        toxic = self.toxicity.probabilities(z_toxic)[:, self._offence_column].tolist()
+        toxic = self.toxicity.probabilities(z_toxic)[:, self._offence_column]
         return list(zip(
             guesses,
             self._table.has_words(texts),
             map(classes.__getitem__, p_de.argmax(axis=1).tolist()),
-            (round(p, 4) for p in p_de[:, neg].tolist()),
+            _four_places(p_de[:, neg]),
             map(classes.__getitem__, p_en.argmax(axis=1).tolist()),
-            (round(p, 4) for p in p_en[:, neg].tolist()),
-            (round(t, 4) for t in toxic),
-            (t >= self.offensive_threshold for t in toxic),
+            _four_places(p_en[:, neg]),
+            _four_places(toxic),
+            (toxic.astype(np.float64) >= self.offensive_threshold).tolist(),
             strict=True,
         ))
+
+
+def _four_places(p: NDArray[np.floating]) -> list[float]:
+    """``round(x, 4)`` of each, in one numpy pass (a Python round per value cost a microsecond a mention)."""
+    return (np.rint(p.astype(np.float64) * 1e4) / 1e4).tolist()  # type: ignore[no-any-return]  # floats
 
 
 def _pick(hint: str | None, judged: _Judged) -> TextScore:
