@@ -25,6 +25,7 @@ from pathlib import Path
 from load import CONFIG, stream_texts
 
 import warner.scoring.stage as score_stage
+from warner import gc_settings
 from warner.config.loading import parse_config
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
@@ -50,6 +51,7 @@ class Timed:
 
 
 async def main(args: argparse.Namespace) -> None:
+    gc_settings.tune()  # as ``warner run`` does
     score_stage._INLINE_BATCH = 10**9  # score on the loop, where the profiler looks
     config = parse_config(
         CONFIG.format(port=0, appendfsync="everysec", worker_batch=500, metrics_port="null"), "bench.yaml"

@@ -42,6 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import structlog
 
+    from warner import gc_settings
     from warner.commands.loading import start_logging
     from warner.config.locate import ConfigError
     from warner.preflight import preflight
@@ -56,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     log = structlog.get_logger(__name__)
     for issue in found.warnings:
         log.warning("config_warning", issue=str(issue))
+    gc_settings.tune()
 
     async def main() -> None:
         stop = asyncio.Event()

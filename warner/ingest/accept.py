@@ -5,7 +5,8 @@ The one path by which mentions enter warner — the HTTP API and ``warner replay
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.config import IngestSettings
@@ -13,6 +14,25 @@ from warner.ingest.parse import InvalidBody, RecordError
 from warner.mention import Mention
 from warner.store import keys
 from warner.store.streams import AppendResult, MentionStream
+
+
+def defaults(source: str, matcher: BrandMatcher) -> Callable[[dict[str, Any]], None]:
+    """What ``resolve`` fills in, for a record not yet validated (``parse_body``'s ``fill``).
+
+    A record's ``text``, when it is a string, is the text the validated mention will have
+    (``Mention`` keeps it as sent), so the brand matched here is the brand ``resolve`` would match.
+    """
+
+    def fill(record: dict[str, Any]) -> None:
+        if record.get("source") is None:
+            record["source"] = source
+        text = record.get("text")
+        if record.get("brand") is None and isinstance(text, str):
+            matched = matcher.first(text)
+            if matched:
+                record["brand"] = matched
+
+    return fill
 
 
 def resolve(
@@ -26,6 +46,7 @@ def resolve(
     """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist."""
     out: list[Mention] = []
     errors: list[RecordError] = []
+    known = {brand.name for brand in config.brands}
     for index, mention in enumerate(mentions):
         updates: dict[str, str] = {}
         if mention.source is None:
@@ -34,7 +55,7 @@ def resolve(
             matched = matcher.first(mention.text)
             if matched:
                 updates["brand"] = matched
-        elif config.brand(mention.brand) is None:
+        elif mention.brand not in known:
             where = {"line": lines[index]} if lines else {"index": index}
             errors.append(RecordError(f"unknown brand {mention.brand!r}", field="brand", **where))
         out.append(mention.model_copy(update=updates) if updates else mention)

@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from warner.ingest.accept import append, resolve
+from warner.ingest.accept import append, defaults, resolve
 from warner.ingest.auth import TokenRegistry
 from warner.ingest.brands import BrandMatcher
 from warner.ingest.config import IngestSettings
@@ -125,8 +125,10 @@ async def post_mentions(request: web.Request) -> web.Response:
         except SignatureError as exc:
             return _refuse_signature(ctx, source, exc)
     try:
-        mentions = parse_body(body, content_type, ctx.config.ingest.max_mentions_per_request)
-        foreign = sorted({m.source for m in mentions if m.source not in (None, source)})
+        mentions = parse_body(
+            body, content_type, ctx.config.ingest.max_mentions_per_request, fill=defaults(source, ctx.matcher)
+        )
+        foreign = sorted({m.source for m in mentions if m.source is not None and m.source != source})
         if foreign:
             return _refuse(
                 ctx,
@@ -134,7 +136,7 @@ async def post_mentions(request: web.Request) -> web.Response:
                 "forbidden",
                 f"the token of source {source!r} may not send mentions of source(s) {', '.join(foreign)}",
             )
-        mentions = resolve(mentions, source, ctx.config, ctx.matcher)
+        mentions = resolve(mentions, source, ctx.config, ctx.matcher)  # all filled: checks named brands
     except InvalidBody as exc:
         return _refuse(
             ctx, 400, "invalid", "invalid request body", errors=[e.as_dict() for e in exc.errors], error_count=exc.total

@@ -7,7 +7,7 @@ field, so the sender can fix exactly that record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +45,14 @@ class InvalidBody(Exception):
         super().__init__(f"{self.total} invalid record(s)")
 
 
-def parse_body(body: bytes, content_type: str, max_records: int) -> list[Mention]:
-    """Parse and validate a whole body; raise InvalidBody listing every bad record."""
+def parse_body(
+    body: bytes, content_type: str, max_records: int, fill: Callable[[dict[str, Any]], None] | None = None
+) -> list[Mention]:
+    """Parse and validate a whole body; raise InvalidBody listing every bad record.
+
+    ``fill`` may add defaults (source, brand) to each record before it is validated: cheaper
+    than copying every validated mention to change two fields.
+    """
     if content_type in NDJSON_TYPES:
         records = list(_ndjson_records(body))
     else:
@@ -59,6 +65,8 @@ def parse_body(body: bytes, content_type: str, max_records: int) -> list[Mention
         if isinstance(obj, RecordError):
             errors.append(obj)
             continue
+        if fill is not None and isinstance(obj, dict):
+            fill(obj)
         try:
             mentions.append(validate_record(obj))
         except ValidationError as exc:
