@@ -16,19 +16,21 @@ from warner.store import keys
 from warner.store.streams import AppendResult, MentionStream
 
 
-def defaults(source: str, matcher: BrandMatcher) -> Callable[[dict[str, Any]], None]:
-    """What ``resolve`` fills in, for a record not yet validated (``parse_body``'s ``fill``).
+def defaults(source: str, matcher: BrandMatcher) -> Callable[[list[dict[str, Any]]], None]:
+    """What ``resolve`` fills in, for records not yet validated (``parse_body``'s ``fill``).
 
     A record's ``text``, when it is a string, is the text the validated mention will have
     (``Mention`` keeps it as sent), so the brand matched here is the brand ``resolve`` would match.
     """
 
-    def fill(record: dict[str, Any]) -> None:
-        if record.get("source") is None:
-            record["source"] = source
-        text = record.get("text")
-        if record.get("brand") is None and isinstance(text, str):
-            matched = matcher.first(text)
+    def fill(records: list[dict[str, Any]]) -> None:
+        unbranded = []
+        for record in records:
+            if record.get("source") is None:
+                record["source"] = source
+            if record.get("brand") is None and isinstance(record.get("text"), str):
+                unbranded.append(record)
+        for record, matched in zip(unbranded, matcher.first_of([r["text"] for r in unbranded]), strict=True):
             if matched:
                 record["brand"] = matched
 
@@ -42,19 +44,26 @@ def resolve(
     matcher: BrandMatcher,
     *,
     lines: Sequence[int] | None = None,
+    matched: bool = False,
 ) -> list[Mention]:
-    """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist."""
+    """Set a missing ``source`` and ``brand`` (matched from the text); a named brand must exist.
+
+    ``matched``: the records were filled by ``defaults`` already; a mention still without a
+    brand names none, and is not matched again.
+    """
     out: list[Mention] = []
     errors: list[RecordError] = []
     known = {brand.name for brand in config.brands}
+    unbranded = [] if matched else [m for m in mentions if m.brand is None]
+    found = dict(zip(map(id, unbranded), matcher.first_of([m.text for m in unbranded]), strict=True))
     for index, mention in enumerate(mentions):
         updates: dict[str, str] = {}
         if mention.source is None:
             updates["source"] = source
         if mention.brand is None:
-            matched = matcher.first(mention.text)
-            if matched:
-                updates["brand"] = matched
+            brand = found.get(id(mention))
+            if brand:
+                updates["brand"] = brand
         elif mention.brand not in known:
             where = {"line": lines[index]} if lines else {"index": index}
             errors.append(RecordError(f"unknown brand {mention.brand!r}", field="brand", **where))

@@ -136,7 +136,7 @@ async def post_mentions(request: web.Request) -> web.Response:
                 "forbidden",
                 f"the token of source {source!r} may not send mentions of source(s) {', '.join(foreign)}",
             )
-        mentions = resolve(mentions, source, ctx.config, ctx.matcher)  # all filled: checks named brands
+        mentions = resolve(mentions, source, ctx.config, ctx.matcher, matched=True)  # checks named brands
     except InvalidBody as exc:
         return _refuse(
             ctx, 400, "invalid", "invalid request body", errors=[e.as_dict() for e in exc.errors], error_count=exc.total

@@ -36,9 +36,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from warner.ingest import query as q
@@ -190,18 +190,23 @@ class BrandMatcher:
         Folding never joins or splits across whitespace, and the pieces of social media repeat,
         so each distinct piece is folded once (up to ``WORD_MEMORY`` of them, then afresh).
         """
+        return self._words_of([text])[0]
+
+    def _words_of(self, texts: Sequence[str]) -> list[list[str]]:
+        """``_words`` of each text, with one lookup in the memory for all their pieces."""
         known = self._known_words
         if len(known) > WORD_MEMORY:
             known.clear()
-        words = remembered(text.split(), known, lambda piece: tuple(_WORDS.findall(fold(piece))))
-        return list(chain.from_iterable(words))
+        split = [text.split() for text in texts]
+        words = iter(remembered(list(chain.from_iterable(split)), known, _piece_words))
+        return [list(chain.from_iterable(islice(words, len(pieces)))) for pieces in split]
 
-    def _found(self, text: str) -> set[int]:
-        """Ids of the terms that occur in ``text``."""
+    def _found(self, text: str, words: list[str]) -> set[int]:
+        """Ids of the terms that occur in ``text`` (whose ``_words`` are ``words``)."""
         folded: str | None = None  # the whole text folded: only phrases and tags need it
         found: set[int] = set()
         # frozenset.intersection(list) walks the text's words, not the (possibly large) vocabulary.
-        for word in self._vocabulary.intersection(self._words(text)):
+        for word in self._vocabulary.intersection(words):
             if word in self._single:
                 found.update(self._single[word])
             for pattern, term_id in self._phrases.get(word, ()):
@@ -220,7 +225,10 @@ class BrandMatcher:
         """Brands named in ``text``, in config order; an exclusion wins over every other term."""
         if not text or not self._owners:
             return []
-        found = self._found(text)
+        return self._match(text, self._words(text))
+
+    def _match(self, text: str, words: list[str]) -> list[str]:
+        found = self._found(text, words)
         if not found:
             return []
         candidates = sorted({b for term_id in found for b in self._owners.get(term_id, ())})
@@ -237,6 +245,20 @@ class BrandMatcher:
         """The first brand (in config order) that ``text`` names, if any."""
         matches = self.match(text)
         return matches[0] if matches else None
+
+    def first_of(self, texts: Sequence[str]) -> list[str | None]:
+        """``first`` of each text; cheaper than one call per text (one memory lookup for all)."""
+        if not self._owners:
+            return [None] * len(texts)
+        out: list[str | None] = []
+        for text, words in zip(texts, self._words_of(texts), strict=True):
+            matches = self._match(text, words) if text else []
+            out.append(matches[0] if matches else None)
+        return out
+
+
+def _piece_words(piece: str) -> tuple[str, ...]:
+    return tuple(_WORDS.findall(fold(piece)))
 
 
 def _phrase_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
