@@ -68,3 +68,15 @@ def test_word_pairs_hash_as_scikit_learn_hashes_them(text: str) -> None:
     from warner.scoring.fused import murmur3_32
 
     assert murmur3_32(text.encode("utf-8")) == murmurhash3_32(text, seed=0, positive=False)
+
+
+@given(st.lists(st.text(min_size=1, max_size=14), min_size=1, max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_new_tokens_get_the_character_rows_scikit_learn_gives_them(words: list[str]) -> None:
+    from warner.scoring.fused import char_rows
+    from warner.scoring.hashing import HashedCharNgrams
+
+    compiled, reference = char_rows(words, 2, 5, 1 << 18), HashedCharNgrams(18, 2, 5).transform(words)
+    assert compiled.shape == reference.shape
+    assert np.array_equal(compiled.indptr, reference.indptr)
+    assert np.array_equal(compiled.indices, reference.indices) and np.array_equal(compiled.data, reference.data)

@@ -93,6 +93,20 @@ def counts(
     return sp.csr_matrix((data, indices, indptr), shape=(len(text_ptr) - 1, n_features))
 
 
+def char_rows(words: list[str], min_n: int, max_n: int, n_features: int) -> sp.csr_matrix:
+    """``HashedCharNgrams(bits, min_n, max_n).transform(words)``, compiled: for the tokens a batch brings new.
+
+    Each word padded with a space on either side, its n-grams of ``min_n`` to ``max_n``
+    characters (a padded word no longer than ``n`` counts once, as itself, and ends the
+    lengths), each hashed from its UTF-8 bytes; rows with sorted columns and summed counts.
+    """
+    sizes = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    code_points = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    word_ptr = np.concatenate([[0], np.cumsum(sizes)])
+    indptr, indices, data = _char_rows(code_points, word_ptr, min_n, max_n, n_features)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(words), n_features))
+
+
 def murmur3_32(data: bytes) -> int:
     """MurmurHash3 (x86, 32 bit, seed 0) of ``data`` as a signed int: scikit-learn's ``murmurhash3_32``."""
     return int(_murmur(np.frombuffer(data, dtype=np.uint8), 0, len(data)))
@@ -154,6 +168,76 @@ def _murmur(data, start, size):  # type: ignore[no-untyped-def]
     h = (h * 0xC2B2AE35) & _MASK32
     h ^= h >> 16
     return h - (1 << 32) if h >= 1 << 31 else h
+
+
+@njit(cache=True, nogil=True)
+def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]
+    """Write ``code_points[start:end]`` as UTF-8 into ``out``; returns the number of bytes."""
+    k = 0
+    for j in range(start, end):
+        c = code_points[j]
+        if c < 0x80:
+            out[k] = c
+            k += 1
+        elif c < 0x800:
+            out[k] = 0xC0 | (c >> 6)
+            out[k + 1] = 0x80 | (c & 0x3F)
+            k += 2
+        elif c < 0x10000:
+            out[k] = 0xE0 | (c >> 12)
+            out[k + 1] = 0x80 | ((c >> 6) & 0x3F)
+            out[k + 2] = 0x80 | (c & 0x3F)
+            k += 3
+        else:
+            out[k] = 0xF0 | (c >> 18)
+            out[k + 1] = 0x80 | ((c >> 12) & 0x3F)
+            out[k + 2] = 0x80 | ((c >> 6) & 0x3F)
+            out[k + 3] = 0x80 | (c & 0x3F)
+            k += 4
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore[no-untyped-def]
+    n = len(word_ptr) - 1
+    longest = 0
+    total = 0
+    for i in range(n):
+        size = word_ptr[i + 1] - word_ptr[i] + 2
+        longest = max(longest, size)
+        total += size * (max_n - min_n + 1)
+    padded = np.empty(longest, dtype=np.uint32)
+    gram = np.empty(4 * max_n + 4 * longest, dtype=np.uint8)
+    columns = np.empty(total, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.empty(total, dtype=np.int32)
+    data = np.empty(total, dtype=np.float32)
+    for i in range(n):
+        size = word_ptr[i + 1] - word_ptr[i] + 2
+        padded[0] = 32
+        padded[1 : size - 1] = code_points[word_ptr[i] : word_ptr[i + 1]]
+        padded[size - 1] = 32
+        used = 0
+        for g in range(min_n, max_n + 1):
+            if size <= g:
+                columns[used] = _column(_murmur(gram, 0, _utf8(padded, 0, size, gram)), n_features)
+                used += 1
+                break
+            for start in range(size - g + 1):
+                columns[used] = _column(_murmur(gram, 0, _utf8(padded, start, start + g, gram)), n_features)
+                used += 1
+        row = np.sort(columns[:used])
+        at = indptr[i]
+        k = -1
+        for j in range(used):
+            if k >= 0 and indices[at + k] == row[j]:
+                data[at + k] += 1
+            else:
+                k += 1
+                indices[at + k] = row[j]
+                data[at + k] = 1
+        indptr[i + 1] = at + k + 1
+    return indptr, indices[: indptr[n]], data[: indptr[n]]
 
 
 @njit(cache=True, nogil=True)

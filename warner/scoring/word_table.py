@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from warner.memo import remembered
 from warner.scoring import fused
 from warner.scoring.features import FeatureConfig
-from warner.scoring.hashing import HashedCharNgrams, column_of
+from warner.scoring.hashing import column_of
 from warner.scoring.polarity import NEGATIVE_PHRASES, lexicon_class
 from warner.scoring.text import (
     DIGITS,
@@ -79,7 +79,6 @@ class WordTable:
         self.memory = memory
         self.generation = 0
         self._word_features = 1 << config.word_bits
-        self._chars = HashedCharNgrams(config.char_bits, config.char_min_n, config.char_max_n)
         self._reset()
 
     def _reset(self) -> None:
@@ -205,7 +204,8 @@ class WordTable:
         new = self._tokens[self._char_known :]
         if not new:
             return
-        made = self._chars.transform(new)
+        config = self.config
+        made = fused.char_rows(new, config.char_min_n, config.char_max_n, 1 << config.char_bits)
         first = self._char_known
         starts = self._char_indices.size + made.indptr[:-1]
         for k, (start, size) in enumerate(zip(starts.tolist(), np.diff(made.indptr).tolist(), strict=True)):
