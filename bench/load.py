@@ -289,6 +289,8 @@ class Run:
     elapsed: float = 0.0
     cpu_us: dict[str, float] = field(default_factory=dict)  # CPU µs per processed mention, by process
     redis_us: dict[str, float] = field(default_factory=dict)  # Redis CPU µs per mention, by command
+    aof_rewrites: int = 0  # during the run: each forks Redis and copies the data set, on the same cores
+    client_us: float = 0.0  # this benchmark's own CPU µs per mention (it shares the cores)
     worker_metrics: dict[str, float] = field(default_factory=dict)  # summed over the workers' /metrics
 
 
@@ -336,6 +338,8 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
             cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
             cpu_before["workers"] = sum(cpu_seconds(p.pid) for p in procs[1:])
             await redis.config_resetstat()
+            forks_before = int((await redis.info("stats"))["total_forks"])
+            client_before = time.process_time()
             request_no = 0
             stop_at = time.monotonic() + seconds
             t0 = time.monotonic()
@@ -403,6 +407,8 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
                 result.steady_rate = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0])
             result.accepted_rate = result.accepted / sending
             stats = await redis.info("commandstats")
+            result.aof_rewrites = int((await redis.info("stats"))["total_forks"]) - forks_before
+            result.client_us = (time.process_time() - client_before) / max(result.accepted, 1) * 1e6
             result.redis_us = {name.removeprefix("cmdstat_"): row["usec"] / max(result.accepted, 1)
                                for name, row in stats.items()}
             result.worker_metrics = await scrape_sums(http, metric_ports)
@@ -478,6 +484,8 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
         top = sorted(r.redis_us.items(), key=lambda kv: -kv[1])[:args.redis_top]
         print(f"{r.workers} worker(s): Redis CPU µs per mention by command: "
               + ", ".join(f"{name} {us:.1f}" for name, us in top))
+        print(f"{r.workers} worker(s): Redis forked {r.aof_rewrites} time(s) to rewrite its AOF; "
+              f"this client's own CPU: {r.client_us:.1f} µs per mention")
         lookups = r.worker_metrics.get("warner_score_cache_lookups_total", 0.0)
         if lookups:
             hits = r.worker_metrics.get("warner_score_cache_hits_total", 0.0)
