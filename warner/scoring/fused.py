@@ -117,7 +117,7 @@ def murmur3_32(data: bytes) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _negation_marks(tokens, text_ptr, negator, scope_end, markable, scope):  # type: ignore[no-untyped-def]
+def _negation_marks(tokens, text_ptr, negator, scope_end, markable, scope):  # type: ignore[no-untyped-def]  # numba infers the types
     marks = np.zeros(len(tokens), dtype=np.bool_)
     for i in range(len(text_ptr) - 1):
         left = 0
@@ -134,12 +134,12 @@ def _negation_marks(tokens, text_ptr, negator, scope_end, markable, scope):  # t
 
 
 @njit(cache=True, nogil=True)
-def _rotl(x, r):  # type: ignore[no-untyped-def]
+def _rotl(x, r):  # type: ignore[no-untyped-def]  # numba infers the types
     return ((x << r) | (x >> (32 - r))) & _MASK32
 
 
 @njit(cache=True, nogil=True)
-def _murmur(data, start, size):  # type: ignore[no-untyped-def]
+def _murmur(data, start, size):  # type: ignore[no-untyped-def]  # numba infers the types
     """MurmurHash3_x86_32 of ``data[start:start + size]``, seed 0, as a signed 32-bit value (int64)."""
     c1, c2 = 0xCC9E2D51, 0x1B873593
     h = 0
@@ -171,7 +171,7 @@ def _murmur(data, start, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]
+def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]  # numba infers the types
     """Write ``code_points[start:end]`` as UTF-8 into ``out``; returns the number of bytes."""
     k = 0
     for j in range(start, end):
@@ -198,7 +198,7 @@ def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore[no-untyped-def]
+def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore[no-untyped-def]  # numba infers the types
     n = len(word_ptr) - 1
     longest = 0
     total = 0
@@ -241,14 +241,14 @@ def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore
 
 
 @njit(cache=True, nogil=True)
-def _column(h, n):  # type: ignore[no-untyped-def]
+def _column(h, n):  # type: ignore[no-untyped-def]  # numba infers the types
     if h == -(1 << 31):  # abs(-2**31) overflows int32; scikit-learn defines it so
         return (2**31 - 1 - (n - 1)) % n
     return abs(h) % n
 
 
 @njit(cache=True, nogil=True)
-def _widest(tokens, marked, text_ptr, byte_size, char_size):  # type: ignore[no-untyped-def]
+def _widest(tokens, marked, text_ptr, byte_size, char_size):  # type: ignore[no-untyped-def]  # numba infers the types
     """The most entries any text can touch, and the longest (marked) token in bytes."""
     widest, longest = 0, 0
     for i in range(len(text_ptr) - 1):
@@ -264,7 +264,7 @@ def _widest(tokens, marked, text_ptr, byte_size, char_size):  # type: ignore[no-
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]
+def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             scratch, touched, pair):
     """Count text ``i``'s n-grams into ``scratch``; their columns, first touch first, into ``touched``.
@@ -318,7 +318,7 @@ def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size
 
 
 @njit(cache=True, nogil=True)
-def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]
+def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             idf, weights, intercepts, scratch):
     n = len(text_ptr) - 1
@@ -351,7 +351,7 @@ def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, t
 
 
 @njit(cache=True, nogil=True)
-def _counts(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]
+def _counts(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             scratch):
     n = len(text_ptr) - 1
