@@ -29,10 +29,14 @@ def _scipy(scorer: ModelScorer, texts: list[str]) -> NDArray[np.float32]:
     return np.asarray(x @ scorer._weights) + scorer._intercepts
 
 
+@pytest.fixture(scope="module")
+def scorer(bundle: dict[str, object]) -> ModelScorer:
+    return ModelScorer(bundle)
+
+
 @given(st.lists(texts_of_pieces, min_size=1, max_size=12))
 @settings(max_examples=150, deadline=None)
-def test_logits_equal_the_sparse_definition_to_float32_precision(bundle: dict[str, object], texts: list[str]) -> None:
-    scorer = ModelScorer(bundle)
+def test_logits_equal_the_sparse_definition_to_float32_precision(scorer: ModelScorer, texts: list[str]) -> None:
     np.testing.assert_allclose(_compiled(scorer, texts), _scipy(scorer, texts), rtol=1e-5, atol=1e-5)
 
 
