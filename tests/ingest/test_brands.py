@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warner.config.loading import ConfigError, parse_config
-from warner.ingest.brands import BrandMatcher, fold
+from warner.ingest.brands import TAG_SIGNS, BrandMatcher, fold
 from warner.ingest.config import BrandConfig
 from warner.scenarios.brands import KESSELBERG
 
@@ -265,3 +266,12 @@ def test_words_from_remembered_pieces_are_the_words_of_the_folded_text(parts: li
 
 def test_a_fullwidth_hash_is_a_hashtag_after_folding() -> None:
     assert matcher(hashtags=["rewe"]).match("Heute bei ＃Rewe") == ["b"]
+
+
+def test_the_tag_signs_are_every_character_that_folds_to_a_hash_or_an_at() -> None:
+    """The matcher skips folding a text for tags unless one of TAG_SIGNS is in it: none may be missing."""
+    folding_to_a_sign = {
+        chr(c) for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and ("#" in fold(chr(c)) or "@" in fold(chr(c)))
+    }
+    assert folding_to_a_sign == set(TAG_SIGNS)

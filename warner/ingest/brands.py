@@ -55,6 +55,9 @@ _TERM_TOKENS = re.compile(r"\w+|[^\w\s#@-]+")  # a term's words and its punctuat
 _TAGGED = re.compile(r"(?<!\w)(?:#\w+|@\w+(?:\.\w+)*)")
 _WORD = re.compile(r"^\w+$")
 _HANDLE = re.compile(r"^\w+(?:\.\w+)*$")
+# "#", "@" and every character that ``fold`` turns into one (tests/ingest: checked over all of Unicode).
+TAG_SIGNS = "#@\ufe5f\ufe6b\uff03\uff20"
+_TAG_SIGNS = re.compile(f"[{TAG_SIGNS}]")
 WORD_MEMORY = 200_000  # distinct pieces of text whose folded words a matcher remembers
 
 
@@ -213,8 +216,8 @@ class BrandMatcher:
                 folded = fold(text) if folded is None else folded
                 if term_id not in found and pattern.search(folded):
                     found.add(term_id)
-        # A tag needs "#" or "@"; folding makes those only from other characters (e.g. fullwidth ＃).
-        if self._tagged and ("#" in text or "@" in text or not text.isascii()):
+        # A tag needs "#" or "@" (or a character that folds to one: fullwidth ＃, small ﹟, ...).
+        if self._tagged and _TAG_SIGNS.search(text):
             folded = fold(text) if folded is None else folded
             if "#" in folded or "@" in folded:
                 for tag in self._tagged.keys() & _TAGGED.findall(folded):
