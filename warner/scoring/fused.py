@@ -20,13 +20,16 @@ scipy's order would cost more than everything else here together; in float64 the
 matters, the logits equal scipy's to float32 precision (tests/scoring/test_fused.py) and
 depend on the text alone, never on the rest of its batch or on what the scorer saw before.
 
-numba installs from a wheel; the compiled code is cached beside this file (or in
-``$NUMBA_CACHE_DIR``), so only the first start after an install compiles (a few seconds).
+numba installs from a wheel; the compiled code is cached beside this file, or where numba finds
+room (``$NUMBA_CACHE_DIR``, ``~/.cache/numba``), so only the first start after an install
+compiles (a few seconds). Where there is no room at all (a read-only install and home), it
+compiles at every start rather than refusing to start.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -116,7 +119,19 @@ def murmur3_32(data: bytes) -> int:
 # numba infers every type below; mypy sees untyped functions.
 
 
-@njit(cache=True, nogil=True)
+def _compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callable[..., Any]], Any]:
+    """``njit`` with its code cached on disk when numba finds a writable place for it."""
+
+    def wrap(function: Callable[..., Any]) -> Any:
+        try:
+            return njit(cache=True, nogil=True, inline=inline)(function)
+        except RuntimeError:  # "no locator available": nowhere to write the cache; compile at each start
+            return njit(cache=False, nogil=True, inline=inline)(function)
+
+    return wrap
+
+
+@_compiled()
 def _negation_marks(tokens, text_ptr, negator, scope_end, markable, scope):  # type: ignore[no-untyped-def]  # numba infers the types
     marks = np.zeros(len(tokens), dtype=np.bool_)
     for i in range(len(text_ptr) - 1):
@@ -133,12 +148,12 @@ def _negation_marks(tokens, text_ptr, negator, scope_end, markable, scope):  # t
     return marks
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _rotl(x, r):  # type: ignore[no-untyped-def]  # numba infers the types
     return ((x << r) | (x >> (32 - r))) & _MASK32
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _murmur(data, start, size):  # type: ignore[no-untyped-def]  # numba infers the types
     """MurmurHash3_x86_32 of ``data[start:start + size]``, seed 0, as a signed 32-bit value (int64)."""
     c1, c2 = 0xCC9E2D51, 0x1B873593
@@ -170,7 +185,7 @@ def _murmur(data, start, size):  # type: ignore[no-untyped-def]  # numba infers 
     return h - (1 << 32) if h >= 1 << 31 else h
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]  # numba infers the types
     """Write ``code_points[start:end]`` as UTF-8 into ``out``; returns the number of bytes."""
     k = 0
@@ -197,7 +212,7 @@ def _utf8(code_points, start, end, out):  # type: ignore[no-untyped-def]  # numb
     return k
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore[no-untyped-def]  # numba infers the types
     n = len(word_ptr) - 1
     longest = 0
@@ -240,14 +255,14 @@ def _char_rows(code_points, word_ptr, min_n, max_n, n_features):  # type: ignore
     return indptr, indices[: indptr[n]], data[: indptr[n]]
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _column(h, n):  # type: ignore[no-untyped-def]  # numba infers the types
     if h == -(1 << 31):  # abs(-2**31) overflows int32; scikit-learn defines it so
         return (2**31 - 1 - (n - 1)) % n
     return abs(h) % n
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _widest(tokens, marked, text_ptr, byte_size, char_size):  # type: ignore[no-untyped-def]  # numba infers the types
     """The most entries any text can touch, and the longest (marked) token in bytes."""
     widest, longest = 0, 0
@@ -263,7 +278,7 @@ def _widest(tokens, marked, text_ptr, byte_size, char_size):  # type: ignore[no-
     return widest, longest
 
 
-@njit(cache=True, nogil=True, inline="always")
+@_compiled(inline="always")
 def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             scratch, touched, pair):
@@ -317,7 +332,7 @@ def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size
     return used
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             idf, weights, intercepts, scratch):
@@ -350,7 +365,7 @@ def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, t
     return out
 
 
-@njit(cache=True, nogil=True)
+@_compiled()
 def _counts(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
             scratch):
