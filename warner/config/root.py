@@ -44,7 +44,7 @@ class WorkerConfig(Section):
         gt=0,
         le=10_000,
         description="Stream entries a worker reads at once. Larger batches cost less per mention (bench/load.py on "
-        "2 cores: about 12,000 mentions/s with 500, 13,500 with 1000); a quiet stream gives smaller ones anyway.",
+        "2 cores: about an eighth more mentions/s with 1000 than with 500); a quiet stream gives smaller ones anyway.",
     )
     block: Duration = Field(timedelta(seconds=1), description="How long a read waits for new entries.")
     claim_idle: Duration = Field(
