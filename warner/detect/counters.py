@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
 import orjson
@@ -135,12 +135,6 @@ class BucketCounts:
     authors: int = 0  # fresh authors: not heard from on this brand in the hour before (see AUTHOR_MEMORY)
 
 
-def bucket_start(moment: datetime, width: timedelta) -> int:
-    seconds = int(width.total_seconds())
-    epoch = int(moment.timestamp())
-    return epoch - epoch % seconds
-
-
 class BucketCounter:
     """Reads and writes bucket counters (and the weekly negative-term counts) in Redis.
 
@@ -159,7 +153,6 @@ class BucketCounter:
         terms_retention: timedelta = TERMS_RETENTION,
     ) -> None:
         self.redis = redis
-        self.width = width
         self.width_s = int(width.total_seconds())
         self.ttl = int(retention.total_seconds())
         self.terms_ttl = int(terms_retention.total_seconds())

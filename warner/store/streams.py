@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 # clients speak RESP2 and return bytes (``connection.connect``). An entry is (id, fields); XREADGROUP
 # gives (None, None) for an entry deleted while pending, XRANGE never does.
 _Entry = tuple[bytes, dict[bytes, bytes]]
-_MaybeEntry = tuple[bytes | None, dict[bytes, bytes] | None]
 
 _APPEND = """
 local backlog = redis.call('XLEN', KEYS[1])
