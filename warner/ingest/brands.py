@@ -246,8 +246,7 @@ class BrandMatcher:
 
     def first(self, text: str) -> str | None:
         """The first brand (in config order) that ``text`` names, if any."""
-        matches = self.match(text)
-        return matches[0] if matches else None
+        return self.first_of([text])[0]
 
     def first_of(self, texts: Sequence[str]) -> list[str | None]:
         """``first`` of each text; cheaper than one call per text (one memory lookup for all)."""

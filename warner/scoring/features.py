@@ -125,7 +125,7 @@ class Featurizer:
             raise RuntimeError("Featurizer.fit_idf must run before transform")
         x = counts.copy()
         # Sums (the norm, then each head's dot product) run in column order: the same scores for a
-        # text whatever order its counts were built in (the word table's ids depend on history).
+        # text whatever order its counts were built in.
         x.sort_indices()
         if self.config.sublinear_tf:
             np.log(x.data, out=x.data)

@@ -161,6 +161,16 @@ def normalise_prepared(text: str) -> tuple[str, bool]:
 _ENDS_NOT = methodcaller("endswith", "n't")
 
 
+def is_negator(token: str) -> bool:
+    """A token that opens a negation's scope."""
+    return token in NEGATORS or token.endswith("n't")
+
+
+def takes_negation(token: str) -> bool:
+    """A token a negation's scope prefixes with ``neg_`` (placeholders, punctuation and emoji are passed over)."""
+    return token not in PLACEHOLDERS and token[0].isalnum()
+
+
 def mark_negation(normalised: str) -> str:
     """Prefix the tokens after a negator with ``neg_`` until punctuation or scope ends."""
     return " ".join(mark_negation_tokens(normalised.split()))
@@ -176,10 +186,10 @@ def mark_negation_tokens(tokens: list[str]) -> list[str]:
         if token in SCOPE_END:
             scope = 0
             out.append(token)
-        elif token in NEGATORS or token.endswith("n't"):
+        elif is_negator(token):
             scope = NEGATION_SCOPE
             out.append(token)
-        elif scope and token not in PLACEHOLDERS and token[0].isalnum():
+        elif scope and takes_negation(token):
             scope -= 1
             out.append("neg_" + token)
         else:

@@ -35,11 +35,12 @@ from warner.scoring.text import (
     DIGITS,
     ELONGATION,
     NEGATION_SCOPE,
-    NEGATORS,
     PLACEHOLDERS,
     SCOPE_END,
+    is_negator,
     normalise_prepared,
     prepare,
+    takes_negation,
 )
 
 TextIds = tuple[int, ...]
@@ -143,9 +144,9 @@ class WordTable:
         self._unigram.put(i, column_of(token, self._word_features))
         lexicon = lexicon_class(token)
         self._lexicon.put(i, column_of(lexicon, self._word_features) if lexicon else -1)
-        self._negator.put(i, token in NEGATORS or token.endswith("n't"))
+        self._negator.put(i, is_negator(token))
         self._scope_end.put(i, token in SCOPE_END)
-        self._markable.put(i, token not in PLACEHOLDERS and token[0].isalnum())
+        self._markable.put(i, takes_negation(token))
         self._negated.put(i, -1)
         encoded = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
         self._byte_start.put(i, self._bytes.size)
