@@ -17,14 +17,23 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def remembered(keys: list[K], memory: dict[K, V], make: Callable[[K], V]) -> list[V]:
+def remembered(
+    keys: list[K], memory: dict[K, V], make: Callable[[K], V], forget: Callable[[K], bool] | None = None
+) -> list[V]:
     """``memory[k]`` for every key, in order; a key not in memory gets ``make(key)``, once, and keeps it.
 
-    ``make`` must never return None (None marks a key not yet known).
+    ``make`` must never return None (None marks a key not yet known). A new key for which
+    ``forget(key)`` holds is made but not kept: keys that will not come again (every number is a
+    word of its own) would only fill the memory and make it start afresh sooner.
     """
     found = list(map(memory.get, keys))
     if None in found:
-        for key in dict.fromkeys(compress(keys, map(is_, found, repeat(None)))):  # in order: reproducible
+        missing = list(dict.fromkeys(compress(keys, map(is_, found, repeat(None)))))  # in order: reproducible
+        for key in missing:
             memory[key] = make(key)
-        return list(map(memory.__getitem__, keys))
+        made = list(map(memory.__getitem__, keys))
+        if forget is not None:
+            for key in filter(forget, missing):
+                del memory[key]
+        return made
     return found  # type: ignore[return-value]  # no None among them, as just checked

@@ -93,3 +93,17 @@ def test_the_language_hint_picks_the_head_from_memory_too(scorer: ModelScorer) -
     as_english, as_german, as_french, unhinted = scorer.score([text] * 4, ["en", "de", "fr", None])
     assert (as_english.lang, as_german.lang, as_french.lang, unhinted.lang) == ("en", "de", "other", "en")
     assert as_french.sentiment == as_german.sentiment and as_french.p_negative == as_german.p_negative
+
+
+def test_numbers_of_every_script_are_the_token_zero_and_not_remembered() -> None:
+    """Every number is a word of its own: it costs no normalising and never fills the raw-word memory."""
+    decimals = "".join(chr(c) for c in range(0x110000) if chr(c).isdecimal())
+    numbers = [*decimals, "4711", "0815", "١٢٣", "１２３", decimals[:40], decimals[-40:]]
+    table, featurizer = WordTable(CONFIG), Featurizer(CONFIG)
+    texts = [f"Bestellung {n} fehlt" for n in numbers]
+    ids = table.ids(texts)
+    assert [" ".join(table._tokens[i] for i in t) for t in ids] == [normalise(t) for t in texts]
+    assert {normalise(n) for n in numbers} == {"0"}
+    assert _same(table.counts(ids), featurizer.counts(texts))
+    assert not any(n in table._raw for n in numbers)
+    assert {"Bestellung", "fehlt"} <= table._raw.keys()

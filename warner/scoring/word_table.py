@@ -107,6 +107,7 @@ class WordTable:
         self._layout = fused.Layout(self._word_features, self.config.word_max_n == 2, self.config.lexicon, phrases,
                                     column_of("xlexneg", self._word_features))
         self._xelong = self._id("xelong")
+        self._zero = (self._id("0"),)
 
     # -- texts to ids ------------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class WordTable:
             self._elongated.clear()
         split = [prepare(text).split() if text else [] for text in texts]
         # One lookup of the whole batch's words (new words are learnt in text order), then cut per text.
-        parts = iter(remembered(list(chain.from_iterable(split)), self._raw, self._learn))
+        parts = iter(remembered(list(chain.from_iterable(split)), self._raw, self._learn, forget=str.isdecimal))
         out: list[TextIds] = []
         elongated = self._elongated
         for words in split:
@@ -130,6 +131,8 @@ class WordTable:
         return out
 
     def _learn(self, word: str) -> TextIds:
+        if word.isdecimal():  # digits of any script; normalised, every number is the token "0"
+            return self._zero
         tokens, elongated = _plain_word(word) if word.isascii() and word.isalnum() else normalise_prepared(word)
         if elongated:
             self._elongated.add(word)
@@ -170,11 +173,12 @@ class WordTable:
         tokens, marked, text_ptr = self._prepared(texts)
         return fused.counts(tokens, marked, text_ptr, self._arrays(), self._layout, self.config.n_features)
 
-    def logits(self, texts: list[TextIds], idf: NDArray[np.float32], weights: NDArray[np.float32],
+    def logits(self, texts: list[TextIds], rows: NDArray[np.float32],
                intercepts: NDArray[np.float32]) -> NDArray[np.float32]:
-        """``Featurizer.weight(self.counts(texts)) @ weights + intercepts`` in one compiled pass (fused.py)."""
+        """``Featurizer.weight(self.counts(texts)) @ weights + intercepts`` in one compiled pass (fused.py);
+        ``rows`` is ``fused.head_rows(idf, weights)``."""
         tokens, marked, text_ptr = self._prepared(texts)
-        return fused.logits(tokens, marked, text_ptr, self._arrays(), self._layout, idf, weights, intercepts)
+        return fused.logits(tokens, marked, text_ptr, self._arrays(), self._layout, rows, intercepts)
 
     def _prepared(self, texts: list[TextIds]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """The batch as flat token ids, the same after negation marking, and where each text starts."""
