@@ -18,15 +18,14 @@ def bundle() -> dict[str, object]:
 
 
 def _compiled(scorer: ModelScorer, texts: list[str]) -> NDArray[np.float32]:
-    idf = scorer.featurizer.idf
-    assert idf is not None
-    return scorer._table.logits(scorer._table.ids(texts), idf, scorer._weights, scorer._intercepts)
+    return scorer._table.logits(scorer._table.ids(texts), scorer._rows, scorer._intercepts)
 
 
 def _scipy(scorer: ModelScorer, texts: list[str]) -> NDArray[np.float32]:
     """The definition: the featurizer's sparse TF-IDF matrix times the heads."""
     x = scorer.featurizer.transform(texts)
-    return np.asarray(x @ scorer._weights) + scorer._intercepts
+    weights = scorer._rows[:, : len(scorer._intercepts)]
+    return np.asarray(x @ weights) + scorer._intercepts
 
 
 @pytest.fixture(scope="module")

@@ -72,17 +72,33 @@ def negation_marks(
     return marks
 
 
+def head_rows(idf: NDArray[np.float32], weights: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each feature's head weights and then its idf in one row of a multiple of 16 float32s (64 bytes).
+
+    A text touches a few hundred columns scattered over the feature space, and each touch read
+    the column's weights (40 bytes that straddle a cache line every other time) and its idf
+    (another array): two or three cache misses. One aligned row is one.
+    """
+    n, k = weights.shape
+    width = -(-(k + 1) // 16) * 16
+    rows = np.zeros((n, width), dtype=np.float32)  # a large zeroed block comes page-aligned from the allocator
+    rows[:, :k] = weights
+    rows[:, k] = idf
+    return rows
+
+
 def logits(
     tokens: NDArray[np.int64], marked: NDArray[np.int64], text_ptr: NDArray[np.int64], table: TokenArrays,
-    layout: Layout, idf: NDArray[np.float32], weights: NDArray[np.float32], intercepts: NDArray[np.float32],
+    layout: Layout, rows: NDArray[np.float32], intercepts: NDArray[np.float32],
 ) -> NDArray[np.float32]:
     """Logits (texts x the heads' columns): ``weight(counts) @ weights + intercepts``.
 
     Text ``i`` is ``tokens[text_ptr[i]:text_ptr[i + 1]]`` (ids; the character block) and the
-    same span of ``marked`` (the ids after negation marking; the word block).
+    same span of ``marked`` (the ids after negation marking; the word block). ``rows`` holds
+    the weights and the idf (``head_rows``).
     """
-    scratch = np.zeros(len(idf), dtype=np.float32)
-    out: NDArray[np.float32] = _logits(tokens, marked, text_ptr, *table, *layout, idf, weights, intercepts, scratch)
+    scratch = np.zeros(len(rows), dtype=np.float32)
+    out: NDArray[np.float32] = _logits(tokens, marked, text_ptr, *table, *layout, rows, intercepts, scratch)
     return out
 
 
@@ -335,9 +351,9 @@ def _gather(i, tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size
 @_compiled()
 def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, token_bytes,  # type: ignore[no-untyped-def]  # numba infers the types
             char_start, char_size, char_indices, char_data, word_features, bigrams, use_lexicon, phrases, xlexneg,
-            idf, weights, intercepts, scratch):
+            rows, intercepts, scratch):
     n = len(text_ptr) - 1
-    k = weights.shape[1]
+    k = len(intercepts)  # rows[:, :k] are the heads' weights, rows[:, k] the idf
     out = np.empty((n, k), dtype=np.float32)
     widest, longest = _widest(tokens, marked, text_ptr, byte_size, char_size)
     touched = np.empty(widest, dtype=np.int64)
@@ -351,11 +367,11 @@ def _logits(tokens, marked, text_ptr, unigram, lexicon, byte_start, byte_size, t
         z[:] = 0.0
         for j in range(used):
             column = touched[j]
-            value = (np.float32(1) + np.log(scratch[column])) * idf[column]
+            value = (np.float32(1) + np.log(scratch[column])) * rows[column, k]
             scratch[column] = 0
             norm += np.float64(value) * value
             for h in range(k):
-                z[h] += value * np.float64(weights[column, h])
+                z[h] += value * np.float64(rows[column, h])
         if norm > 0:
             norm = np.sqrt(norm)
             for h in range(k):

@@ -23,6 +23,7 @@ from skops.io import dump, get_untrusted_types, load
 
 import warner
 from warner.core import TextLanguage, TextScore
+from warner.scoring import fused
 from warner.scoring.base import Scorer
 from warner.scoring.features import FeatureConfig, Featurizer
 from warner.scoring.lexicon import LexiconScorer
@@ -78,7 +79,9 @@ class ModelScorer:
             raise ValueError("the German and English sentiment heads must have the same classes")
         # All four heads in one matrix: one pass over each text's features instead of four.
         ordered = (self.lang, self.sentiment_de, self.sentiment_en, self.toxicity)
-        self._weights = np.hstack([head.dense() for head in ordered])
+        idf = self.featurizer.idf
+        assert idf is not None  # a bundle always carries its idf
+        self._rows = fused.head_rows(idf, np.hstack([head.dense() for head in ordered]))  # weights and idf
         self._intercepts = np.concatenate([head.intercept for head in ordered])
         self._splits = np.cumsum([head.coef.shape[0] for head in ordered])[:-1]
         self._table = WordTable(config)
@@ -116,9 +119,7 @@ class ModelScorer:
         return [_pick(hint, j) for hint, j in zip(hints, judged, strict=True)]  # type: ignore[arg-type]  # filled above
 
     def _judge(self, texts: list[TextIds]) -> list[_Judged]:
-        idf = self.featurizer.idf
-        assert idf is not None  # a bundle always carries its idf
-        z = self._table.logits(texts, idf, self._weights, self._intercepts)
+        z = self._table.logits(texts, self._rows, self._intercepts)
         z_lang, z_de, z_en, z_toxic = np.split(z, self._splits, axis=1)
         guesses = [self.lang.classes[i] for i in self.lang.probabilities(z_lang).argmax(axis=1).tolist()]
         classes = self.sentiment_de.classes
