@@ -372,3 +372,22 @@ async def test_a_malformed_week_is_refused(redis, config):
 )
 def test_percentiles_are_median_and_nearest_rank_p90(values, expected):
     assert percentiles(values) == expected
+
+
+async def test_unmatched_mentions_are_counted_but_leave_no_terms_and_no_authors(redis, config, counter):
+    """Only a brand's terms reach the digest and only a brand's detector asks for fresh authors."""
+    at = local(17, 10)
+    unmatched = [
+        Envelope(f"u{i}", m.mention.model_copy(update={"brand": None}), 0, m.score)
+        for i, m in enumerate(mention("kesselberg", f"u{i}", at, "Rückruf wegen Glasbruch", True) for i in range(3))
+    ]
+    assert await counter.add([*unmatched, mention("kesselberg", "k1", at, "Rückruf wegen Glasbruch", True)]) == {
+        keys.NO_BRAND: 3,
+        "kesselberg": 1,
+    }
+    bucket = at - at % 60
+    none = await counter.read(keys.NO_BRAND)
+    assert [(c.start, c.mentions, c.negatives, c.authors) for c in none] == [(bucket, 3, 3, 0)]
+    assert not await redis.exists(keys.negative_terms(keys.NO_BRAND, WEEK), keys.recent_authors(keys.NO_BRAND))
+    assert await counter.negative_terms("kesselberg", WEEK) == [("glasbruch", 1), ("rückruf", 1)]
+    assert [c.authors for c in await counter.read("kesselberg")] == [1]

@@ -14,6 +14,11 @@ The words of each *newly counted* negative mention (``terms.py``) are added to t
 brand's term counts of the mention's ISO week (``keys.negative_terms``) in the same Lua
 call, so a re-delivered mention adds its words as rarely as it adds to the counters: once.
 The week is that of the mention's bucket, in ``terms_time_zone`` (the digest's zone).
+
+Mentions that name no brand (``keys.NO_BRAND``, shown as "unmatched") are counted, but
+neither their words nor their authors are kept: only a brand's terms reach the digest and only
+a brand's detector asks for fresh authors. At a third of a busy stream, keeping them cost
+more Redis time than all the brands' terms.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ TERMS_RETENTION = timedelta(weeks=10)  # a digest may look back this far for neg
 # HINCRBY refuses.
 COUNT_SCRIPT = """
 local ttl, epoch, memory = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local max_reach = tonumber(ARGV[6])
+local max_reach, people = tonumber(ARGV[6]), ARGV[7] == '1'
 local batch = cjson.decode(ARGV[5])
 for i, m in ipairs(batch) do
   local r = m[4]
@@ -81,7 +86,7 @@ for i, m in ipairs(new) do
   reach = reach + r
   if negative == 1 then neg = neg + 1; negreach = negreach + r end
   if toxic == 1 then tox = tox + 1 end
-  if not heard[author] then heard[author] = true; voices[#voices + 1] = author end
+  if people and not heard[author] then heard[author] = true; voices[#voices + 1] = author end
   for term in string.gmatch(words, '%S+') do termed[term] = (termed[term] or 0) + 1 end
 end
 each_chunk(new_keys, 1000, function(chunk) redis.call('SADD', KEYS[2], unpack(chunk)) end)
@@ -178,7 +183,8 @@ class BucketCounter:
             toxic = score is not None and score.offensive
             brand = e.brand or keys.NO_BRAND
             author = e.mention.author or f"~{e.mention.key}"
-            words = " ".join(terms(e.mention.text, self._exclude.get(brand, frozenset()))) if negative else ""
+            kept = negative and e.brand is not None  # an unmatched mention's words are not kept (module docstring)
+            words = " ".join(terms(e.mention.text, self._exclude.get(brand, frozenset()))) if kept else ""
             groups[(brand, e.created_s - e.created_s % self.width_s)].append(
                 (e.mention.key, int(negative), int(toxic), min(e.mention.reach, MAX_FOLLOWERS), author, words)
             )
@@ -196,7 +202,8 @@ class BucketCounter:
                 ],
                 # One JSON argument per group: redis-py packs every argument in Python, which
                 # cost more than the Lua itself at thousands of mentions a second.
-                [self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions), MAX_FOLLOWERS],
+                [self.ttl, epoch, AUTHOR_MEMORY_S, self.terms_ttl, orjson.dumps(mentions), MAX_FOLLOWERS,
+                 int(brand != keys.NO_BRAND)],
             )
             for (brand, epoch), mentions in groups.items()
         ]
