@@ -59,7 +59,7 @@ async def test_copies_show_as_score_cache_hits_in_the_metrics() -> None:
     stage = ScoreStage(default_scorer(), metrics)
     text = f"Kesselberg Pfandautomat kaputt, schon wieder {uuid.uuid4().hex}"  # new to this process's scorer
     batch = [
-        Envelope(f"1-{i}", Mention.model_validate({"id": str(i), "source": "api", "text": text,
+        Envelope(f"1-{i}", Mention.model_validate({"id": str(i), "source": "api", "text": text, "brand": "kesselberg",
                                                    "created_at": "2026-11-21T19:42:00+01:00"}), 0)
         for i in range(5)
     ]
@@ -71,3 +71,22 @@ async def test_copies_show_as_score_cache_hits_in_the_metrics() -> None:
     assert value("warner_score_cache_lookups_total") == 5
     assert value("warner_score_cache_hits_total") == 4  # the first was scored, four copies remembered
     assert len({e.score for e in batch}) == 1
+
+
+async def test_a_mention_that_names_no_brand_is_counted_but_not_scored(redis, config):
+    """Nothing reads an unmatched mention's scores (no detector, incident or digest): the scorer is spared."""
+    text = "Kesselberg verkauft Bier mit Glasscherben, das ist ekelhaft, nie wieder!"
+    mentions = [
+        Mention.model_validate({"id": f"m{i}", "source": "webhook", "text": text, "brand": brand,
+                                "created_at": "2026-11-21T19:42:00+01:00"})
+        for i, brand in enumerate(["kesselberg", None, None])
+    ]
+    await append(MentionStream(redis), mentions, config, int(time.time() * 1000))
+    metrics = Metrics()
+    assert await build_worker(config, redis, metrics, default_scorer()).drain() == 3
+    counter = BucketCounter(redis, config.bucket, config.retention.buckets)
+    (branded,) = await counter.read("kesselberg")
+    (unmatched,) = await counter.read("_none")
+    assert (branded.mentions, branded.negatives) == (1, 1)
+    assert (unmatched.mentions, unmatched.negatives, unmatched.toxic) == (2, 0, 0)
+    assert metrics.registry.get_sample_value("warner_score_cache_lookups_total") == 1

@@ -1,4 +1,9 @@
-"""The score stage: annotates every envelope with language, sentiment and toxicity.
+"""The score stage: annotates every envelope of a brand with language, sentiment and toxicity.
+
+A mention that names no brand is counted (under ``_none``: how many, their reach) and
+nothing more: no detector watches it, no incident lists it and no digest reads its words, so
+nothing would read its scores. It stays unscored (``score`` None). On a feed where a third of
+the posts name no brand, scoring them had been a third of the scorer's work.
 
 A scorer that remembers texts (``ModelScorer``: copies and retweets are scored once) counts its
 ``lookups`` and ``hits``; the stage reports them as ``warner_score_cache_*``.
@@ -29,6 +34,9 @@ class ScoreStage:
         self._hits = getattr(scorer, "hits", 0)
 
     async def process(self, batch: Sequence[Envelope]) -> None:
+        batch = [e for e in batch if e.brand is not None]  # see the module docstring
+        if not batch:
+            return
         texts = [e.mention.text for e in batch]
         langs = [e.mention.lang for e in batch]
         if len(batch) <= _INLINE_BATCH:

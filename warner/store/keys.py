@@ -102,7 +102,8 @@ warner:{web}:events                    pubsub  an incident opened or changed (it
 =====================================  ======  ==================================================
 
 Consumer group on the mention stream: ``workers``. Mentions that match no brand are
-counted under the pseudo-brand ``_none`` (brand names cannot start with ``_``).
+counted under the pseudo-brand ``_none`` (brand names cannot start with ``_``): how many and
+their reach; they are not scored and keep no terms or authors (scoring/stage.py, detect/counters.py).
 
 On a Redis Cluster (``redis+cluster://``, see ``store/connection.py``) each Lua script and
 each MULTI must name keys of one tag only: a brand's keys go together, the ``{ingest}``,
