@@ -63,6 +63,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from warner.config.loading import parse_config
+from warner.ingest.brands import BrandMatcher
 from warner.scenarios import SCENARIOS
 from warner.store import keys
 from warner.store.connection import connect
@@ -108,6 +110,7 @@ TEMPLATES = 64
 TS = b"2000-01-01T00:00:00.000000+00:00"  # replaced by the send time (same length)
 REQ = b"RQRQRQRQRQ"  # replaced by the request number (same length)
 WORD = b"QQQQQQ"  # replaced by the request number in letters: a word never seen before
+BRAND_NAMES = ["Kesselberg", "Bergblick Reisen", "Lindenhof"]  # one name of each brand in CONFIG
 SLOTS = [b"QWQWA", b"QWQWB", b"QWQWC", b"QWQWD", b"QWQWE", b"QWQWF", b"QWQWG", b"QWQWH"]  # a common word each
 
 
@@ -183,7 +186,7 @@ def request_word(request_no: int) -> bytes:
     return letters(request_no, len(WORD)).encode()
 
 
-def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1) -> list[bytes]:
+def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1, branded: bool = False) -> list[bytes]:
     """NDJSON bodies with placeholders for the send time, the request number and words.
 
     A text is a scenario text, a tail, a number and two word slots that each request fills
@@ -192,9 +195,17 @@ def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1
     also ends in a word never seen before (the request's and the line's number in letters),
     as names, typos and new hashtags come in a real stream. Then ``copies`` of the lines repeat an
     earlier line's text exactly, as retweets and copy-paste campaigns do.
+
+    About a third of the scenario texts name none of the three brands (look-alikes, other
+    companies): warner counts those as unmatched and does not score them. ``branded`` puts a
+    brand's name before each of them, for a stream in which every post names a brand.
     """
     rng = random.Random(seed)
     texts = corpus()
+    if branded:
+        config = parse_config(CONFIG.format(port=0, appendfsync="everysec", worker_batch=1, metrics_port="null"), "b")
+        matcher = BrandMatcher(config.brands)
+        texts = [t if matcher.first(t) else f"{rng.choice(BRAND_NAMES)} {t}" for t in texts]
     bodies = []
     for _ in range(TEMPLATES):
         lines = []
@@ -441,7 +452,7 @@ async def counted_mentions(redis) -> int:  # type: ignore[no-untyped-def]
 def report(args: argparse.Namespace, runs: list[Run]) -> None:
     table = Table(
         title=f"warner load — batch {args.batch}, appendfsync {args.appendfsync}, copies {args.copies:.0%}, "
-        f"fresh words {args.fresh:.0%}, "
+        f"fresh words {args.fresh:.0%}, {'every post names a brand' if args.branded else 'a third name no brand'}, "
         f"{'offered ' + format(args.rate, ',.0f') + '/s' if args.rate else 'closed loop'}, "
         f"{os.cpu_count()} cores"
     )
@@ -502,7 +513,7 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    bodies = templates(args.batch, args.copies, args.fresh)
+    bodies = templates(args.batch, args.copies, args.fresh, branded=args.branded)
     runs = []
     for n in args.workers:
         console.rule(f"{n} worker(s)")
@@ -529,6 +540,8 @@ if __name__ == "__main__":
                         help="share of mentions that repeat an earlier text exactly (retweets, copy-paste)")
     parser.add_argument("--fresh", type=float, default=0.2,
                         help="share of mentions with a word never seen before (names, typos, new hashtags)")
+    parser.add_argument("--branded", action="store_true",
+                        help="put a brand's name before the texts that name none (about a third; those go unscored)")
     parser.add_argument("--redis-top", type=int, default=8, help="Redis commands listed by CPU per mention")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="skip the floor run (worker stages left out: decode and acknowledge only)")
