@@ -16,9 +16,9 @@ call, so a re-delivered mention adds its words as rarely as it adds to the count
 The week is that of the mention's bucket, in ``terms_time_zone`` (the digest's zone).
 
 Mentions that name no brand (``keys.NO_BRAND``, shown as "unmatched") are counted (the
-score stage leaves them unscored), but neither their words nor their authors are kept: only a brand's terms reach the digest and only
-a brand's detector asks for fresh authors. At a third of a busy stream, keeping them cost
-more Redis time than all the brands' terms.
+score stage leaves them unscored), but neither their words nor their authors are kept: only
+a brand's terms reach the digest and only a brand's detector asks for fresh authors. At a
+third of a busy stream, keeping them cost more Redis time than all the brands' terms.
 """
 
 from __future__ import annotations
