@@ -64,6 +64,7 @@ from rich.console import Console
 from rich.table import Table
 
 from warner.config.loading import parse_config
+from warner.config.root import WorkerConfig
 from warner.ingest.brands import BrandMatcher
 from warner.scenarios import SCENARIOS
 from warner.store import keys
@@ -531,7 +532,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=0, help="offered mentions/s (open loop); 0 = flat out")
     parser.add_argument("--batch", type=int, default=500, help="mentions per HTTP request")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (closed loop)")
-    parser.add_argument("--worker-batch", type=int, default=1000, help="entries per XREADGROUP (worker.batch_size)")
+    parser.add_argument("--worker-batch", type=int, default=WorkerConfig().batch_size,
+                        help="entries per XREADGROUP (worker.batch_size; its default)")
     parser.add_argument("--appendfsync", choices=["always", "everysec"], default="everysec")
     parser.add_argument("--warmup", type=float, default=5, help="seconds left out of the steady rate")
     parser.add_argument("--sample", type=float, default=5, help="seconds between progress and RSS lines")

@@ -27,6 +27,7 @@ from load import CONFIG, stream_texts
 import warner.scoring.stage as score_stage
 from warner import gc_settings
 from warner.config.loading import parse_config
+from warner.config.root import WorkerConfig
 from warner.ingest.accept import append, resolve
 from warner.ingest.brands import BrandMatcher
 from warner.mention import Mention
@@ -54,7 +55,8 @@ async def main(args: argparse.Namespace) -> None:
     gc_settings.tune()  # as ``warner run`` does
     score_stage._INLINE_BATCH = 10**9  # score on the loop, where the profiler looks
     config = parse_config(
-        CONFIG.format(port=0, appendfsync="everysec", worker_batch=500, metrics_port="null"), "bench.yaml"
+        CONFIG.format(port=0, appendfsync="everysec", worker_batch=WorkerConfig().batch_size, metrics_port="null"),
+        "bench.yaml",
     )
     rng = random.Random(1)
     texts = stream_texts(args.mentions, copies=args.copies)
