@@ -44,7 +44,7 @@ class WorkerConfig(Section):
         gt=0,
         le=10_000,
         description="Stream entries a worker reads at once. What a batch costs once (per brand a lock, a state "
-        "read and a script call; the scorer's tables back in the CPU cache after the API and Redis ran) is paid "
+        "read and script calls; with the API and Redis on the same cores, a switch between processes) is paid "
         "less often with larger ones: bench/load.py on 2 cores, flat out, took 21,000/s with 1000 and 29,300/s "
         "with 4000. A quiet stream gives small batches anyway; a batch that fails is retried mention by mention.",
     )
