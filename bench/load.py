@@ -49,6 +49,7 @@ import asyncio
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -438,6 +439,7 @@ async def run_once(args: argparse.Namespace, workers: int, bodies: list[bytes], 
                 p.kill()
         await redis.aclose()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # a soak leaves gigabytes of AOF
     return result
 
 

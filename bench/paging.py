@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -331,6 +332,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         await redis.aclose()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"warner paging benchmark — alert decision → request at the doubles (127.0.0.1), "
           f"a team (Teams + Slack), then 1 person (Telegram + SMS + call + e-mail, delivery: all), "

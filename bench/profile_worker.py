@@ -16,6 +16,7 @@ import asyncio
 import cProfile
 import pstats
 import random
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -71,7 +72,8 @@ async def main(args: argparse.Namespace) -> None:
         }
         for i in range(args.mentions)
     ]
-    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="warner-profile-")) / "redis", appendfsync="everysec")
+    tmp = Path(tempfile.mkdtemp(prefix="warner-profile-"))
+    server = EmbeddedRedis(tmp / "redis", appendfsync="everysec")
     server.start()
     redis = connect(server.url)
     try:
@@ -94,6 +96,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await redis.aclose()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     how = "without the profiler" if args.no_profile else "profiled"
     print(f"{done:,} mentions in {elapsed:.2f} s = {done / elapsed:,.0f}/s (one worker, {how})")
     print("                 wall µs/mention   worker CPU µs/mention")

@@ -18,6 +18,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -81,7 +82,8 @@ def family(key: str) -> str:
 
 async def measure(count: int, per_minute: float) -> None:
     os.environ.setdefault("BENCH_TOKEN", "bench")
-    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="warner-memory-")), appendfsync="everysec")
+    tmp = Path(tempfile.mkdtemp(prefix="warner-memory-"))
+    server = EmbeddedRedis(tmp, appendfsync="everysec")
     server.start()
     redis = connect(server.url)
     try:
@@ -100,6 +102,7 @@ async def measure(count: int, per_minute: float) -> None:
     finally:
         await redis.aclose()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

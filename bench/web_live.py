@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -40,7 +41,8 @@ def _quantile(values: list[float], q: float) -> float:
 async def main(events: int) -> None:
     from warner.http_server import ConnectionLimits
 
-    server = EmbeddedRedis(tempfile.mkdtemp(prefix="warner-web-live-"))
+    tmp = tempfile.mkdtemp(prefix="warner-web-live-")
+    server = EmbeddedRedis(tmp)
     url = server.start()
     redis, publisher = connect(url), connect(url)
     config = parse_config(CONFIG)
@@ -78,6 +80,7 @@ async def main(events: int) -> None:
         await redis.aclose()
         await publisher.aclose()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
