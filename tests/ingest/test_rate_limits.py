@@ -155,10 +155,10 @@ async def test_other_sources_have_their_own_limit_or_none(client, redis, tokens,
     assert await redis.keys("warner:{ratelimit}:*") == [keys.rate_limit("webhook").encode()]
 
 
-async def test_the_limit_state_expires_once_the_bucket_is_full_again(client, redis, tokens, make_mention):
+async def test_the_limit_state_expires_a_second_after_the_bucket_is_full_again(client, redis, tokens, make_mention):
     assert (await post(client, [make_mention() for _ in range(6)], tokens["webhook"])).status == 202
     ttl_ms = await redis.pttl(keys.rate_limit("webhook"))
-    assert 2_000 < ttl_ms <= 3_001  # 6 mentions at 2/s drain in 3 s
+    assert 3_000 < ttl_ms <= 4_000  # 6 mentions at 2/s drain in 3 s, and a second for clocks that differ
 
 
 async def test_a_refused_request_still_gets_its_other_answers_first(client, tokens, make_mention):

@@ -12,7 +12,9 @@ checking two limits would be two round trips that cannot refuse all-or-nothing; 
 its own connection from a URL rather than using warner's client (embedded Redis on a socket).
 
 "Now" comes from the API's injected clock, not Redis' ``TIME``, so tests control time; API
-processes on several hosts need clocks synchronised to well under a second (NTP).
+processes on several hosts need clocks synchronised to well under a second (NTP). The state is
+kept a second longer than it matters (until the bucket is full again): its expiry runs on Redis'
+clock, and a state that vanished before "now" caught up with it would give a fresh burst.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ end
 if refused ~= '' then return {refused, math.min(math.ceil(wait), 1e15)} end
 if ARGV[2] == '1' then return {'', 0} end
 redis.call('HSET', KEYS[1], unpack(updates))
-redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.min(math.ceil(horizon / 1000) + 1, 1e12)))
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.min(math.ceil(horizon / 1000) + 1000, 1e12)))
 return {'', 0}
 """
 
