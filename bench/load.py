@@ -112,7 +112,6 @@ TEMPLATES = 64
 TS = b"2000-01-01T00:00:00.000000+00:00"  # replaced by the send time (same length)
 REQ = b"RQRQRQRQRQ"  # replaced by the request number (same length)
 WORD = b"QQQQQQ"  # replaced by the request number in letters: a word never seen before
-BRAND_NAMES = ["Kesselberg", "Bergblick Reisen", "Lindenhof"]  # one name of each brand in CONFIG
 SLOTS = [b"QWQWA", b"QWQWB", b"QWQWC", b"QWQWD", b"QWQWE", b"QWQWF", b"QWQWG", b"QWQWH"]  # a common word each
 
 
@@ -206,8 +205,8 @@ def templates(batch: int, copies: float = 0.0, fresh: float = 0.2, seed: int = 1
     texts = corpus()
     if branded:
         config = parse_config(CONFIG.format(port=0, appendfsync="everysec", worker_batch=1, metrics_port="null"), "b")
-        matcher = BrandMatcher(config.brands)
-        texts = [t if matcher.first(t) else f"{rng.choice(BRAND_NAMES)} {t}" for t in texts]
+        matcher, names = BrandMatcher(config.brands), [brand.aliases[0] for brand in config.brands]
+        texts = [t if matcher.first(t) else f"{rng.choice(names)} {t}" for t in texts]
     bodies = []
     for _ in range(TEMPLATES):
         lines = []
