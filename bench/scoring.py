@@ -1,6 +1,14 @@
-"""Scoring benchmark: load time, texts/s on tweet-length text, peak memory, artifact size.
+"""Scoring benchmark: how good on sources never seen, and how fast.
 
-Run: ``.venv/bin/python bench/scoring.py [--models-dir models] [--n 20000]``. Two kinds of text:
+Run: ``.venv/bin/python bench/scoring.py [--models-dir models] [--n 20000] [--data-dir ../shared/data]``.
+
+**Quality** (when ``--data-dir`` exists; ``--no-quality`` skips it, a few minutes on 2 cores):
+every head fitted with the shipped recipe and scored in-source (cross-validation inside its
+corpus) and cross-source (a whole source left out of training and scored), the false-offensive
+rate on neutral/positive posts of a source the offence head never saw, and praise called
+negative. See ``warner/scoring/validation.py``.
+
+**Speed**, two kinds of text:
 
 - **new texts**, as ``bench/load.py`` sends them (scenario posts with words of a Zipf
   vocabulary, a fifth with a word never seen before), after ``--warm`` of the same kind: no
@@ -9,7 +17,7 @@ Run: ``.venv/bin/python bench/scoring.py [--models-dir models] [--n 20000]``. Tw
   URLs, emoji) with a number, over and over, which the scorer scores once each (a storm of
   retweets).
 
-No data set needed. Single process; BLAS threads pinned to 1.
+The speed part needs no data set. Single process; BLAS threads pinned to 1.
 """
 
 from __future__ import annotations
@@ -53,7 +61,15 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=Path(__file__).resolve().parent.parent / "models")
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--warm", type=int, default=100_000, help="new texts scored before the measured ones")
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parent.parent.parent / "shared/data")
+    parser.add_argument("--no-quality", action="store_true", help="speed only")
+    parser.add_argument("--calm-weights", default="", help="e.g. 0,0.1,0.25,0.5,1: the offence head's trade-off curve")
     args = parser.parse_args()
+    if not args.no_quality:
+        if args.data_dir.is_dir():
+            _quality(args.data_dir, [float(w) for w in args.calm_weights.split(",") if w])
+        else:
+            print(f"no data at {args.data_dir}: quality figures skipped (pass --data-dir)")
 
     started = time.perf_counter()
     from warner.scoring.models import ModelScorer, load_scorer
@@ -100,6 +116,63 @@ def main() -> None:
     print(f"single-text latency  {1000 * single_s / len(single):.2f} ms")
     print(f"peak memory (RSS)    {peak_mb:.0f} MB")
     print(f"artifact size        {size / 1e6:.2f} MB ({', '.join(p.name for p in artifacts)})")
+
+
+def _quality(data_dir: Path, calm_weights: list[float]) -> None:
+    """Fit every head as training does and print the in-source and cross-source figures."""
+    import dataclasses
+    import warnings
+
+    from rich.console import Console
+    from rich.table import Table
+    from sklearn.exceptions import ConvergenceWarning
+
+    from warner.scoring import validation
+    from warner.scoring.train import TrainSettings, read_rows, validate
+
+    console = Console()
+    settings = TrainSettings(data_dir=data_dir, out=Path("."))
+    with console.status("reading and hashing the corpora") as status, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        say = status.update
+        t0 = time.perf_counter()
+        rows = read_rows(settings, say)
+        figures = validate(rows, settings.heads, say)
+        curve = {w: validation.offence(rows.insults, dataclasses.replace(settings.heads, calm_weight=w), say)
+                 for w in calm_weights}
+    console.print(f"quality: {time.perf_counter() - t0:.0f} s of fitting; settings {settings.heads}")
+    table = Table("head", "trained on → scored on", "kind", "n", "main figure", "neg recall", "praise→neg")
+    de, en, tox = (figures[k] for k in ("sentiment_de", "sentiment_en", "toxicity"))
+    rows = [
+        ("German", "4/5 GermEval 2017 + tweets → 1/5 GermEval 2017", "in-domain held out", de["germeval2017_cv"]),
+        ("German", "SB10k + PotTS → GermEval 2017", "cross-source", de["tweets_to_germeval2017"]),
+        ("German", "GermEval 2017 + PotTS → SB10k", "cross-source", de["to_sb10k"]),
+        ("German", "GermEval 2017 + SB10k → PotTS", "cross-source", de["to_potts"]),
+        ("English", "SemEval 2013-2016, 5 folds", "in-source", en["semeval_cv"]),
+        *(("English", f"other years → {key[3:]}", "cross-source", en[key]) for key in sorted(en) if key[3:].isdigit()),
+    ]
+    for head, how, kind, fig in rows:
+        main = f"AvgRec {fig['macro_recall']:.3f}" if head == "English" else f"micro-F1 {fig['micro_f1']:.3f}"
+        table.add_row(head, how, kind, f"{fig['n']:,}", main, f"{fig['negative_recall']:.3f}",
+                      f"{fig['positive_called_negative']:.3f}")
+    ge18 = tox["germeval2018_cv"]
+    table.add_row("offence", "GermEval 2018, 5 folds (+ calm posts)", "in-source", f"{ge18['n']:,}",
+                  f"GermEval F1 {100 * ge18['germeval2018_f1']:.2f}", "", "")
+    console.print(table)
+    calm = Table("offence head trained without", "calm posts", "called offensive", "complaints", "called offensive")
+    for key in sorted(k for k in tox if k.startswith("to_")):
+        fig = tox[key]
+        calm.add_row(key[3:], f"{fig['calm_posts']:,}", f"{fig['calm_called_offensive']:.1%}", f"{fig['complaints']:,}",
+                     f"{fig['complaints_called_offensive']:.1%}")
+    console.print(calm)
+    if curve:
+        sources = sorted(k[3:] for k in tox if k.startswith("to_"))
+        trade = Table("calm_weight", "GermEval 2018 F1 (CV)", *(f"{name}: calm called offensive" for name in sources),
+                      title="offence head: what calm posts buy and cost")
+        for w, fig in curve.items():
+            trade.add_row(f"{w:g}", f"{100 * fig['germeval2018_cv']['germeval2018_f1']:.2f}",
+                          *(f"{fig['to_' + name]['calm_called_offensive']:.1%}" for name in sources))
+        console.print(trade)
 
 
 if __name__ == "__main__":

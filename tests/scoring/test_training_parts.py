@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from warner.scoring.heads import partial_class_weights
 from warner.scoring.linear import augment_domain, collapse_domain, fit_head
-from warner.scoring.train import partial_class_weights
 
 
 def _toy(seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:

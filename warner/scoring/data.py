@@ -1,9 +1,10 @@
 """Training corpora from ``../shared/data``: what is read, and what is never read.
 
 Public test splits are excluded here, in one place, so no training or tuning step can
-see them: sb10k ``test.tsv``, PotTS rows with ``split == test`` and every SemEval source
-whose name contains ``test`` (2013test, 2014test, 2014sarcasm, 2015test, 2016devtest,
-2016test). Each example carries a ``group`` (the normalised text) so cross-validation
+see them: sb10k ``test.tsv`` and PotTS rows with ``split == test``. SemEval is different:
+the whole 2013-2016 collection, the older years' test sets included, is the SemEval 2017
+training data (2017's teams trained on it); only the 2017 test set is held out, and it is
+not in ../shared. So all of it is read. Each example carries a ``group`` (the normalised text) so cross-validation
 keeps repeated texts in one fold, and a ``licence`` so ``--commercial-only`` can drop
 non-commercial sets.
 """
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NON_COMMERCIAL = frozenset({"germeval2017"})
-_SEMEVAL_EXCLUDED = ("test", "sarcasm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +58,10 @@ def german_sentiment(data_dir: Path, commercial_only: bool = False) -> list[Exam
 
 
 def english_sentiment(data_dir: Path) -> list[Example]:
-    """SemEval 2017 4A training collection without any test-derived source."""
+    """The whole SemEval 2017 4A training collection (2013-2016); ``split`` is the original file."""
     return [
         Example(r["text"], r["label"], "semeval2017_4a", r["source"])
         for r in _rows(data_dir / "semeval2017_4a/train.tsv")
-        if not any(word in r["source"] for word in _SEMEVAL_EXCLUDED)
     ]
 
 
