@@ -65,11 +65,6 @@ def main() -> None:
     parser.add_argument("--no-quality", action="store_true", help="speed only")
     parser.add_argument("--calm-weights", default="", help="e.g. 0,0.1,0.25,0.5,1: the offence head's trade-off curve")
     args = parser.parse_args()
-    if not args.no_quality:
-        if args.data_dir.is_dir():
-            _quality(args.data_dir, [float(w) for w in args.calm_weights.split(",") if w])
-        else:
-            print(f"no data at {args.data_dir}: quality figures skipped (pass --data-dir)")
 
     started = time.perf_counter()
     from warner.scoring.models import ModelScorer, load_scorer
@@ -116,6 +111,12 @@ def main() -> None:
     print(f"single-text latency  {1000 * single_s / len(single):.2f} ms")
     print(f"peak memory (RSS)    {peak_mb:.0f} MB")
     print(f"artifact size        {size / 1e6:.2f} MB ({', '.join(p.name for p in artifacts)})")
+    # After the speed figures, so that the import time, load time and peak memory above are the scorer's own.
+    if not args.no_quality:
+        if args.data_dir.is_dir():
+            _quality(args.data_dir, [float(w) for w in args.calm_weights.split(",") if w])
+        else:
+            print(f"no data at {args.data_dir}: quality figures skipped (pass --data-dir)")
 
 
 def _quality(data_dir: Path, calm_weights: list[float]) -> None:
@@ -130,7 +131,7 @@ def _quality(data_dir: Path, calm_weights: list[float]) -> None:
     from warner.scoring import validation
     from warner.scoring.train import TrainSettings, read_rows, validate
 
-    console = Console()
+    console = Console(width=150)
     settings = TrainSettings(data_dir=data_dir, out=Path("."))
     with console.status("reading and hashing the corpora") as status, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
