@@ -24,8 +24,8 @@ class HeadSettings:
 
     ``calm_weight`` was chosen on the cross-source trade-off curve (``bench/scoring.py
     --calm-weights``); the others by in-source CV in rounds 1-2, and the German ones
-    re-checked cross-source in round 3 (C 1/2/4, class-weight power 0.5/0.7/1: none better
-    on the held-out GermEval folds).
+    re-checked cross-source in round 3 (C 1/2/4, class-weight power 0.5/0.7/1, in-domain
+    4x/8x: none better beyond fold noise on the held-out GermEval folds).
     """
 
     seed: int = 0
