@@ -97,6 +97,36 @@ def test_insult_is_offensive_and_thanks_is_not(scorer: ModelScorer) -> None:
     assert not polite.offensive
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kaffeewerk Schulte eröffnet eine neue Filiale in Ulm.",
+        "Das Krumenbrot ist echt das beste Sauerteigbrot in Berlin",
+        "Super Service, gerne wieder!",
+        "Wann habt ihr sonntags offen?",
+        "Das Bier war ekelhaft",
+    ],
+)
+def test_ordinary_customer_talk_is_not_offensive(scorer: ModelScorer, text: str) -> None:
+    """Issue 18's examples: the offence head learnt calm customer posts as "other" (models/README.md)."""
+    assert not scorer.score([text], ["de"])[0].offensive
+
+
+def test_praise_for_a_bakery_is_not_called_negative(scorer: ModelScorer) -> None:
+    praise = scorer.score(["Das Krumenbrot ist echt das beste Sauerteigbrot in Berlin"], ["de"])[0]
+    assert praise.sentiment != "negative"
+
+
+@pytest.mark.xfail(strict=True, reason="known weakness: short praise still scores toxicity ~0.51 (models/README.md)")
+def test_short_praise_is_not_offensive(scorer: ModelScorer) -> None:
+    assert not scorer.score(["lecker wie immer"], ["de"])[0].offensive
+
+
+@pytest.mark.xfail(strict=True, reason="known weakness: plain service complaints can come out positive (model card)")
+def test_a_cold_pizza_and_a_rude_driver_are_a_complaint(scorer: ModelScorer) -> None:
+    assert scorer.score(["Die Pizza war kalt und der Fahrer unfreundlich"], ["de"])[0].sentiment == "negative"
+
+
 def test_batched_equals_single(scorer: ModelScorer) -> None:
     texts = [f"Text Nummer {i} ist nicht so gut" for i in range(5)]
     assert scorer.score(texts) == [scorer.score([t])[0] for t in texts]
