@@ -7,8 +7,8 @@ loaded with skops and an explicit list of trusted types, never with pickle.
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import threading
 import zipfile
 from collections.abc import Sequence
@@ -170,33 +170,58 @@ def save_bundle(bundle: dict[str, object], path: Path) -> None:
     """Write a bundle with skops, then make the file byte-for-byte reproducible.
 
     skops names array files and schema ids after ``id()`` of the objects and stamps zip
-    entries with the current time; both are renumbered/fixed here (the schema's ids
-    keep their meaning: equal ids stay equal), so retraining does not churn git.
+    entries with the current time; both are renumbered/fixed here (``_canonical_schema``),
+    so retraining does not churn git.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".tmp")
     dump(bundle, scratch)
     with zipfile.ZipFile(scratch) as source:
-        schema = source.read("schema.json").decode("utf-8")
-        ids: dict[str, str] = {}
-
-        def renumber(match: re.Match[str]) -> str:
-            return match.group(1) + ids.setdefault(match.group(2), str(len(ids) + 1)) + match.group(3)
-
-        schema = _SCHEMA_ID.sub(renumber, schema)
+        schema, files = _canonical_schema(json.loads(source.read("schema.json")))
         with zipfile.ZipFile(path, "w") as target:
-            _write_fixed(target, "schema.json", schema.encode("utf-8"))
-            renamed = {}
-            for name in source.namelist():
-                stem, dot, ext = name.partition(".")
-                if name != "schema.json":
-                    renamed[ids.get(stem, stem) + dot + ext] = name
-            for name in sorted(renamed):
-                _write_fixed(target, name, source.read(renamed[name]))
+            _write_fixed(target, "schema.json", json.dumps(schema).encode("utf-8"))
+            for new_name, old_name in sorted(files.items()):
+                _write_fixed(target, new_name, source.read(old_name))
     scratch.unlink()
 
 
-_SCHEMA_ID = re.compile(r'("__id__":\s*|"file":\s*")(\d+)(\.npy"|)')
+def _canonical_schema(schema: dict[str, object]) -> tuple[dict[str, object], dict[str, str]]:
+    """Number the schema's ids in order of appearance; returns the schema and new -> old array file names.
+
+    An array (or any container) keeps one id wherever it is referenced, as skops wrote it. A plain
+    value (``JsonNode``: numbers, strings) gets an id of its own at each place: whether two equal
+    numbers were one Python object is an accident of CPython (small ints are shared, others
+    sometimes), and it had made the file's bytes depend on how the training code built them.
+    """
+    ids: dict[int, int] = {}
+    files: dict[str, str] = {}
+    count = 0
+
+    def fresh() -> int:
+        nonlocal count
+        count += 1
+        return count
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        if not isinstance(node, dict):
+            return
+        if "__id__" in node:
+            if node.get("__loader__") == "JsonNode":
+                node["__id__"] = fresh()
+            else:
+                node["__id__"] = ids.setdefault(node["__id__"], fresh())
+        if "file" in node:
+            old = node["file"]
+            node["file"] = f"{ids[int(old.partition('.')[0])]}.npy"
+            files[node["file"]] = old
+        for value in node.values():
+            walk(value)
+
+    walk(schema)
+    return schema, files
 
 
 def _write_fixed(target: zipfile.ZipFile, name: str, payload: bytes) -> None:
