@@ -144,7 +144,7 @@ def _quality(data_dir: Path, calm_weights: list[float]) -> None:
     console.print(f"quality: {time.perf_counter() - t0:.0f} s of fitting; settings {settings.heads}")
     table = Table("head", "trained on → scored on", "kind", "n", "main figure", "neg recall", "praise→neg")
     de, en, tox = (figures[k] for k in ("sentiment_de", "sentiment_en", "toxicity"))
-    rows = [
+    lines = [
         ("German", "4/5 GermEval 2017 + tweets → 1/5 GermEval 2017", "in-domain held out", de["germeval2017_cv"]),
         ("German", "SB10k + PotTS → GermEval 2017", "cross-source", de["tweets_to_germeval2017"]),
         ("German", "GermEval 2017 + PotTS → SB10k", "cross-source", de["to_sb10k"]),
@@ -152,7 +152,7 @@ def _quality(data_dir: Path, calm_weights: list[float]) -> None:
         ("English", "SemEval 2013-2016, 5 folds", "in-source", en["semeval_cv"]),
         *(("English", f"other years → {key[3:]}", "cross-source", en[key]) for key in sorted(en) if key[3:].isdigit()),
     ]
-    for head, how, kind, fig in rows:
+    for head, how, kind, fig in lines:
         main = f"AvgRec {fig['macro_recall']:.3f}" if head == "English" else f"micro-F1 {fig['micro_f1']:.3f}"
         table.add_row(head, how, kind, f"{fig['n']:,}", main, f"{fig['negative_recall']:.3f}",
                       f"{fig['positive_called_negative']:.3f}")

@@ -4,9 +4,9 @@ Public test splits are excluded here, in one place, so no training or tuning ste
 see them: sb10k ``test.tsv`` and PotTS rows with ``split == test``. SemEval is different:
 the whole 2013-2016 collection, the older years' test sets included, is the SemEval 2017
 training data (2017's teams trained on it); only the 2017 test set is held out, and it is
-not in ../shared. So all of it is read. Each example carries a ``group`` (the normalised text) so cross-validation
-keeps repeated texts in one fold, and a ``licence`` so ``--commercial-only`` can drop
-non-commercial sets.
+not in ../shared. So all of it is read. Each example carries its ``corpus`` and ``split``
+(for SemEval the original file), so validation can leave a whole source or year out;
+``--commercial-only`` leaves GermEval 2017 (non-commercial) unread.
 """
 
 from __future__ import annotations

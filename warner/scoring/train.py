@@ -119,29 +119,27 @@ def _train(settings: TrainSettings, say: Progress) -> dict[str, object]:
     started = time.perf_counter()
     s = settings.heads
     rows = read_rows(settings, say)
-    german, english, offence, featurizer = rows.german, rows.english, rows.offence, rows.featurizer
-    posts, insults, x_en, y_en = rows.posts, rows.insults, rows.x_en, rows.y_en
     metrics: dict[str, object] = {
         "variant": "commercial" if settings.commercial_only else "full",
-        "counts": {"sentiment_de": len(german), "sentiment_en": len(english), "toxicity": len(offence)},
+        "counts": {"sentiment_de": len(rows.german), "sentiment_en": len(rows.english), "toxicity": len(rows.offence)},
     }
     if settings.cross_validate:
         metrics.update(validate(rows, s, say))
 
     say("German sentiment")
-    head_de = fit_german_sentiment(posts, np.arange(len(posts.y)), s)
+    head_de = fit_german_sentiment(rows.posts, np.arange(len(rows.posts.y)), s)
     say("English sentiment")
-    head_en = fit_english_sentiment(x_en, y_en, np.arange(len(y_en)), s)
+    head_en = fit_english_sentiment(rows.x_en, rows.y_en, np.arange(len(rows.y_en)), s)
     say("offence")
-    head_tox = fit_offence(insults, np.arange(len(insults.y)), insults.calm(), s)
+    head_tox = fit_offence(rows.insults, np.arange(len(rows.insults.y)), rows.insults.calm(), s)
     say("language id")
-    head_lang, metrics["lang"] = _language(featurizer, german, english, offence, settings)
+    head_lang, metrics["lang"] = _language(rows, settings)
 
     bundle: dict[str, object] = {
         "format": FORMAT_VERSION,
         "variant": metrics["variant"],
         "features": settings.features.to_dict(),
-        "idf": featurizer.idf,
+        "idf": rows.featurizer.idf,
         "offensive_threshold": validation.OFFENSIVE_AT,
         "heads": {
             "lang": head_lang.to_state(),
@@ -163,22 +161,18 @@ def _train(settings: TrainSettings, say: Progress) -> dict[str, object]:
     return metrics
 
 
-def _language(
-    featurizer: Featurizer,
-    german: list[data.Example],
-    english: list[data.Example],
-    offence: list[data.Example],
-    s: TrainSettings,
-) -> tuple[LinearHead, dict[str, object]]:
-    """de = German corpora, en = SemEval; other = word samples of 30+ languages (wordfreq)."""
-    texts = [e.text for e in german + offence] + [e.text for e in english]
-    labels = ["de"] * (len(german) + len(offence)) + ["en"] * len(english)
+def _language(rows: TrainingRows, s: TrainSettings) -> tuple[LinearHead, dict[str, object]]:
+    """de = German corpora, en = SemEval; other = word samples of 30+ languages (wordfreq).
+
+    The corpus texts are already hashed (``rows``); only the word samples are hashed here.
+    """
+    n_german = len(rows.german) + len(rows.offence)
     synthetic = pseudo_sentences(seed=s.heads.seed)
-    texts += [t for t, _ in synthetic]
-    labels += [lang for _, lang in synthetic]
-    kinds = ["corpus"] * (len(labels) - len(synthetic)) + ["synthetic"] * len(synthetic)
-    x = featurizer.transform(texts)
-    y = np.array(labels)
+    x = sp.vstack(
+        [rows.posts.x, rows.insults.x, rows.x_en, rows.featurizer.transform([t for t, _ in synthetic])], format="csr"
+    )
+    y = np.array(["de"] * n_german + ["en"] * len(rows.english) + [lang for _, lang in synthetic])
+    kinds = ["corpus"] * (len(y) - len(synthetic)) + ["synthetic"] * len(synthetic)
     out: dict[str, object] = {}
     h = s.heads
     if s.cross_validate:
