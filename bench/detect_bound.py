@@ -11,10 +11,12 @@ from a goal the evidence cannot carry. Two parts, each printing its figures:
    vouched negatives where as many or more were normal; as many mentions likewise; or as many
    negatives with no more other mentions (the share). Any rule that pages more readily the more
    extreme its statistic, or a max of such rules (warner's tests are one), pages a dominated
-   storm only by also paging that ordinary window. A rule that pages at most 1 % of benign
-   brand-weeks pages a two-week history in about 2 % of draws, so it pages by the deadline at
-   most the separable share + 2 % of storms: an upper bound, generous to the rule (it is
-   compared with quiet history only, with the generator's true normal, and told the onset).
+   storm only by also paging that ordinary window. Every benign brand-week has the same ordinary
+   life around its event, so a rule that pages at most 1 % of benign brand-weeks pages a two-week
+   history in about 2 % of draws, and pages by the deadline at most the separable share + 2 % of
+   storms (+6 % if it spent the whole benign allowance on one third of the brand sizes): an upper
+   bound, generous to the rule (it is compared with quiet history only, with the generator's true
+   normal, and told the onset).
 2. **NAB realTweets dev half** (``--nab``, needs ../shared): each series' alert level chosen
    *with its labels* (an oracle no detector has), on the shipped detector's evidence and on
    plain log-ratios of the last hour and the last three hours against its baseline; the most
