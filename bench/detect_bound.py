@@ -211,7 +211,7 @@ def best_within(options: list[list[tuple[int, int]]], budget: int) -> int:
     for series in options:
         nxt: dict[int, int] = {}
         for used, found in best.items():
-            for w, fa in set(series):
+            for w, fa in set(series) | {(0, 0)}:  # a series may also never alert
                 if used + fa <= budget:
                     nxt[used + fa] = max(nxt.get(used + fa, -1), found + w)
         best = nxt
