@@ -40,14 +40,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from detect_eval import WARMUP_ROWS, false_alarms  # bench/ is this script's directory
+from families import SHIFT_MIN_PER_HOUR, fast_and_angry
 
 from warner.detect.offline import detect_counts, infer_bucket, parse_time, read_counts
-from warner.scenarios.family import FamilyDraw, draw
+from warner.scenarios.family import draw
 
 BENIGN_BUDGET = 0.01  # the issue's goal: at most 1 % of benign brand-weeks paged
 NAB_FA_LIMIT = 0.25  # false-alarm episodes per brand-week
-NAB_WARMUP = 750
-MERGE_S = 3600
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,6 @@ GOALS = (
     Goal("pile-ons by 30 min", "pile_on", 30),
     Goal("negativity shifts at >= 100 mentions/h by 45 min", "shift", 45),
 )
-
-
-def _fast_and_angry(d: FamilyDraw) -> bool:
-    """The fast-storm goal's storms: ×10 normal within 30 minutes, at least half angry (as bench/families.py)."""
-    t = d.time_to_multiple(10)
-    return t is not None and t <= 1800 and d.params["angry"] >= 0.5
 
 
 def _sums(a: np.ndarray, width: int) -> np.ndarray:
@@ -108,9 +102,9 @@ def storm_separable(job: tuple[int, int, Setting]) -> tuple[bool, bool, bool, fl
     g, seed, setting = job
     goal = GOALS[g]
     d = draw(goal.family, seed, history=setting.history)
-    if d.onset is None or (goal.family == "fast_storm" and not _fast_and_angry(d)):
+    if d.onset is None or (goal.family == "fast_storm" and not fast_and_angry(d.time_to_multiple(10), d.params)):
         return None
-    if goal.family == "shift" and d.normal_per_hour_at_onset < 100:
+    if goal.family == "shift" and d.normal_per_hour_at_onset < SHIFT_MIN_PER_HOUR:
         return None
     onset, deadline = d.index(d.onset), goal.minutes * 60 // d.bucket_s
     p = d.params
@@ -181,7 +175,7 @@ def _episodes(score: np.ndarray, times: np.ndarray, level: float) -> list[int]:
     """Episode starts: the score reaches ``level``; the episode closes after an hour below half of it."""
     starts: list[int] = []
     open_, below = False, 0
-    for s, t in zip(score[NAB_WARMUP:], times[NAB_WARMUP:], strict=True):
+    for s, t in zip(score[WARMUP_ROWS:], times[WARMUP_ROWS:], strict=True):
         if not open_ and s >= level:
             open_, below = True, 0
             starts.append(int(t))
@@ -192,13 +186,8 @@ def _episodes(score: np.ndarray, times: np.ndarray, level: float) -> list[int]:
 
 
 def _outcome(starts: list[int], windows: list[tuple[int, int]]) -> tuple[int, int]:
-    """(windows with an alert inside, false-alarm episodes: alerts <= 60 min apart merged, outside every window)."""
-    found = sum(any(a <= x <= b for x in starts) for a, b in windows)
-    merged: list[int] = []
-    for x in starts:
-        if not merged or x - merged[-1] > MERGE_S:
-            merged.append(x)
-    return found, sum(not any(a <= x <= b for a, b in windows) for x in merged)
+    """(windows with an alert inside, false-alarm episodes as ``bench/detect_eval.py`` counts them)."""
+    return sum(any(a <= x <= b for x in starts) for a, b in windows), false_alarms(starts, windows)
 
 
 def _log_ratio(x: np.ndarray, mu: np.ndarray, width: int) -> np.ndarray:
@@ -223,9 +212,9 @@ def nab_series(job: tuple[Path, str]) -> tuple[str, float, dict[str, list[tuple[
     }
     out = {}
     for name, s in scores.items():
-        levels = np.unique(np.quantile(s[NAB_WARMUP:], np.linspace(0.9, 1.0, 400)))
+        levels = np.unique(np.quantile(s[WARMUP_ROWS:], np.linspace(0.9, 1.0, 400)))
         out[name] = [_outcome(_episodes(s, times, float(level)), windows) for level in levels if level > 0]
-    weeks = (times[-1] - times[NAB_WARMUP]) / (7 * 86400)
+    weeks = (times[-1] - times[WARMUP_ROWS]) / (7 * 86400)
     return key.split("/")[-1], weeks, out, len(windows)
 
 

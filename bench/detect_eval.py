@@ -66,10 +66,6 @@ def evaluate_series(
     bucket = infer_bucket(rows)
     warm_end = rows[min(WARMUP_ROWS, len(rows) - 1)][0]
     alerts = [e.start for e in episode_starts(detect_counts(rows, bucket, config)) if e.start >= warm_end]
-    merged: list[int] = []
-    for a in alerts:
-        if not merged or a - merged[-1] > MERGE_S:
-            merged.append(a)
     detected = 0
     leads_w: list[float] = []
     leads_l: list[float] = []
@@ -81,9 +77,18 @@ def evaluate_series(
             points = [p for p in labels if ws <= p <= we]
             if points:
                 leads_l.append((inside[0] - min(points)) / 60)
-    false = sum(1 for a in merged if not any(ws <= a <= we for ws, we in windows))
+    false = false_alarms(alerts, windows)
     weeks = (rows[-1][0] - warm_end) / (7 * 86400)
     return SeriesResult(path.name, len(windows), detected, false, weeks, leads_w, leads_l, alerts)
+
+
+def false_alarms(alerts: list[int], windows: list[tuple[int, int]]) -> int:
+    """Alert episodes (alerts <= ``MERGE_S`` apart merged) that start outside every window (NOTE.txt's rule)."""
+    merged: list[int] = []
+    for a in alerts:
+        if not merged or a - merged[-1] > MERGE_S:
+            merged.append(a)
+    return sum(1 for a in merged if not any(ws <= a <= we for ws, we in windows))
 
 
 def series_keys(data: Path) -> list[str]:

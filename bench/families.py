@@ -184,6 +184,14 @@ def _minutes(x: float | None) -> str:
     return "-" if x is None or math.isnan(x) else f"{x / 60:.0f}"
 
 
+SHIFT_MIN_PER_HOUR = 100  # the shift goal counts brands with at least this many mentions an hour at onset
+
+
+def fast_and_angry(ten_x_after_s: float | None, params: dict[str, float]) -> bool:
+    """The fast-storm goal's storms: x10 normal within 30 minutes, at least half of the posts angry."""
+    return ten_x_after_s is not None and ten_x_after_s <= 1800 and params.get("angry", 0) >= 0.5
+
+
 def goals(outcomes: list[DrawOutcome]) -> dict[str, tuple[str, bool]]:
     """The issue's goals, each as (figure, met)."""
     by = defaultdict(list)
@@ -202,16 +210,12 @@ def goals(outcomes: list[DrawOutcome]) -> dict[str, tuple[str, bool]]:
             p <= limit_min * 60,
         )
 
-    fast = [
-        o
-        for o in by["fast_storm"] + by["any_storm"]
-        if o.ten_x_after_s is not None and o.ten_x_after_s <= 1800 and o.params.get("angry", 0) >= 0.5
-    ]
+    fast = [o for o in by["fast_storm"] + by["any_storm"] if fast_and_angry(o.ten_x_after_s, o.params)]
     out["fast storms (×10 in 30 min, angry) paged ≤ 15 min (p90)"] = within(fast, "page_after_s", 15, 90)
     out["slow storms (small brand, ×20–60 over 1.5–3 h) paged ≤ 30 min (p90)"] = within(
         by["slow_storm"], "page_after_s", 30, 90
     )
-    shifts = [o for o in by["shift"] if o.params["per_hour_at_onset"] >= 100]
+    shifts = [o for o in by["shift"] if o.params["per_hour_at_onset"] >= SHIFT_MIN_PER_HOUR]
     out["negativity shifts at ≥ 100 mentions/h paged ≤ 45 min (p90)"] = within(shifts, "page_after_s", 45, 90)
     out["pile-ons paged ≤ 30 min (p90)"] = within(by["pile_on"], "page_after_s", 30, 90)
     storms = fast + by["slow_storm"] + by["pile_on"]
