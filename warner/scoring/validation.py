@@ -36,6 +36,7 @@ from warner.scoring.heads import (
     fit_german_sentiment,
     fit_offence,
 )
+from warner.scoring.linear import LinearHead
 from warner.scoring.text import normalise
 
 SENTIMENT = ["negative", "neutral", "positive"]
@@ -77,18 +78,16 @@ def german_sentiment(rows: SentimentRows, texts: list[str], s: HeadSettings, say
         for k, (tr, te) in enumerate(folds.split(in_domain, rows.y[in_domain], groups)):
             say(f"German sentiment: GermEval 2017 fold {k + 1}/{FOLDS}")
             head = fit_german_sentiment(rows, np.concatenate([in_domain[tr], others]), s)
-            proba[te] = _ordered(head.classes, head.predict_proba(rows.x[in_domain[te]]))
+            proba[te] = _sentiment_proba(head, rows.x[in_domain[te]])
         out["germeval2017_cv"] = sentiment_figures(rows.y[in_domain], proba)
         say("German sentiment: tweets -> GermEval 2017")
         head = fit_german_sentiment(rows, others, s)
-        out["tweets_to_germeval2017"] = sentiment_figures(
-            rows.y[in_domain], _ordered(head.classes, head.predict_proba(rows.x[in_domain]))
-        )
+        out["tweets_to_germeval2017"] = sentiment_figures(rows.y[in_domain], _sentiment_proba(head, rows.x[in_domain]))
     for name in ("sb10k", "potts"):
         say(f"German sentiment: every source but {name} -> {name}")
         held = np.flatnonzero(corpus == name)
         head = fit_german_sentiment(rows, np.flatnonzero(corpus != name), s)
-        out[f"to_{name}"] = sentiment_figures(rows.y[held], _ordered(head.classes, head.predict_proba(rows.x[held])))
+        out[f"to_{name}"] = sentiment_figures(rows.y[held], _sentiment_proba(head, rows.x[held]))
     return out
 
 
@@ -102,14 +101,14 @@ def english_sentiment(
     for k, (tr, te) in enumerate(folds.split(x, y, _groups(texts))):
         say(f"English sentiment: fold {k + 1}/{FOLDS}")
         head = fit_english_sentiment(x, y, tr, s)
-        proba[te] = _ordered(head.classes, head.predict_proba(x[te]))
+        proba[te] = _sentiment_proba(head, x[te])
     out["semeval_cv"] = sentiment_figures(y, proba)
     year = np.array([_year(name) for name in source])
     for held_year in sorted(set(year)):
         say(f"English sentiment: other years -> {held_year}")
         held = np.flatnonzero(year == held_year)
         head = fit_english_sentiment(x, y, np.flatnonzero(year != held_year), s)
-        out[f"to_{held_year}"] = sentiment_figures(y[held], _ordered(head.classes, head.predict_proba(x[held])))
+        out[f"to_{held_year}"] = sentiment_figures(y[held], _sentiment_proba(head, x[held]))
     return out
 
 
@@ -122,7 +121,7 @@ def offence(rows: OffenceRows, s: HeadSettings, say: Progress) -> dict[str, obje
     for k, (tr, te) in enumerate(folds.split(rows.x, rows.y)):
         say(f"offence: GermEval 2018 fold {k + 1}/{FOLDS}")
         head = fit_offence(rows, tr, calm, s)
-        p[te] = head.predict_proba(rows.x[te])[:, head.classes.index("offense")]
+        p[te] = _offence_proba(head, rows.x[te])
     called = np.where(p >= OFFENSIVE_AT, "offense", "other")
     out["germeval2018_cv"] = report(rows.y, list(called), OFFENCE).as_dict()
     out["toxicity_ece"] = round(expected_calibration_error(p, rows.y == "offense"), 4)
@@ -132,7 +131,7 @@ def offence(rows: OffenceRows, s: HeadSettings, say: Progress) -> dict[str, obje
         say(f"offence: posts of every other source -> {name}")
         head = fit_offence(rows, everything, rows.calm(np.array(sorted(set(corpora) - {name}))), s)
         held = corpora == name
-        toxic = head.predict_proba(rows.posts.x[held])[:, head.classes.index("offense")] >= OFFENSIVE_AT
+        toxic = _offence_proba(head, rows.posts.x[held]) >= OFFENSIVE_AT
         negative = rows.posts.y[held] == "negative"
         out[f"to_{name}"] = {
             "calm_posts": int(np.sum(~negative)),
@@ -149,6 +148,11 @@ def _year(source: str) -> str:
     return digits[:4] or source
 
 
-def _ordered(classes: list[str], proba: NDArray[np.float64]) -> NDArray[np.float64]:
+def _sentiment_proba(head: LinearHead, x: sp.csr_matrix) -> NDArray[np.float64]:
     """Probabilities in ``SENTIMENT`` order whatever order the head learnt its classes in."""
-    return proba[:, [classes.index(label) for label in SENTIMENT]]
+    return head.predict_proba(x)[:, [head.classes.index(label) for label in SENTIMENT]]
+
+
+def _offence_proba(head: LinearHead, x: sp.csr_matrix) -> NDArray[np.float64]:
+    """Toxicity: the offence head's probability of "offense"."""
+    return head.predict_proba(x)[:, head.classes.index("offense")]
